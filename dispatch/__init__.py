@@ -1,0 +1,33 @@
+"""dispatch: flexible-load site energy dispatch for HPC + bitcoin mining sites.
+
+The public API: load a site, load its inputs, solve.
+"""
+
+from dispatch.errors import InputError, SolveError
+from dispatch.inputs import Inputs, load_inputs
+from dispatch.results import DispatchResult, Kpis
+from dispatch.site import Site, load_site
+from dispatch.streams import Stream
+
+__all__ = [
+    "DispatchResult",
+    "Dispatcher",
+    "InputError",
+    "Inputs",
+    "Kpis",
+    "Site",
+    "SolveError",
+    "SolveOptions",
+    "Stream",
+    "load_inputs",
+    "load_site",
+    "solve",
+]
+
+
+def __getattr__(name: str):  # keep `import pyomo` (~0.5 s) out of light paths like validation
+    if name in ("solve", "Dispatcher", "SolveOptions"):
+        from dispatch import solver
+
+        return getattr(solver, name)
+    raise AttributeError(f"module 'dispatch' has no attribute {name!r}")

@@ -1,0 +1,5 @@
+"""`python -m dispatch` runs the CLI (same as the `dispatch` console script)."""
+
+from dispatch.cli import app
+
+app()

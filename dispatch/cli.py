@@ -1,0 +1,186 @@
+"""The `dispatch` command: parse, call the API, print, write, exit codes.
+
+User mistakes (InputError) print one message and exit 2; a solve with no usable schedule exits 1.
+Pyomo is imported only by commands that solve, so `--help`, `validate` and `schema` stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dispatch.errors import InputError, SolveError
+
+DEFAULT_DAY = "2023-08-17"  # the August 2023 heat wave: HB_WEST real-time peaked at 5,237 USD/MWh
+MAX_DAYS_PER_SOLVE = 7
+
+app = typer.Typer(
+    help="Dispatch a flexible-load site (HPC + bitcoin mining + battery + gensets) on real prices.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+
+
+def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn user mistakes into one message and exit code 2 (never a traceback)."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as error:
+            errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except SolveError as error:
+            errors.print(f"[bold red]no schedule:[/] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+SiteArg = Annotated[Path, typer.Argument(help="site file (YAML)", show_default=False)]
+
+
+@app.command()
+@user_errors
+def run(
+    site_file: SiteArg,
+    prices: Annotated[
+        str | None,
+        typer.Option(help="tidy price file, or a bundled data set: ercot_rtm_spp, ercot_dam_spp"),
+    ] = None,
+    hashprice: Annotated[Path | None, typer.Option(help="tidy daily hashprice file")] = None,
+    profiles: Annotated[
+        Path | None, typer.Option(help="tidy file of capacity factors / HPC utilization")
+    ] = None,
+    day: Annotated[str | None, typer.Option(help="local day YYYY-MM-DD")] = None,
+    start: Annotated[str | None, typer.Option(help="first local day YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option(help="last local day YYYY-MM-DD (inclusive)")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for schedule, streams, KPIs")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="output format")] = OutputFormat.csv,
+    mip_gap: Annotated[float, typer.Option(help="relative MIP gap")] = 1e-4,
+    time_limit: Annotated[float, typer.Option(help="solver time limit [s]")] = 60.0,
+) -> None:
+    """Solve one horizon and print the streams table and KPIs (default day: 2023-08-17)."""
+    from dispatch import load_inputs, load_site
+    from dispatch.inputs.horizon import parse_date
+    from dispatch.solver import SolveOptions, solve
+
+    if day is not None and (start is not None or end is not None):
+        raise InputError("--day: use either --day or --start/--end, not both")
+    first = parse_date(day or start or DEFAULT_DAY, "--day" if day else "--start")
+    last = parse_date(end, "--end") if end is not None else first
+    if (last - first).days + 1 > MAX_DAYS_PER_SOLVE:
+        raise InputError(
+            f"--start/--end: {(last - first).days + 1} days in one solve; at most "
+            f"{MAX_DAYS_PER_SOLVE} (run longer periods day by day with `dispatch batch`)"
+        )
+    site = load_site(site_file)
+    inputs = load_inputs(site, first, last, prices=prices, hashprice=hashprice, profiles=profiles)
+    result = solve(site, inputs, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
+    _print_result(result, first, last)
+    if out is not None:
+        for path in result.write(out, fmt.value):
+            console.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+@user_errors
+def validate(site_file: SiteArg) -> None:
+    """Check a site file; print what it contains or every problem found."""
+    from dispatch.site import load_site
+
+    site = load_site(site_file)
+    parts = []
+    if site.hpc:
+        parts.append(f"HPC {site.hpc.it_load_mw:g} MW IT x PUE {site.hpc.pue:g}")
+    for fleet in site.fleets:
+        parts.append(f"fleet {fleet.name} {fleet.containers} x {fleet.container_mw:g} MW")
+    if site.battery:
+        parts.append(f"battery {site.battery.power_mw:g} MW / {site.battery.energy_mwh:g} MWh")
+    parts += [f"generator {g.name} {g.capacity_mw:g} MW ({g.role})" for g in site.generators]
+    parts += [f"renewable {r.name} {r.capacity_mw:g} MW" for r in site.renewables]
+    summary = f"{site_file}: valid site {site.name!r}: " + "; ".join(parts)
+    console.print(summary, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the site file."""
+    from dispatch.site import site_json_schema
+
+    sys.stdout.write(json.dumps(site_json_schema(), indent=2) + "\n")
+
+
+@app.command()
+@user_errors
+def data() -> None:
+    """List the bundled real data sets (coverage, interval, unit, source)."""
+    from dispatch.inputs.bundled import DATASETS, read_dataset
+
+    table = Table(title="bundled data (dispatch/data, provenance in PROVENANCE.md)")
+    for column in ("name", "interval", "unit", "coverage", "what", "source"):
+        table.add_column(column, no_wrap=column in ("name", "interval"))
+    for dataset in DATASETS.values():
+        index = read_dataset(dataset.name).index
+        table.add_row(
+            dataset.name,
+            dataset.interval,
+            dataset.unit,
+            f"{index[0]} to {index[-1]}",
+            dataset.description,
+            dataset.source,
+        )
+    console.print(table)
+
+
+def _print_result(result: Any, first: Any, last: Any) -> None:
+    period = f"{first}" if first == last else f"{first} to {last}"
+    table = Table(title=f"{result.site_name}: streams, {period}")
+    table.add_column("stream")
+    for column in ("USD", "basis MWh", "USD/MWh"):
+        table.add_column(column, justify="right")
+    table.add_column("kind")
+    for row in result.streams.itertuples():
+        per_mwh = "" if row.usd_per_mwh != row.usd_per_mwh else f"{row.usd_per_mwh:,.2f}"
+        usd, basis = round(row.usd) + 0, round(row.basis_mwh, 1) + 0.0  # no "-0" for a zero
+        table.add_row(row.stream, f"{usd:,}", f"{basis:,.1f}", per_mwh, row.kind)
+    table.add_section()
+    table.add_row("net margin", f"{result.kpis.net_margin_usd:,.0f}", "", "", "")
+    console.print(table)
+    kpis = Table(title="KPIs", show_header=False)
+    kpis.add_column("kpi")
+    kpis.add_column("value", justify="right")
+    for name, value in result.kpis.as_dict().items():
+        kpis.add_row(name, _format(value))
+    console.print(kpis)
+    for column, source in result.sources.items():
+        console.print(f"[dim]{column}: {source}[/]", highlight=False)
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_format(v)}" for k, v in value.items())
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)

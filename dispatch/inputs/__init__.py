@@ -1,0 +1,196 @@
+"""Time-series inputs on the site's intervals: validated once here, trusted by the model.
+
+Columns (units in the names): ``price_usd_per_mwh``, ``hashprice_usd_per_ph_day``,
+``<profile>_capacity_factor`` and ``hpc_utilization_fraction``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dispatch.errors import InputError
+from dispatch.inputs.align import Fill, align
+from dispatch.inputs.bundled import DATASETS, bundled_hashprice, bundled_price, bundled_profile
+from dispatch.inputs.horizon import horizon_index, parse_date
+from dispatch.inputs.tidy import Table, read_tidy
+from dispatch.site import Colocation, Site
+
+PRICE = "price_usd_per_mwh"
+HASHPRICE = "hashprice_usd_per_ph_day"
+HPC_UTILIZATION = "hpc_utilization_fraction"
+
+
+def capacity_factor_column(profile: str) -> str:
+    return f"{profile}_capacity_factor"
+
+
+def required_columns(site: Site) -> list[str]:
+    """The series a site's model reads."""
+    columns = []
+    pass_through = (
+        site.hpc is not None
+        and isinstance(site.hpc.contract, Colocation)
+        and (site.hpc.contract.power_pass_through)
+    )
+    if site.grid is not None or pass_through:
+        columns.append(PRICE)
+    if site.mining is not None:
+        columns.append(HASHPRICE)
+    columns += [capacity_factor_column(r.profile) for r in site.renewables]
+    if site.hpc is not None:
+        columns.append(HPC_UTILIZATION)
+    return list(dict.fromkeys(columns))
+
+
+def default_price_dataset(site: Site) -> str:
+    """Real-time 15-minute prices for sub-hourly sites, day-ahead hourly prices for hourly ones."""
+    return "ercot_rtm_spp" if site.interval_minutes < 60 else "ercot_dam_spp"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Series on the site's intervals (tz-aware index in the site's time zone) and their sources."""
+
+    frame: pd.DataFrame
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.frame.index)
+
+    @classmethod
+    def from_frame(
+        cls, site: Site, frame: pd.DataFrame, sources: Mapping[str, str] | None = None
+    ) -> Inputs:
+        """Check a frame already on the site's intervals (used by tests and the API)."""
+        index = frame.index
+        if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
+            raise InputError("inputs: index must be tz-aware interval starts")
+        if len(index) < 1:
+            raise InputError("inputs: the horizon has no intervals")
+        off = index[1:] - index[:-1] != pd.Timedelta(minutes=site.interval_minutes)
+        if off.any():
+            i = int(np.argmax(off)) + 1
+            raise InputError(
+                f"inputs: interval starting {index[i]} does not follow {index[i - 1]} by "
+                f"interval_minutes = {site.interval_minutes}"
+            )
+        frame = frame.copy()
+        if site.hpc is not None and HPC_UTILIZATION not in frame.columns:
+            frame[HPC_UTILIZATION] = 1.0
+        missing = [c for c in required_columns(site) if c not in frame.columns]
+        if missing:
+            raise InputError(f"inputs: missing series {missing}; present: {list(frame.columns)}")
+        for column in frame.columns:
+            values = frame[column].to_numpy(dtype=float)
+            if np.isnan(values).any():
+                i = int(np.argmax(np.isnan(values)))
+                raise InputError(f"inputs: {column} is NaN at {index[i]}")
+            if column.endswith(("_capacity_factor", "_fraction")) and (
+                (values < 0).any() or (values > 1).any()
+            ):
+                i = int(np.argmax((values < 0) | (values > 1)))
+                raise InputError(
+                    f"inputs: {column} must lie in 0..1, found {values[i]:g} at {index[i]}"
+                )
+        frame.index = index.tz_convert(site.timezone).rename("interval_start")
+        return cls(frame, dict(sources or {}))
+
+
+def _daily_series(
+    horizon: pd.DatetimeIndex, column: str, daily: pd.Series, source: str
+) -> pd.Series:
+    days = pd.Index(horizon.date)
+    missing = sorted(set(days) - set(daily.index))
+    if missing:
+        raise InputError(
+            f"{source}: {column} has no value for {missing[0]} "
+            f"(covers {min(daily.index)} to {max(daily.index)})"
+        )
+    return pd.Series(daily.reindex(days).to_numpy(), index=horizon, name=column)
+
+
+def load_inputs(
+    site: Site,
+    start: str | dt.date,
+    end: str | dt.date | None = None,
+    *,
+    prices: str | Path | None = None,
+    hashprice: str | Path | None = None,
+    profiles: str | Path | None = None,
+    fill: Fill = "hold",
+) -> Inputs:
+    """Inputs for local days ``start``..``end`` (inclusive) at the site's interval.
+
+    ``prices`` is a tidy file with ``price_usd_per_mwh`` or the name of a bundled data set
+    (default: real-time for sub-hourly sites, day-ahead for hourly ones, at the site's
+    settlement point). ``hashprice`` is a tidy daily file with ``hashprice_usd_per_ph_day``
+    (default: bundled). ``profiles`` is a tidy file with ``<profile>_capacity_factor`` and
+    optionally ``hpc_utilization_fraction`` columns (default: bundled profiles, utilization 1).
+    """
+    first = parse_date(start, "--start")
+    last = parse_date(end, "--end") if end is not None else first
+    horizon = horizon_index(site.timezone, site.interval_minutes, first, last)
+    columns: dict[str, pd.Series] = {}
+    sources: dict[str, str] = {}
+    needed = required_columns(site)
+    if PRICE in needed:
+        if prices is None or str(prices) in DATASETS:
+            dataset = str(prices) if prices is not None else default_price_dataset(site)
+            if site.market is None:
+                raise InputError("market.settlement_point: the site needs prices but names no node")
+            node = site.market.settlement_point
+            series = bundled_price(dataset, node)
+            step = pd.Timedelta(DATASETS[dataset].interval)
+            sources[PRICE] = f"bundled {dataset} {node}"
+        else:
+            price_table = read_tidy(prices)
+            series, step = price_table.column(PRICE), price_table.step
+            sources[PRICE] = price_table.path
+        columns[PRICE] = align(series, step, horizon, name=PRICE, source=sources[PRICE], fill=fill)
+    if HASHPRICE in needed:
+        if hashprice is None:
+            daily, sources[HASHPRICE] = bundled_hashprice(), "bundled btc_hashprice"
+        else:
+            daily, sources[HASHPRICE] = read_tidy(hashprice).column(HASHPRICE), str(hashprice)
+        columns[HASHPRICE] = _daily_series(horizon, HASHPRICE, daily, sources[HASHPRICE])
+    profile_table: Table | None = read_tidy(profiles) if profiles is not None else None
+    for profile in dict.fromkeys(r.profile for r in site.renewables):
+        column = capacity_factor_column(profile)
+        if profile_table is not None and column in profile_table.frame.columns:
+            series, step, sources[column] = (
+                profile_table.frame[column],
+                profile_table.step,
+                profile_table.path,
+            )
+        else:
+            series, step = bundled_profile(profile), pd.Timedelta("1h")
+            sources[column] = f"bundled profile {profile}"
+        columns[column] = align(
+            series, step, horizon, name=column, source=sources[column], fill=fill
+        )
+    if (
+        profile_table is not None
+        and site.hpc is not None
+        and HPC_UTILIZATION in profile_table.frame.columns
+    ):
+        sources[HPC_UTILIZATION] = profile_table.path
+        columns[HPC_UTILIZATION] = align(
+            profile_table.frame[HPC_UTILIZATION],
+            profile_table.step,
+            horizon,
+            name=HPC_UTILIZATION,
+            source=profile_table.path,
+            fill=fill,
+        )
+    frame = pd.DataFrame(columns, index=horizon)
+    return Inputs.from_frame(site, frame, sources)
+
+
+__all__ = ["HASHPRICE", "HPC_UTILIZATION", "PRICE", "Inputs", "load_inputs", "required_columns"]

@@ -1,0 +1,35 @@
+"""Horizons: the site's intervals between two local dates, DST handled by absolute time steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from dispatch.errors import InputError
+
+
+def parse_date(value: str | dt.date, field: str) -> dt.date:
+    """A local calendar date from ``YYYY-MM-DD`` (error names the argument)."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{field}: expected a date as YYYY-MM-DD, found {value!r}") from None
+
+
+def horizon_index(
+    timezone: str, interval_minutes: int, start: dt.date, end: dt.date
+) -> pd.DatetimeIndex:
+    """Interval starts from local midnight of ``start`` to local midnight after ``end`` (inclusive).
+
+    Steps are absolute, so a spring-forward day has 23 h (92 quarter-hours) and a fall-back day
+    25 h (100 quarter-hours).
+    """
+    if end < start:
+        raise InputError(f"--end {end} is before --start {start}")
+    first = pd.Timestamp(start).tz_localize(timezone)
+    stop = pd.Timestamp(end + dt.timedelta(days=1)).tz_localize(timezone)
+    index = pd.date_range(first, stop, freq=f"{interval_minutes}min", inclusive="left")
+    return index.rename("interval_start")

@@ -1,0 +1,127 @@
+"""Assemble the model: data Params, one block per asset, balance, reserves, objective.
+
+Adding an asset type means one spec class, one builder and one line in :func:`site_assets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from dispatch.inputs import HASHPRICE, HPC_UTILIZATION, PRICE, Inputs, capacity_factor_column
+from dispatch.model.balance import build_balance, build_ride_through
+from dispatch.model.battery import build_battery
+from dispatch.model.context import AssetTerms, ModelContext
+from dispatch.model.generators import build_generator
+from dispatch.model.grid import build_grid
+from dispatch.model.hpc import build_hpc
+from dispatch.model.mining import build_mining_fleet
+from dispatch.model.objective import build_objective
+from dispatch.model.renewables import build_renewable
+from dispatch.site import Site
+from dispatch.streams import Stream
+
+Builder = Callable[[pyo.Block, ModelContext], AssetTerms]
+
+
+def _bind(builder: Callable[..., AssetTerms], spec: object, **extra: object) -> Builder:
+    """A builder with its spec (and any extra settings) bound: ``(block, ctx) -> AssetTerms``."""
+    return lambda block, ctx: builder(block, spec, ctx, **extra)
+
+
+def site_assets(site: Site) -> list[tuple[str, Builder]]:
+    """(block name, builder) for every asset the site has, in a fixed order."""
+    assets: list[tuple[str, Builder]] = []
+    if site.grid is not None:
+        assets.append(("grid", _bind(build_grid, site.grid)))
+    if site.hpc is not None:
+        assets.append(("hpc", _bind(build_hpc, site.hpc)))
+    for fleet in site.fleets:
+        fee = site.mining.pool_fee_fraction if site.mining else 0.0
+        build = _bind(build_mining_fleet, fleet, pool_fee_fraction=fee)
+        assets.append((f"mining_{fleet.name}", build))
+    if site.battery is not None:
+        assets.append(("battery", _bind(build_battery, site.battery)))
+    for generator in site.economic_generators:
+        assets.append((f"generator_{generator.name}", _bind(build_generator, generator)))
+    for renewable in site.renewables:
+        assets.append((f"renewable_{renewable.name}", _bind(build_renewable, renewable)))
+    return assets
+
+
+def day_numbers(index: pd.DatetimeIndex) -> tuple[int, ...]:
+    """Local calendar day of each interval, numbered 0, 1, ... from the horizon's first day."""
+    days = pd.Index(index.date)
+    first = days[0]
+    return tuple((d - first).days for d in days)
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    """A built Pyomo model with its context, the blocks' terms and the streams present."""
+
+    model: pyo.ConcreteModel
+    ctx: ModelContext
+    blocks: tuple[tuple[str, AssetTerms], ...]
+    streams: tuple[Stream, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Models with the same shape can be re-solved with each other's data."""
+        return self.ctx.day_of_interval
+
+
+def build_model(site: Site, inputs: Inputs) -> BuiltModel:
+    """Build the dispatch MILP for ``site`` over the horizon of ``inputs``; load its data."""
+    m = pyo.ConcreteModel(name=site.name)
+    index = inputs.index
+    m.intervals = pyo.Set(initialize=range(len(index)), ordered=True)
+
+    def series(column: str) -> pyo.Param | None:
+        if column not in inputs.frame.columns:
+            return None
+        param = pyo.Param(m.intervals, mutable=True, initialize=0.0)
+        m.add_component(column, param)
+        return param
+
+    ctx = ModelContext(
+        site=site,
+        intervals=m.intervals,
+        interval_hours=site.interval_minutes / 60.0,
+        day_of_interval=day_numbers(index),
+        price_usd_per_mwh=series(PRICE),
+        hashprice_usd_per_ph_day=series(HASHPRICE),
+        hpc_utilization_fraction=series(HPC_UTILIZATION),
+        capacity_factor={
+            r.profile: series(capacity_factor_column(r.profile)) for r in site.renewables
+        },
+    )
+    blocks = []
+    for name, build in site_assets(site):
+        block = pyo.Block()
+        m.add_component(name, block)
+        blocks.append((name, build(block, ctx)))
+    terms = [t for _, t in blocks]
+    build_balance(m, terms, ctx)
+    build_ride_through(m, terms, ctx)
+    streams = build_objective(m, terms)
+    built = BuiltModel(m, ctx, tuple(blocks), tuple(streams))
+    load_data(built, inputs)
+    return built
+
+
+def load_data(built: BuiltModel, inputs: Inputs) -> None:
+    """Write ``inputs`` into the model's data Params and re-apply data-dependent structure."""
+    if day_numbers(inputs.index) != built.shape:
+        raise ValueError("inputs do not have the horizon shape this model was built for")
+    m = built.model
+    for column in inputs.frame.columns:
+        param = m.component(column)
+        if param is not None:
+            param.store_values(dict(enumerate(inputs.frame[column].to_numpy(dtype=float))))
+    for _, terms in built.blocks:
+        if terms.refresh is not None:
+            terms.refresh()

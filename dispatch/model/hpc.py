@@ -1,0 +1,74 @@
+"""HPC / AI data-center load: firm, with SLA penalty (H1) and a ride-through requirement (H2)."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from dispatch.model.context import AssetTerms, ModelContext, StreamTerm
+from dispatch.site import Colocation, GpuCloud, Hpc
+from dispatch.streams import Stream
+
+HOURS_PER_MONTH = 8760.0 / 12.0
+
+
+def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
+    """Served and unserved HPC facility load [MW] and the contract, pass-through and SLA streams."""
+    T, dt, utilization = ctx.intervals, ctx.interval_hours, ctx.utilization
+    facility_mw = spec.facility_load_mw
+    b.required_mw = pyo.Expression(T, rule=lambda b, t: facility_mw * utilization[t])
+    b.served_mw = pyo.Var(T, bounds=(0, facility_mw))
+    b.unserved_mw = pyo.Var(T, bounds=(0, facility_mw))
+    b.firm_load = pyo.Constraint(T, rule=_h1_firm_load)
+    b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: -b.served_mw[t])
+    b.served_mwh = pyo.Expression(expr=sum(b.served_mw[t] * dt for t in T))
+    b.unserved_mwh = pyo.Expression(expr=sum(b.unserved_mw[t] * dt for t in T))
+    b.contract_usd = pyo.Expression(expr=_contract_usd(b, spec, ctx))
+    b.sla_penalty_usd = pyo.Expression(expr=-spec.sla_penalty_usd_per_mwh * b.unserved_mwh)
+    streams = {
+        Stream.HPC_CONTRACT: StreamTerm(b.contract_usd, b.served_mwh),
+        Stream.HPC_SLA_PENALTY: StreamTerm(b.sla_penalty_usd, b.unserved_mwh),
+    }
+    if isinstance(spec.contract, Colocation) and spec.contract.power_pass_through:
+        adder = ctx.site.grid.import_adder_usd_per_mwh if ctx.site.grid else 0.0
+        price = ctx.price
+        b.pass_through_usd = pyo.Expression(
+            expr=sum((price[t] + adder) * b.served_mw[t] * dt for t in T)
+        )
+        streams[Stream.HPC_POWER_PASS_THROUGH] = StreamTerm(b.pass_through_usd, b.served_mwh)
+    ride_through_h = spec.ride_through_minutes / 60.0
+    backup_mw = ctx.site.backup_capacity_mw
+    # H2 requirement: (firm facility load - backup generation) x ride-through time; when backup
+    # covers the load the requirement is negative and the reserve constraint is slack.
+    b.ride_through_required_mwh = pyo.Expression(
+        T, rule=lambda b, t: (b.required_mw[t] - backup_mw) * ride_through_h
+    )
+    return AssetTerms(
+        net_injection_mw=b.net_injection_mw,
+        load_mw=b.served_mw,
+        streams=streams,
+        schedule={
+            "hpc_required_mw": b.required_mw,
+            "hpc_served_mw": b.served_mw,
+            "hpc_unserved_mw": b.unserved_mw,
+        },
+        ride_through_required_mwh=b.ride_through_required_mwh if ride_through_h > 0 else None,
+    )
+
+
+def _h1_firm_load(b: pyo.Block, t: int) -> pyo.Expression:
+    """H1: served_mw[t] + unserved_mw[t] == it_load_mw * pue * utilization[t]"""
+    return b.served_mw[t] + b.unserved_mw[t] == b.required_mw[t]
+
+
+def _contract_usd(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> pyo.Expression | float:
+    """Colocation: contracted IT kW x USD/kW-month, pro rata over the horizon (paid whatever is
+    drawn). GPU cloud: USD/GPU-hour x GPUs actually served (served IT MW / kW per GPU)."""
+    contract, dt = spec.contract, ctx.interval_hours
+    if isinstance(contract, GpuCloud):
+        gpus_per_facility_mw = 1000.0 / (contract.kw_per_gpu * spec.pue)
+        return sum(
+            contract.usd_per_gpu_hour * gpus_per_facility_mw * b.served_mw[t] * dt
+            for t in ctx.intervals
+        )
+    horizon_h = ctx.n_intervals * dt
+    return contract.usd_per_kw_month * spec.it_load_mw * 1000.0 * horizon_h / HOURS_PER_MONTH

@@ -1,0 +1,115 @@
+"""One mining fleet: integer containers running, power envelope, concave hashrate (M1-M3)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pyomo.environ as pyo
+
+from dispatch import columns
+from dispatch.model.context import AssetTerms, ModelContext, StreamTerm
+from dispatch.site import MiningFleet
+from dispatch.streams import Stream
+
+
+def build_mining_fleet(
+    b: pyo.Block, spec: MiningFleet, ctx: ModelContext, pool_fee_fraction: float
+) -> AssetTerms:
+    """Containers on (integer count, never one binary per container), power [MW], hashrate [PH/s].
+
+    Carried state (mutable Params): ``containers_before`` (default: all running) and
+    ``started_before[t]`` / ``stopped_before[t]`` (containers started or stopped before the
+    horizon whose min-on / min-off window still covers interval t).
+    """
+    T, dt, hashprice = ctx.intervals, ctx.interval_hours, ctx.hashprice
+    n_max, container_mw = spec.containers, spec.container_mw
+    low, high = spec.power_range_fraction
+    b.containers_on = pyo.Var(T, domain=pyo.NonNegativeIntegers, bounds=(0, n_max))
+    b.power_mw = pyo.Var(T, bounds=(0, n_max * high * container_mw))
+    b.hashrate_ph_s = pyo.Var(T, bounds=(0, None))
+    b.power_floor = pyo.Constraint(
+        T, rule=lambda b, t: b.power_mw[t] >= low * container_mw * b.containers_on[t]
+    )
+    b.power_ceiling = pyo.Constraint(
+        T, rule=lambda b, t: b.power_mw[t] <= high * container_mw * b.containers_on[t]
+    )
+    b.segments = pyo.Set(initialize=range(max(1, len(spec.hashrate_points()) - 1)))
+    b.hashrate_envelope = pyo.Constraint(b.segments, T, rule=_m2_rule(spec))
+
+    b.containers_before = pyo.Param(mutable=True, initialize=n_max, within=pyo.NonNegativeIntegers)
+    b.starts = pyo.Var(T, bounds=(0, n_max))
+    b.stops = pyo.Var(T, bounds=(0, n_max))
+    b.started_before = pyo.Param(T, mutable=True, initialize=0)
+    b.stopped_before = pyo.Param(T, mutable=True, initialize=0)
+    b.switching = pyo.Constraint(T, rule=_m3_switching)
+    min_on, min_off = (
+        ctx.intervals_for(spec.min_on_minutes),
+        ctx.intervals_for(spec.min_off_minutes),
+    )
+    if spec.min_on_minutes > 0 and min_on > 1:
+        b.min_on = pyo.Constraint(T, rule=lambda b, t: _m3_min_on(b, t, min_on))
+    if spec.min_off_minutes > 0 and min_off > 1:
+        b.min_off = pyo.Constraint(T, rule=lambda b, t: _m3_min_off(b, t, min_off, n_max))
+
+    b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: -b.power_mw[t])
+    b.energy_mwh = pyo.Expression(expr=sum(b.power_mw[t] * dt for t in T))
+    # M2 revenue: USD/PH/day x PH/s x (Δ/24) day x (1 - pool fee)
+    b.hashprice_usd = pyo.Expression(
+        expr=sum(hashprice[t] * b.hashrate_ph_s[t] * dt / 24.0 * (1 - pool_fee_fraction) for t in T)
+    )
+    b.startups_usd = pyo.Expression(expr=-spec.startup_cost_usd * sum(b.starts[t] for t in T))
+    return AssetTerms(
+        net_injection_mw=b.net_injection_mw,
+        load_mw=b.power_mw,
+        streams={
+            Stream.MINING_HASHPRICE: StreamTerm(b.hashprice_usd, b.energy_mwh),
+            Stream.MINING_STARTUPS: StreamTerm(b.startups_usd, b.energy_mwh),
+        },
+        schedule={
+            columns.mining(spec.name, "containers_on"): b.containers_on,
+            columns.mining(spec.name, "power_mw"): b.power_mw,
+            columns.mining(spec.name, "hashrate_ph_s"): b.hashrate_ph_s,
+        },
+    )
+
+
+def _m2_rule(spec: MiningFleet):
+    """M2: hashrate_ph_s[t] <= slope_k * power_mw[t] + intercept_k * containers_on[t]  ∀k,t
+
+    The perspective form of the concave per-container curve: with n containers sharing power p
+    equally, each runs at p/n and the fleet hashrate is n * h(p/n). Segment k joins curve points
+    k and k+1; a single point (fixed power) gives hashrate <= h_0 * n.
+    """
+    points = spec.hashrate_points()
+    mw = spec.container_mw
+    if len(points) == 1:
+        per_container = points[0][1]
+        return lambda b, k, t: b.hashrate_ph_s[t] <= per_container * b.containers_on[t]
+    slopes, intercepts = [], []
+    for (f0, h0), (f1, h1) in itertools.pairwise(points):
+        slope = (h1 - h0) / ((f1 - f0) * mw)  # PH/s per MW
+        slopes.append(slope)
+        intercepts.append(h0 - slope * f0 * mw)  # PH/s per container
+    return lambda b, k, t: (
+        b.hashrate_ph_s[t] <= slopes[k] * b.power_mw[t] + intercepts[k] * b.containers_on[t]
+    )
+
+
+def _m3_switching(b: pyo.Block, t: int) -> pyo.Expression:
+    """M3: starts[t] - stops[t] == containers_on[t] - containers_on[t-1]"""
+    before = b.containers_on[t - 1] if t > 0 else b.containers_before
+    return b.starts[t] - b.stops[t] == b.containers_on[t] - before
+
+
+def _m3_min_on(b: pyo.Block, t: int, window: int) -> pyo.Expression:
+    """M3: containers_on[t] >= Σ_{τ=t-U+1..t} starts[τ] + started_before[t]
+
+    Rajan–Takriti minimum up time, on container counts instead of unit binaries."""
+    recent = sum(b.starts[tau] for tau in range(max(0, t - window + 1), t + 1))
+    return b.containers_on[t] >= recent + b.started_before[t]
+
+
+def _m3_min_off(b: pyo.Block, t: int, window: int, n_max: int) -> pyo.Expression:
+    """M3: containers - containers_on[t] >= Σ_{τ=t-D+1..t} stops[τ] + stopped_before[t]"""
+    recent = sum(b.stops[tau] for tau in range(max(0, t - window + 1), t + 1))
+    return n_max - b.containers_on[t] >= recent + b.stopped_before[t]

@@ -1,0 +1,187 @@
+"""DispatchResult: the schedule, the streams table and the KPIs, and their writers.
+
+Stream values are the model's own ``stream_usd`` expressions evaluated at the solution (see
+dispatch.model.extract), so the table sums to the objective; KPIs come from the schedule and site.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from dispatch import columns
+from dispatch.inputs import HASHPRICE
+from dispatch.streams import Stream
+
+if TYPE_CHECKING:
+    from dispatch.site import Site
+
+Format = Literal["csv", "parquet", "json"]
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """How the solve went: status, objective and bound [USD], gap, timings [s]."""
+
+    status: str
+    objective_usd: float
+    bound_usd: float | None
+    mip_gap: float
+    solver_seconds: float
+    solve_seconds: float
+    build_seconds: float
+    rebuilt: bool
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Headline numbers of one solve. Money in USD, energy in MWh, fractions 0..1."""
+
+    net_margin_usd: float
+    site_load_mwh: float
+    margin_usd_per_mwh: float | None
+    hpc_availability_fraction: float | None
+    hpc_sla_met: bool | None
+    mining_energy_mwh: float
+    mining_uptime_fraction: float | None
+    mining_curtailed_mwh: float
+    realized_hashprice_usd_per_ph_day: float | None
+    breakeven_usd_per_mwh: dict[str, float] = field(default_factory=dict)
+    status: str = "optimal"
+    mip_gap: float = 0.0
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    solver_seconds: float = 0.0
+    total_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """Frozen outcome of one solve.
+
+    ``schedule``: one row per interval (tz-aware index), one column per quantity with its unit.
+    ``streams``: stream, usd (revenue +, cost −), basis_mwh, usd_per_mwh, kind.
+    """
+
+    site_name: str
+    schedule: pd.DataFrame
+    streams: pd.DataFrame
+    kpis: Kpis
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def with_total_seconds(self, seconds: float) -> DispatchResult:
+        return replace(self, kpis=replace(self.kpis, total_seconds=seconds))
+
+    def write(self, out_dir: str | Path, fmt: Format = "csv") -> list[Path]:
+        """Write schedule, streams and KPIs into ``out_dir``; each file appears whole or not at
+        all (written to a temporary file, then renamed)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        kpis = {"site": self.site_name, **self.kpis.as_dict(), "sources": self.sources}
+        schedule = self.schedule.reset_index()
+        schedule["interval_start"] = schedule["interval_start"].map(pd.Timestamp.isoformat)
+        written = []
+        if fmt == "json":
+            payload = {
+                "kpis": kpis,
+                "streams": self.streams.astype(object)
+                .where(self.streams.notna(), None)
+                .to_dict(orient="records"),
+                "schedule": schedule.to_dict(orient="records"),
+            }
+            written.append(_atomic(out / "result.json", lambda p: p.write_text(_json(payload))))
+            return written
+        if fmt == "parquet":
+            written.append(_atomic(out / "schedule.parquet", self.schedule.to_parquet))
+            written.append(
+                _atomic(out / "streams.parquet", lambda p: self.streams.to_parquet(p, index=False))
+            )
+        else:
+            written.append(_atomic(out / "schedule.csv", lambda p: schedule.to_csv(p, index=False)))
+            written.append(
+                _atomic(out / "streams.csv", lambda p: self.streams.to_csv(p, index=False))
+            )
+        written.append(_atomic(out / "kpis.json", lambda p: p.write_text(_json(kpis))))
+        return written
+
+
+def _json(payload: object) -> str:
+    def default(value: object) -> object:
+        if isinstance(value, np.generic):
+            return value.item()
+        raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+    return json.dumps(payload, indent=2, default=default, allow_nan=False) + "\n"
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write to a temporary file in the same folder, then rename over ``path``."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temp))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def compute_kpis(
+    site: Site, schedule: pd.DataFrame, streams: pd.DataFrame, dt: float, report: SolveReport
+) -> Kpis:
+    margin = float(streams["usd"].sum())
+    site_load_mwh = float(schedule["site_load_mw"].sum() * dt)
+    availability = sla_met = None
+    if site.hpc is not None:
+        required = float(schedule["hpc_required_mw"].sum())
+        served = float(schedule["hpc_served_mw"].sum())
+        availability = served / required if required > 0 else 1.0
+        sla_met = availability >= site.hpc.sla_availability - 1e-12
+    mining_mwh = curtailed = running = slots = ph_days = 0.0
+    breakeven = {}
+    fee = site.mining.pool_fee_fraction if site.mining else 0.0
+    for fleet in site.fleets:
+        power = schedule[columns.mining(fleet.name, "power_mw")]
+        mining_mwh += float(power.sum() * dt)
+        curtailed += float((fleet.capacity_mw - power).clip(lower=0).sum() * dt)
+        running += float(schedule[columns.mining(fleet.name, "containers_on")].sum())
+        slots += fleet.containers * len(schedule)
+        ph_days += float(schedule[columns.mining(fleet.name, "hashrate_ph_s")].sum() * dt / 24)
+        ph_per_mw = 1000.0 / fleet.efficiency_j_per_th
+        mean_hashprice = float(schedule[HASHPRICE].mean())
+        breakeven[fleet.name] = mean_hashprice * (1 - fee) * ph_per_mw / 24.0
+    hashprice_usd = _stream_usd(streams, Stream.MINING_HASHPRICE)
+    return Kpis(
+        net_margin_usd=margin,
+        site_load_mwh=site_load_mwh,
+        margin_usd_per_mwh=margin / site_load_mwh if site_load_mwh > 0 else None,
+        hpc_availability_fraction=availability,
+        hpc_sla_met=sla_met,
+        mining_energy_mwh=mining_mwh,
+        mining_uptime_fraction=running / slots if slots else None,
+        mining_curtailed_mwh=curtailed,
+        realized_hashprice_usd_per_ph_day=hashprice_usd / ph_days if ph_days > 0 else None,
+        breakeven_usd_per_mwh=breakeven,
+        status=report.status,
+        mip_gap=report.mip_gap,
+        build_seconds=report.build_seconds,
+        solve_seconds=report.solve_seconds,
+        solver_seconds=report.solver_seconds,
+    )
+
+
+def _stream_usd(streams: pd.DataFrame, stream: Stream) -> float:
+    match = streams.loc[streams["stream"] == stream.value, "usd"]
+    return float(match.sum())

@@ -1,0 +1,74 @@
+"""Every example site on real stress days, checked against invariants (not copied output)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import SITES, balance_residual_mw
+
+from dispatch import load_inputs, load_site, solve
+
+DAYS = {
+    "2023-08-17": "August 2023 heat wave, HB_WEST RT peak 5,237 USD/MWh",
+    "2021-02-15": "Winter Storm Uri, RT prices near the 9,000 USD/MWh cap",
+}
+
+
+@pytest.mark.parametrize("day", sorted(DAYS))
+@pytest.mark.parametrize("path", sorted(SITES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_example_site_on_a_real_stress_day(path, day):
+    site = load_site(path)
+    result = solve(site, load_inputs(site, day))
+    schedule = result.schedule
+    assert result.kpis.status == "optimal"
+    assert len(schedule) == 24 * 60 // site.interval_minutes
+    assert np.abs(balance_residual_mw(schedule)).max() < 1e-6
+    assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd, abs=1e-6)
+    if site.hpc is not None:
+        assert result.kpis.hpc_availability_fraction == pytest.approx(1.0)
+    if site.battery is not None:
+        above_min = (
+            schedule["battery_soc_mwh"] - site.battery.min_soc_fraction * site.battery.energy_mwh
+        )
+        assert (above_min >= site.ride_through_energy_mwh() - 1e-6).all()
+        assert (
+            schedule["battery_soc_mwh"].iloc[-1]
+            >= site.battery.initial_soc_fraction * site.battery.energy_mwh - 1e-6
+        )
+    for fleet in site.fleets:
+        power = schedule[f"mining_{fleet.name}_power_mw"]
+        assert (power <= fleet.capacity_mw * fleet.power_range_fraction[1] + 1e-6).all()
+    for generator in site.generators:
+        fuel = schedule[f"generator_{generator.name}_fuel_mmbtu"].sum()
+        if generator.fuel_limit_mmbtu_per_day is not None:
+            assert fuel <= generator.fuel_limit_mmbtu_per_day + 1e-6
+
+
+def test_hybrid_curtails_mining_through_the_evening_spike():
+    site = load_site(SITES / "west_texas_hybrid.yaml")
+    result = solve(site, load_inputs(site, "2023-08-17"))
+    schedule = result.schedule
+    spike = schedule["price_usd_per_mwh"] > 1000
+    assert spike.sum() > 8
+    mining_mw = schedule["mining_s21_power_mw"] + schedule["mining_s19_power_mw"]
+    assert (mining_mw[spike] == 0).all()
+    cheap = schedule["price_usd_per_mwh"] < 60
+    assert (schedule.loc[cheap, "mining_s21_containers_on"] == 40).all()
+    # the battery sells into the spike: discharging in the most expensive interval
+    assert schedule.loc[schedule["price_usd_per_mwh"].idxmax(), "battery_discharge_mw"] > 0
+
+
+def test_uri_shuts_all_mining_and_keeps_the_hpc_up():
+    site = load_site(SITES / "west_texas_hybrid.yaml")
+    result = solve(site, load_inputs(site, "2021-02-15"))
+    assert result.kpis.mining_energy_mwh == pytest.approx(0, abs=1e-9)
+    assert result.kpis.hpc_sla_met
+
+
+def test_flare_gas_site_burns_its_daily_gas_into_hashrate():
+    site = load_site(SITES / "flare_gas_offgrid.yaml")
+    result = solve(site, load_inputs(site, "2023-08-17"))
+    budget = sum(g.fuel_limit_mmbtu_per_day for g in site.generators)
+    fuel = sum(result.schedule[f"generator_{g.name}_fuel_mmbtu"].sum() for g in site.generators)
+    assert fuel == pytest.approx(budget, rel=1e-6)  # gas is cheap, hashrate is not: use it all
+    assert result.kpis.net_margin_usd > 0
