@@ -1,0 +1,206 @@
+"""Daily-solve benchmark: one site over every day of a year of real prices, MILP and LP.
+
+Run ``python benchmarks/run.py --help``. Writes a JSON summary (per-day rows and a summary) so
+results can be compared across commits; not part of the test suite.
+
+What is timed per day (one process, one HiGHS thread):
+  build_s   model build, or loading the day's data into the persistent model
+  solve_s   the solve call (Pyomo hand-off + HiGHS)
+  highs_s   HiGHS alone
+  total_s   build + solve + reading results (what a user waits for per day)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import resource
+import statistics
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+from dispatch import load_inputs, load_site
+from dispatch.errors import SolveError
+from dispatch.solver import Dispatcher, SolveOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def days_of(year: int, count: int | None) -> list[dt.date]:
+    first = dt.date(year, 1, 1)
+    days = [first + dt.timedelta(days=i) for i in range((dt.date(year + 1, 1, 1) - first).days)]
+    if count is None or count >= len(days):
+        return days
+    step = len(days) / count  # spread the quick sample over the year's seasons
+    return [days[int(i * step)] for i in range(count)]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run(args: argparse.Namespace) -> dict:
+    site = load_site(args.site)
+    options = SolveOptions(mip_rel_gap=args.mip_gap, time_limit_s=args.time_limit, threads=1)
+    milp = Dispatcher(site, options)
+    lp = Dispatcher(
+        site,
+        SolveOptions(
+            mip_rel_gap=args.mip_gap, time_limit_s=args.time_limit, relax_integrality=True
+        ),
+    )
+    rows = []
+    days = days_of(args.year, args.days)
+    for i, day in enumerate(days):
+        inputs = load_inputs(site, day, prices=args.prices)
+        if not args.persistent:
+            milp = Dispatcher(site, options)
+        row: dict = {"day": day.isoformat(), "intervals": len(inputs.index)}
+        try:
+            result = milp.solve(inputs)
+            k = result.kpis
+            row.update(
+                status=k.status,
+                objective_usd=k.net_margin_usd,
+                mip_gap=k.mip_gap,
+                build_s=k.build_seconds,
+                solve_s=k.solve_seconds,
+                highs_s=k.solver_seconds,
+                total_s=k.total_seconds,
+            )
+        except SolveError as error:
+            row.update(status="error", error=str(error))
+        if not args.no_lp:
+            relaxed = lp.solve(inputs).kpis
+            row.update(
+                lp_objective_usd=relaxed.net_margin_usd,
+                lp_total_s=relaxed.total_seconds,
+                lp_highs_s=relaxed.solver_seconds,
+            )
+        rows.append(row)
+        if args.verbose:
+            print(
+                f"[{i + 1}/{len(days)}] {row['day']} {row.get('status')} "
+                f"total {row.get('total_s', float('nan')):.3f} s "
+                f"gap {row.get('mip_gap', float('nan')):.1e}",
+                flush=True,
+            )
+    return summarize(args, rows)
+
+
+def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
+    solved = [r for r in rows if r.get("status") in ("optimal", "time_limit")]
+    totals = [r["total_s"] for r in solved]
+    summary = {
+        "days": len(rows),
+        "optimal_days": sum(r.get("status") == "optimal" for r in rows),
+        "time_limited_days": sum(r.get("status") == "time_limit" for r in rows),
+        "failed_days": len(rows) - len(solved),
+        "max_mip_gap": max((r["mip_gap"] for r in solved), default=None),
+        "median_total_s": statistics.median(totals) if totals else None,
+        "p95_total_s": percentile(totals, 0.95) if totals else None,
+        "max_total_s": max(totals, default=None),
+        "sum_total_s": sum(totals),
+        "days_over_1s": sum(t > 1.0 for t in totals),
+        "median_build_s": statistics.median(r["build_s"] for r in solved) if solved else None,
+        "median_highs_s": statistics.median(r["highs_s"] for r in solved) if solved else None,
+        "sum_highs_s": sum(r["highs_s"] for r in solved),
+    }
+    if not args.no_lp:
+        lp_total = sum(r["lp_total_s"] for r in rows)
+        lp_highs = sum(r["lp_highs_s"] for r in rows)
+        summary.update(
+            lp_sum_total_s=lp_total,
+            lp_sum_highs_s=lp_highs,
+            milp_over_lp_total=summary["sum_total_s"] / lp_total if lp_total else None,
+            milp_over_lp_highs=summary["sum_highs_s"] / lp_highs if lp_highs else None,
+        )
+    return {
+        "settings": {
+            "site": str(args.site),
+            "year": args.year,
+            "prices": args.prices,
+            "mip_rel_gap": args.mip_gap,
+            "time_limit_s": args.time_limit,
+            "threads": 1,
+            "persistent": args.persistent,
+        },
+        "machine": {
+            "python": platform.python_version(),
+            "pyomo": version("pyomo"),
+            "highspy": version("highspy"),
+            "platform": platform.platform(),
+            "cpus": _cpus(),
+            "peak_rss_mb": _peak_rss_mb(),
+        },
+        "summary": summary,
+        "days": rows,
+    }
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _peak_rss_mb() -> float:
+    kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return kilobytes / 1024 if sys.platform != "darwin" else kilobytes / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--site", type=Path, default=ROOT / "sites" / "west_texas_hybrid.yaml")
+    parser.add_argument("--year", type=int, default=2023)
+    parser.add_argument(
+        "--prices",
+        default="ercot_rtm_spp",
+        help="bundled data set or tidy file (default: real-time 15-min)",
+    )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="quick mode: N days spread over the year (default: every day)",
+    )
+    parser.add_argument("--mip-gap", type=float, default=1e-4)
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument(
+        "--rebuild",
+        dest="persistent",
+        action="store_false",
+        help="build a new model every day instead of re-solving a persistent one",
+    )
+    parser.add_argument("--no-lp", action="store_true", help="skip the LP-relaxation pass")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    report = run(args)
+    report["summary"]["wall_s"] = time.perf_counter() - started
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    temp = args.out.with_suffix(".json.tmp")
+    temp.write_text(json.dumps(report, indent=2) + "\n")
+    temp.replace(args.out)
+    print(
+        json.dumps(
+            {
+                "settings": report["settings"],
+                "machine": report["machine"],
+                "summary": report["summary"],
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
