@@ -1,0 +1,69 @@
+"""Solver behaviour: options are explicit, a time-limited solve returns its incumbent, an
+infeasible model raises SolveError saying why."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from conftest import SITES, make_inputs, make_site
+
+from dispatch import InputError, SolveError, load_inputs
+from dispatch.model.build import build_model
+from dispatch.site import parse_site
+from dispatch.solver import SolveOptions, _new_solver, _run, solve
+
+
+def hard_flare_site():
+    """The flare-gas example with gas that does not match whole containers: many ties."""
+    data = yaml.safe_load((SITES / "flare_gas_offgrid.yaml").read_text())
+    data["generators"][0]["fuel_limit_mmbtu_per_day"] = 320
+    data["generators"][1]["fuel_limit_mmbtu_per_day"] = 280
+    return parse_site(data, "hard flare")
+
+
+def test_time_limited_solve_returns_its_incumbent_and_gap():
+    site = hard_flare_site()
+    inputs = load_inputs(site, "2023-08-17")
+    result = solve(site, inputs, SolveOptions(mip_rel_gap=0.0, time_limit_s=1.0))
+    assert result.kpis.status == "time_limit"
+    assert 0 < result.kpis.mip_gap < 0.05
+    assert len(result.schedule) == 96
+    assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"mip_rel_gap": -1}, "mip_rel_gap: expected 0 <= gap < 1, found -1"),
+        ({"time_limit_s": 0}, "time_limit_s: expected > 0, found 0"),
+        ({"threads": 0}, "threads: expected >= 1, found 0"),
+        ({"presolve": "maybe"}, "presolve: expected choose, on or off, found 'maybe'"),
+    ],
+)
+def test_bad_options_are_user_errors(options, message):
+    with pytest.raises(InputError, match=message):
+        SolveOptions(**options)
+
+
+def test_infeasible_carried_state_raises_solve_error_with_the_likely_cause():
+    # A generator carried in as "just started, must stay on 2 h" on a site that cannot take
+    # its minimum output: no export, no load.
+    site = make_site(
+        grid={"import_limit_mw": 5, "export_limit_mw": 0},
+        generators=[
+            {
+                "name": "recip",
+                "capacity_mw": 2,
+                "min_stable_fraction": 0.5,
+                "heat_rate_mmbtu_per_mwh": 9,
+                "fuel_price_usd_per_mmbtu": 3,
+                "min_up_minutes": 120,
+            }
+        ],
+    )
+    inputs = make_inputs(site, [30, 30, 30])
+    built = build_model(site, inputs)
+    built.model.generator_recip.on_before = 1
+    built.model.generator_recip.started_before[0] = 1
+    with pytest.raises(SolveError, match=r"has no feasible schedule .* min up/down"):
+        _run(_new_solver(), built, SolveOptions(), inputs)
