@@ -133,3 +133,19 @@ def test_persistent_resolve_equals_rebuild():
             rebuilt.kpis.net_margin_usd, rel=1e-9, abs=1e-6
         )
     assert dispatcher.models_built == 1
+
+
+@few
+@given(first=prices, second=prices, hashprice=hashprices)
+def test_resolving_with_new_data_equals_a_fresh_solve(first, second, hashprice):
+    # Same horizon length so the persistent model is re-used; negative prices switch the
+    # battery's charge/discharge binary on, which the re-solve must pick up.
+    second = (second * 3)[: len(first)]
+    site = hybrid_site()
+    dispatcher = Dispatcher(site, EXACT)
+    for day_prices in (first, second):
+        inputs = make_inputs(site, day_prices, hashprice)
+        resolved = dispatcher.solve(inputs).kpis.net_margin_usd
+        fresh = solve(site, inputs, EXACT).kpis.net_margin_usd
+        assert resolved == pytest.approx(fresh, rel=1e-9, abs=1e-6)
+    assert dispatcher.models_built == 1
