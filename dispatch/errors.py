@@ -14,3 +14,7 @@ class InputError(ValueError):
 
 class SolveError(RuntimeError):
     """The solver returned no usable schedule (infeasible, or no incumbent at the time limit)."""
+
+
+class InputWarning(UserWarning):
+    """Data that is used as given but deserves a look (e.g. prices above the ERCOT offer cap)."""

@@ -10,6 +10,7 @@ import pytest
 from conftest import fleet, make_site, mining
 
 from dispatch import InputError, load_inputs
+from dispatch.errors import InputWarning
 from dispatch.inputs.bundled import bundled_price, read_dataset
 
 
@@ -89,7 +90,11 @@ def real_prices(path: Path, day: str = "2023-08-17") -> pd.DataFrame:
 
 def test_tidy_price_file_round_trips(tmp_path: Path):
     frame = real_prices(tmp_path / "prices.csv")
-    inputs = load_inputs(quarter_site(), "2023-08-17", prices=tmp_path / "prices.csv")
+    with pytest.warns(
+        InputWarning,
+        match=r"line 78: price_usd_per_mwh = 5,174.05 .* above the ERCOT offer cap then in force \(5,000 USD/MWh\); 6 value",
+    ):
+        inputs = load_inputs(quarter_site(), "2023-08-17", prices=tmp_path / "prices.csv")
     assert np.allclose(inputs.frame["price_usd_per_mwh"], frame["price_usd_per_mwh"][:96])
     assert inputs.sources["price_usd_per_mwh"] == str(tmp_path / "prices.csv")
 

@@ -1,22 +1,36 @@
 """Validate a time series and put it on the site's intervals.
 
 Series arrive indexed by tz-aware interval start at their own step (15 min, 1 h, 1 day). Checks
-name the file and row; alignment holds coarser data over finer site intervals and averages finer
-data over coarser site intervals, and refuses a horizon the data does not cover.
+name the file and row; alignment holds (or interpolates, when asked) coarser data over finer site
+intervals and averages finer data over coarser site intervals, and refuses a horizon the data does
+not cover.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from dispatch.errors import InputError
+from dispatch.errors import InputError, InputWarning
 
 RowLabel = Callable[[int], str]
 Fill = Literal["hold", "interpolate"]
+
+PRICE_FLOOR_USD_PER_MWH = -5_000.0
+"""Prices below this are refused: 20x ERCOT's -250 USD/MWh offer floor, so what lies there is a
+sentinel (-9999) or a unit slip, not a market price."""
+PRICE_CEILING_USD_PER_MWH = 20_000.0
+"""Prices above this are refused: over twice the highest ERCOT cap (9,000 USD/MWh), so a unit
+slip (USD/GWh, a price x 1000) or a sentinel."""
+ERCOT_CAP_CHANGE = pd.Timestamp("2022-01-01", tz="America/Chicago")
+ERCOT_CAP_BEFORE_USD_PER_MWH = 9_000.0  # high system-wide offer cap until 2021
+ERCOT_CAP_USD_PER_MWH = 5_000.0  # from 2022-01-01 (PUCT)
+PRICE_SUFFIXES = ("_usd_per_mwh", "_usd_per_mw_h")
+FRACTION_SUFFIXES = ("_capacity_factor", "_fraction")
 
 
 def csv_row(path: str) -> RowLabel:
@@ -64,6 +78,52 @@ def check_series(times: pd.Series, values: pd.Series, *, name: str, row: RowLabe
     return step
 
 
+def ercot_cap_usd_per_mwh(times: pd.Series) -> np.ndarray:
+    """ERCOT's system-wide offer cap in force at each (tz-aware) time [USD/MWh]."""
+    before = (times < ERCOT_CAP_CHANGE).to_numpy()
+    return np.where(before, ERCOT_CAP_BEFORE_USD_PER_MWH, ERCOT_CAP_USD_PER_MWH)
+
+
+def check_values(times: pd.Series, values: pd.Series, *, name: str, row: RowLabel) -> None:
+    """Refuse values that the unit in ``name`` makes implausible; warn above the ERCOT cap.
+
+    Prices (``*_usd_per_mwh``, ``*_usd_per_mw_h``) must lie in
+    [``PRICE_FLOOR_USD_PER_MWH``, ``PRICE_CEILING_USD_PER_MWH``]; above the ERCOT offer cap
+    in force (9,000 USD/MWh before 2022, 5,000 after) they raise an :class:`InputWarning`, since
+    real-time adders can carry a price past the cap. Capacity factors and fractions lie in 0..1.
+    """
+    array = values.to_numpy(dtype=float)
+    if name.endswith(PRICE_SUFFIXES):
+        wild = (array < PRICE_FLOOR_USD_PER_MWH) | (array > PRICE_CEILING_USD_PER_MWH)
+        if wild.any():
+            i = int(np.argmax(wild))
+            raise InputError(
+                f"{row(i)}: {name} = {array[i]:,.2f} at {times.iloc[i]} is outside the plausible "
+                f"range {PRICE_FLOOR_USD_PER_MWH:,.0f}..{PRICE_CEILING_USD_PER_MWH:,.0f} USD/MWh; "
+                "check the unit (USD/MWh expected) and missing-value markers"
+            )
+        if isinstance(times.dtype, pd.DatetimeTZDtype):
+            cap = ercot_cap_usd_per_mwh(times)
+            above = array > cap
+            if above.any():
+                i = int(np.argmax(above))
+                warnings.warn(
+                    f"{row(i)}: {name} = {array[i]:,.2f} at {times.iloc[i]} is above the ERCOT "
+                    f"offer cap then in force ({cap[i]:,.0f} USD/MWh); {int(above.sum())} value(s) "
+                    "above the cap in all. Real-time adders can do that; kept as given.",
+                    InputWarning,
+                    stacklevel=2,
+                )
+    elif name.endswith(FRACTION_SUFFIXES):
+        outside = (array < 0) | (array > 1)
+        if outside.any():
+            i = int(np.argmax(outside))
+            hint = " (it looks like a percentage: divide by 100)" if array.max() <= 100 else ""
+            raise InputError(
+                f"{row(i)}: {name} must lie in 0..1, found {array[i]:g} at {times.iloc[i]}{hint}"
+            )
+
+
 def align(
     series: pd.Series,
     step: pd.Timedelta,
@@ -71,12 +131,14 @@ def align(
     *,
     name: str,
     source: str,
-    fill: Fill = "hold",
+    fill: Fill | None,
 ) -> pd.Series:
     """Values of a regular ``series`` (index = interval start) on the ``horizon`` intervals.
 
-    Coarser data is held (or linearly interpolated) over finer intervals; finer data is averaged
-    over each coarser interval, which must be fully covered.
+    Coarser data is held (``fill="hold"``: each value repeated over the finer intervals it
+    spans) or linearly interpolated between interval midpoints (``fill="interpolate"``); with
+    ``fill=None`` coarser data is refused, so the choice is never made silently. Finer data is
+    averaged over each coarser interval, which must be fully covered.
     """
     series = series.tz_convert(horizon.tz)
     series.index = series.index.as_unit("ns")
@@ -89,6 +151,12 @@ def align(
         raise InputError(
             f"{source}: {name} covers {data_start} to {data_end}, the horizon needs "
             f"{need_start} to {need_end}"
+        )
+    if step > site_step and fill is None:
+        raise InputError(
+            f"{source}: {name} steps by {_duration(step)}, coarser than the site's "
+            f"{_duration(site_step)} intervals; choose how to fill them: --fill hold (repeat each "
+            "value) or --fill interpolate (linear between interval midpoints)"
         )
     if step >= site_step:
         if fill == "interpolate":
@@ -115,3 +183,8 @@ def align(
             f"expected {expected} (data step {step} does not divide the site interval {site_step})"
         )
     return pd.Series(grouped.mean().to_numpy(), index=horizon, name=name)
+
+
+def _duration(step: pd.Timedelta) -> str:
+    minutes = int(step / pd.Timedelta(minutes=1))
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
