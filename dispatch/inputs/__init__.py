@@ -17,8 +17,10 @@ import pandas as pd
 from dispatch.errors import InputError
 from dispatch.inputs.align import Fill, align
 from dispatch.inputs.bundled import DATASETS, bundled_hashprice, bundled_price, bundled_profile
+from dispatch.inputs.detect import read_input
+from dispatch.inputs.hashprice import read_hashprice
 from dispatch.inputs.horizon import horizon_index, parse_date
-from dispatch.inputs.tidy import Table, read_tidy
+from dispatch.inputs.table import Source, Table
 from dispatch.site import Colocation, Site
 
 PRICE = "price_usd_per_mwh"
@@ -121,18 +123,24 @@ def load_inputs(
     start: str | dt.date,
     end: str | dt.date | None = None,
     *,
-    prices: str | Path | None = None,
-    hashprice: str | Path | None = None,
-    profiles: str | Path | None = None,
-    fill: Fill = "hold",
+    prices: str | Path | pd.DataFrame | None = None,
+    hashprice: Source | None = None,
+    profiles: Source | None = None,
+    fill: Fill | None = None,
+    timezone: str | None = None,
 ) -> Inputs:
     """Inputs for local days ``start``..``end`` (inclusive) at the site's interval.
 
-    ``prices`` is a tidy file with ``price_usd_per_mwh`` or the name of a bundled data set
-    (default: real-time for sub-hourly sites, day-ahead for hourly ones, at the site's
-    settlement point). ``hashprice`` is a tidy daily file with ``hashprice_usd_per_ph_day``
-    (default: bundled). ``profiles`` is a tidy file with ``<profile>_capacity_factor`` and
-    optionally ``hpc_utilization_fraction`` columns (default: bundled profiles, utilization 1).
+    ``prices`` is the name of a bundled data set (default: real-time for sub-hourly sites,
+    day-ahead for hourly ones) or a price file of any layout :func:`read_input` recognises
+    (tidy, gridstatus, ERCOT report; CSV or Parquet) or a frame, taken at the site's settlement
+    point. ``hashprice`` is a daily file in any unit :func:`read_hashprice` accepts (default:
+    bundled). ``profiles`` is a tidy file with ``<profile>_capacity_factor`` and optionally
+    ``hpc_utilization_fraction`` columns (default: bundled profiles, utilization 1).
+
+    ``fill`` says how data coarser than the site's interval is spread over it: ``"hold"`` or
+    ``"interpolate"``. Bundled data is held unless told otherwise; a user file coarser than the
+    site's interval needs an explicit choice. ``timezone`` locates naive timestamps in files.
     """
     first = parse_date(start, "--start")
     last = parse_date(end, "--end") if end is not None else first
@@ -140,27 +148,36 @@ def load_inputs(
     columns: dict[str, pd.Series] = {}
     sources: dict[str, str] = {}
     needed = required_columns(site)
+    bundled_fill: Fill = fill or "hold"
+    price_fill: Fill | None
+    profile_fill: Fill | None
     if PRICE in needed:
-        if prices is None or str(prices) in DATASETS:
+        if prices is None or (isinstance(prices, str) and prices in DATASETS):
             dataset = str(prices) if prices is not None else default_price_dataset(site)
             if site.market is None:
                 raise InputError("market.settlement_point: the site needs prices but names no node")
             node = site.market.settlement_point
             series = bundled_price(dataset, node)
             step = pd.Timedelta(DATASETS[dataset].interval)
-            sources[PRICE] = f"bundled {dataset} {node}"
+            sources[PRICE], price_fill = f"bundled {dataset} {node}", bundled_fill
         else:
-            price_table = read_tidy(prices)
+            point = site.market.settlement_point if site.market is not None else None
+            price_table = read_input(prices, settlement_point=point, timezone=timezone)
             series, step = price_table.column(PRICE), price_table.step
-            sources[PRICE] = price_table.path
-        columns[PRICE] = align(series, step, horizon, name=PRICE, source=sources[PRICE], fill=fill)
+            sources[PRICE], price_fill = price_table.description, fill
+        columns[PRICE] = align(
+            series, step, horizon, name=PRICE, source=sources[PRICE], fill=price_fill
+        )
     if HASHPRICE in needed:
         if hashprice is None:
             daily, sources[HASHPRICE] = bundled_hashprice(), "bundled btc_hashprice"
         else:
-            daily, sources[HASHPRICE] = read_tidy(hashprice).column(HASHPRICE), str(hashprice)
+            name = "frame" if isinstance(hashprice, pd.DataFrame) else str(hashprice)
+            daily, sources[HASHPRICE] = read_hashprice(hashprice), name
         columns[HASHPRICE] = _daily_series(horizon, HASHPRICE, daily, sources[HASHPRICE])
-    profile_table: Table | None = read_tidy(profiles) if profiles is not None else None
+    profile_table: Table | None = None
+    if profiles is not None:
+        profile_table = read_input(profiles, timezone=timezone)
     for profile in dict.fromkeys(r.profile for r in site.renewables):
         column = capacity_factor_column(profile)
         if profile_table is not None and column in profile_table.frame.columns:
@@ -169,11 +186,12 @@ def load_inputs(
                 profile_table.step,
                 profile_table.path,
             )
+            profile_fill = fill
         else:
             series, step = bundled_profile(profile), pd.Timedelta("1h")
-            sources[column] = f"bundled profile {profile}"
+            sources[column], profile_fill = f"bundled profile {profile}", bundled_fill
         columns[column] = align(
-            series, step, horizon, name=column, source=sources[column], fill=fill
+            series, step, horizon, name=column, source=sources[column], fill=profile_fill
         )
     if (
         profile_table is not None

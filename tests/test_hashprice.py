@@ -1,0 +1,160 @@
+"""Hashprice in any common unit, or derived from chain data, checked against the bundled series.
+
+Every file is made from the bundled BTC data (dispatch/data/btc_mining_daily_2020_2025.csv):
+its copied price, difficulty, fees and hashrate, or its derived hashprice re-expressed in
+another unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import fleet, make_site, mining
+
+from dispatch import InputError, load_inputs
+from dispatch.inputs.bundled import read_dataset
+from dispatch.inputs.hashprice import read_hashprice, subsidy_btc_at_height, subsidy_btc_on
+
+# The bundled file applies the 6.25 BTC subsidy before the 2020-05-11 halving (it was 12.5 BTC),
+# so its derived hashprice is about half the true value on 2020-04-13..2020-05-11; the
+# comparison starts the day after that halving.
+FIRST_COMPARABLE = dt.date(2020, 5, 12)
+
+
+@pytest.fixture(scope="module")
+def btc() -> pd.DataFrame:
+    data = read_dataset("btc_hashprice")
+    data = data[data.index >= FIRST_COMPARABLE].dropna(subset=["hashprice_usd_per_ph_day"])
+    return data
+
+
+def chain_file(btc: pd.DataFrame, *extra: str) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "date": [d.isoformat() for d in btc.index],
+            "btc_price_usd": btc["btc_price_usd_close"].to_numpy(),
+            "difficulty": btc["difficulty"].to_numpy(),
+            "fees_btc_per_day": btc["fees_btc_per_day"].to_numpy(),
+        }
+    )
+    for column in extra:
+        frame[column] = btc[column].to_numpy()
+    return frame
+
+
+def test_derived_from_price_difficulty_and_fees_matches_the_bundled_series(btc):
+    derived = read_hashprice(chain_file(btc))
+    error = derived / btc["hashprice_usd_per_ph_day"] - 1
+    assert len(error) == 1792
+    assert abs(error.median()) < 0.005  # fees shared by 144 expected blocks vs actual hashrate
+    assert error.abs().median() < 0.005
+
+
+def test_with_the_network_hashrate_the_derivation_is_the_bundled_one(btc):
+    derived = read_hashprice(chain_file(btc, "hashrate_th_s"))
+    error = (derived / btc["hashprice_usd_per_ph_day"] - 1).abs()
+    assert error.drop(dt.date(2024, 4, 20)).max() < 1e-12
+    # halving day: the block subsidy is time-weighted (block 840,000 at 00:09:27 UTC)
+    assert error[dt.date(2024, 4, 20)] == pytest.approx(0.0016, abs=1e-4)
+
+
+def test_block_subsidy_by_date_and_by_height():
+    days = pd.Index([dt.date(2020, 5, 10), dt.date(2020, 5, 12), dt.date(2024, 4, 19)])
+    assert list(subsidy_btc_on(days)) == [12.5, 6.25, 6.25]
+    assert subsidy_btc_on(pd.Index([dt.date(2024, 4, 21)]))[0] == 3.125
+    halving_day = subsidy_btc_on(pd.Index([dt.date(2024, 4, 20)]))[0]
+    assert halving_day == pytest.approx(3.125 + 3.125 * (9 * 60 + 27) / 86400)
+    heights = np.array([0, 629_999, 630_000, 839_999, 840_000, 1_050_000])
+    assert list(subsidy_btc_at_height(heights)) == [50, 12.5, 6.25, 6.25, 3.125, 1.5625]
+    with pytest.raises(InputError, match="2028 halving, which is not known yet"):
+        subsidy_btc_on(pd.Index([dt.date(2028, 6, 1)]))
+
+
+def test_explicit_block_subsidy_reproduces_the_bundled_file_exactly(btc):
+    derived = read_hashprice(chain_file(btc, "hashrate_th_s", "block_subsidy_btc"))
+    assert np.allclose(derived, btc["hashprice_usd_per_ph_day"], rtol=1e-12)
+
+
+def unit_file(btc: pd.DataFrame, column: str, values: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"date": [d.isoformat() for d in btc.index], column: values})
+
+
+def test_every_accepted_unit_gives_usd_per_ph_day(btc):
+    usd_ph = btc["hashprice_usd_per_ph_day"].to_numpy()
+    price = btc["btc_price_usd_close"].to_numpy()
+    files = [
+        unit_file(btc, "hashprice_usd_per_ph_day", usd_ph),
+        unit_file(btc, "hashprice_usd_per_th_day", btc["hashprice_usd_per_th_day"].to_numpy()),
+        unit_file(btc, "hashprice_btc_per_ph_day", usd_ph / price).assign(btc_price_usd=price),
+        unit_file(btc, "hashprice_btc_per_th_day", usd_ph / price / 1000).assign(
+            btc_price_usd=price
+        ),
+    ]
+    for frame in files:
+        assert np.allclose(read_hashprice(frame), usd_ph, rtol=1e-12), frame.columns[1]
+
+
+@pytest.mark.parametrize(
+    ("column", "scale", "message"),
+    [
+        (
+            "hashprice_usd_per_ph_day",
+            1e-3,
+            "hashprice from hashprice_usd_per_ph_day has median 0.0832 USD/PH/day, outside the plausible 1..20,000 USD/PH/day; it looks 1000 times too small: values in USD/TH/day belong in hashprice_usd_per_th_day",
+        ),
+        (
+            "hashprice_usd_per_th_day",
+            1.0,
+            "hashprice from hashprice_usd_per_th_day has median 83,199.37 USD/PH/day, outside .* it looks 1000 times too large: values in USD/PH/day belong in hashprice_usd_per_ph_day",
+        ),
+    ],
+    ids=["th-in-ph-column", "ph-in-th-column"],
+)
+def test_a_unit_off_by_1000_is_named(btc, column, scale, message):
+    frame = unit_file(btc, column, btc["hashprice_usd_per_ph_day"].to_numpy() * scale)
+    with pytest.raises(InputError, match=message):
+        read_hashprice(frame)
+
+
+def test_chain_data_with_a_price_in_thousands_of_usd_is_refused(btc):
+    frame = chain_file(btc)
+    frame["btc_price_usd"] /= 1000
+    with pytest.raises(
+        InputError,
+        match=r"from btc_price_usd, difficulty and fees .* 1000 times too small: check the unit",
+    ):
+        read_hashprice(frame)
+
+
+def test_missing_hashprice_columns_list_what_is_accepted(tmp_path: Path, btc):
+    path = tmp_path / "hp.csv"
+    chain_file(btc).drop(columns=["fees_btc_per_day"]).to_csv(path, index=False)
+    with pytest.raises(
+        InputError,
+        match=r"hp.csv: no hashprice columns; expected one of: hashprice_usd_per_ph_day; hashprice_usd_per_th_day",
+    ):
+        read_hashprice(path)
+
+
+def test_a_daily_file_with_a_gap_names_the_line(tmp_path: Path, btc):
+    path = tmp_path / "hp.csv"
+    chain_file(btc).drop(index=30).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"hp.csv line 32: gap in btc_price_usd"):
+        read_hashprice(path)
+
+
+def test_load_inputs_reads_hashprice_in_usd_per_th_day(tmp_path: Path, btc):
+    path = tmp_path / "hp.csv"
+    unit_file(btc, "hashprice_usd_per_th_day", btc["hashprice_usd_per_th_day"].to_numpy()).to_csv(
+        path, index=False
+    )
+    site = make_site(interval_minutes=15, grid={"import_limit_mw": 10}, mining=mining(fleet()))
+    inputs = load_inputs(site, "2024-04-19", "2024-04-20", hashprice=path)
+    daily = inputs.frame["hashprice_usd_per_ph_day"].groupby(inputs.index.date).unique()
+    expected = btc["hashprice_usd_per_ph_day"]
+    assert [v[0] for v in daily] == pytest.approx([expected[d] for d in daily.index], rel=1e-12)
+    assert inputs.sources["hashprice_usd_per_ph_day"] == str(path)
