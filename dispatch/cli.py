@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
@@ -18,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dispatch.errors import InputError, SolveError
+from dispatch.errors import InputError, InputWarning, SolveError
 
 DEFAULT_DAY = "2023-08-17"  # the August 2023 heat wave: HB_WEST real-time peaked at 5,237 USD/MWh
 MAX_DAYS_PER_SOLVE = 7
@@ -39,19 +40,40 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class FillChoice(StrEnum):
+    hold = "hold"
+    interpolate = "interpolate"
+
+
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn user mistakes into one message and exit code 2 (never a traceback)."""
+    """Turn user mistakes into one message and exit code 2 (never a traceback); print data
+    warnings (InputWarning) as one line each."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        caught: list[warnings.WarningMessage] = []
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", InputWarning)
+                return command(*args, **kwargs)
         except InputError as error:
             errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except SolveError as error:
             errors.print(f"[bold red]no schedule:[/] {error}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+        finally:
+            for caught_warning in caught:
+                if issubclass(caught_warning.category, InputWarning):
+                    message = f"[bold yellow]warning:[/] {caught_warning.message}"
+                    errors.print(message, highlight=False, soft_wrap=True)
+                else:
+                    warnings.warn_explicit(
+                        caught_warning.message,
+                        caught_warning.category,
+                        caught_warning.filename,
+                        caught_warning.lineno,
+                    )
 
     return wrapper
 
@@ -65,11 +87,28 @@ def run(
     site_file: SiteArg,
     prices: Annotated[
         str | None,
-        typer.Option(help="tidy price file, or a bundled data set: ercot_rtm_spp, ercot_dam_spp"),
+        typer.Option(
+            help="price file (tidy, gridstatus or ERCOT report, CSV or Parquet; the layout is "
+            "recognised from its columns), or a bundled data set: ercot_rtm_spp, ercot_dam_spp"
+        ),
     ] = None,
-    hashprice: Annotated[Path | None, typer.Option(help="tidy daily hashprice file")] = None,
+    hashprice: Annotated[
+        Path | None,
+        typer.Option(help="daily hashprice file (USD/PH/day, USD/TH/day, BTC, or chain data)"),
+    ] = None,
     profiles: Annotated[
         Path | None, typer.Option(help="tidy file of capacity factors / HPC utilization")
+    ] = None,
+    fill: Annotated[
+        FillChoice | None,
+        typer.Option(
+            help="spread data coarser than the site's interval: hold each value, or interpolate "
+            "(required for such user files; bundled data is held)"
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="IANA time zone of naive timestamps in input files (else refused)"),
     ] = None,
     day: Annotated[str | None, typer.Option(help="local day YYYY-MM-DD")] = None,
     start: Annotated[str | None, typer.Option(help="first local day YYYY-MM-DD")] = None,
@@ -94,7 +133,16 @@ def run(
             f"{MAX_DAYS_PER_SOLVE} (run longer periods day by day with `dispatch batch`)"
         )
     site = load_site(site_file)
-    inputs = load_inputs(site, first, last, prices=prices, hashprice=hashprice, profiles=profiles)
+    inputs = load_inputs(
+        site,
+        first,
+        last,
+        prices=prices,
+        hashprice=hashprice,
+        profiles=profiles,
+        fill=fill.value if fill is not None else None,
+        timezone=timezone,
+    )
     result = solve(site, inputs, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
     _print_result(result, first, last)
     if out is not None:
