@@ -7,9 +7,6 @@ dispatch.model.extract), so the table sums to the objective; KPIs come from the 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch import columns
+from dispatch.files import write_atomic as _atomic
 from dispatch.inputs import HASHPRICE
 from dispatch.streams import Stream
 
@@ -123,19 +121,6 @@ def _json(payload: object) -> str:
         raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
     return json.dumps(payload, indent=2, default=default, allow_nan=False) + "\n"
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write to a temporary file in the same folder, then rename over ``path``."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temp))
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def compute_kpis(
