@@ -65,6 +65,15 @@ def test_fall_back_repeated_hour_is_the_second_cst_hour(tmp_path: Path):
     )  # HE 24:00
 
 
+def test_a_boolean_dst_flag_reads_like_y_and_n(tmp_path: Path):
+    report = ercot_dam_spp("2023-11-05", header="mis")
+    report["DSTFlag"] = report["DSTFlag"] == "Y"  # as some ERCOT API extracts carry it
+    path = tmp_path / "dam.csv"
+    report.to_csv(path, index=False)
+    prices = read_input(path, settlement_point="HB_WEST").column("price_usd_per_mwh")
+    assert np.array_equal(prices, dam()[FALL_BACK_UTC])
+
+
 def test_spring_forward_day_has_no_hour_ending_three(tmp_path: Path):
     report = ercot_dam_spp("2023-03-12", header="mis")
     hours = report.loc[report.SettlementPoint == "HB_WEST", "HourEnding"]

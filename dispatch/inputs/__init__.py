@@ -211,4 +211,13 @@ def load_inputs(
     return Inputs.from_frame(site, frame, sources)
 
 
-__all__ = ["HASHPRICE", "HPC_UTILIZATION", "PRICE", "Inputs", "load_inputs", "required_columns"]
+__all__ = [
+    "HASHPRICE",
+    "HPC_UTILIZATION",
+    "PRICE",
+    "Inputs",
+    "load_inputs",
+    "read_hashprice",
+    "read_input",
+    "required_columns",
+]

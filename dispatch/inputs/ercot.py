@@ -13,7 +13,8 @@ headers ``Delivery Date`` and the MIS CSV headers ``DeliveryDate`` are the same 
 
 Hour ending h (``01:00`` .. ``24:00``) of day d starts at d + (h - 1) hours Central Prevailing
 Time; interval i (1..4) of delivery hour h starts 15 (i - 1) minutes later. On the fall-back day
-the hour 01:00-02:00 comes twice: the row flagged ``Y`` is the second (CST) one. On the
+the hour 01:00-02:00 comes twice: the row flagged ``Y`` (or ``True``) is the second (CST) one,
+the reading gridstatus also uses. On the
 spring-forward day there is no hour ending 03:00 (02:00-03:00 does not exist), and a file that
 has one is refused.
 """
@@ -30,6 +31,7 @@ from dispatch.inputs.align import RowLabel
 from dispatch.inputs.table import Table, build_table, numeric, select_point
 
 CPT = "America/Chicago"
+REPEATED_FLAGS = frozenset({"Y", "TRUE"})  # some ERCOT API extracts carry the flag as a boolean
 PRICE = "price_usd_per_mwh"
 AS_PRODUCTS = frozenset(
     {"REGUP", "REGDN", "RRS", "NSPIN", "ECRS", "RRSPFR", "RRSFFR", "RRSUFR", "ECRSS", "ECRSM"}
@@ -177,7 +179,8 @@ def interval_starts(
     if flag_column is None:
         repeated = np.zeros(len(rows), dtype=bool)
     else:
-        repeated = (rows[flag_column].astype(str).str.strip().str.upper() == "Y").to_numpy()
+        flags = rows[flag_column].astype(str).str.strip().str.upper()
+        repeated = flags.isin(REPEATED_FLAGS).to_numpy()
     ambiguous = naive.dt.tz_localize(CPT, ambiguous="NaT", nonexistent="shift_forward").isna()
     local = naive.dt.tz_localize(CPT, ambiguous=~repeated, nonexistent="NaT")
     if local.isna().any():
