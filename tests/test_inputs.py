@@ -146,3 +146,11 @@ def test_bad_dates_are_refused():
         load_inputs(quarter_site(), "17/08/2023")
     with pytest.raises(InputError, match="is before --start"):
         load_inputs(quarter_site(), "2023-08-17", "2023-08-16")
+
+
+def test_bundled_hashprice_skips_the_days_with_the_wrong_subsidy():
+    site = make_site(mining=mining(fleet()), generators=[])
+    with pytest.raises(
+        InputError, match=r"no value for 2020-05-01 \(covers 2020-05-12 to 2025-04-07"
+    ):
+        load_inputs(site, "2020-05-01")

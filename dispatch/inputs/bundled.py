@@ -6,6 +6,7 @@ this module only reads them into frames indexed by UTC interval start (or by dat
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -131,9 +132,15 @@ def bundled_price(name: str, settlement_point: str) -> pd.Series:
     return frame[settlement_point].rename("price_usd_per_mwh")
 
 
+# The bundled file derives hashprice with a 6.25 BTC subsidy before the 2020-05-11 halving, when
+# it was 12.5 BTC: those days are about half their true value and are not served.
+FIRST_CORRECT_HASHPRICE_DAY = dt.date(2020, 5, 12)
+
+
 def bundled_hashprice() -> pd.Series:
     """Daily hashprice [USD/PH/day] indexed by date (the UTC day, used as the site's local day)."""
-    return read_dataset("btc_hashprice")["hashprice_usd_per_ph_day"].dropna()
+    series = read_dataset("btc_hashprice")["hashprice_usd_per_ph_day"].dropna()
+    return series[[day >= FIRST_CORRECT_HASHPRICE_DAY for day in series.index]]
 
 
 def bundled_profile(profile: str) -> pd.Series:
