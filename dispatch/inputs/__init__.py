@@ -1,7 +1,10 @@
 """Time-series inputs on the site's intervals: validated once here, trusted by the model.
 
 Columns (units in the names): ``price_usd_per_mwh``, ``hashprice_usd_per_ph_day``,
-``<profile>_capacity_factor`` and ``hpc_utilization_fraction``.
+``<profile>_capacity_factor`` and ``hpc_utilization_fraction``; for markets and programs
+``<product>_usd_per_mw_h``, ``coincident_peak_weight``, ``heat_demand_mw_thermal`` and the DR
+event windows ``dr_<event>_active_fraction`` / ``dr_<event>_baseline_fraction`` (see
+:mod:`dispatch.inputs.programs`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,15 @@ from dispatch.errors import InputError
 from dispatch.inputs.align import Fill, align
 from dispatch.inputs.bundled import DATASETS, bundled_hashprice, bundled_price, bundled_profile
 from dispatch.inputs.horizon import horizon_index, parse_date
+from dispatch.inputs.programs import (
+    COINCIDENT_PEAK_WEIGHT,
+    HEAT_DEMAND,
+    ancillary_price_column,
+    bundled_ancillary,
+    event_columns,
+    historical_weights,
+    program_columns,
+)
 from dispatch.inputs.tidy import Table, read_tidy
 from dispatch.site import Colocation, Site
 
@@ -45,6 +57,7 @@ def required_columns(site: Site) -> list[str]:
     columns += [capacity_factor_column(r.profile) for r in site.renewables]
     if site.hpc is not None:
         columns.append(HPC_UTILIZATION)
+    columns += program_columns(site)
     return list(dict.fromkeys(columns))
 
 
@@ -84,7 +97,14 @@ class Inputs:
         frame = frame.copy()
         if site.hpc is not None and HPC_UTILIZATION not in frame.columns:
             frame[HPC_UTILIZATION] = 1.0
+        _derive_program_columns(site, frame)
         missing = [c for c in required_columns(site) if c not in frame.columns]
+        for i, offer in enumerate(site.ancillary_offers):
+            if ancillary_price_column(offer.product) in missing:
+                raise InputError(
+                    f"programs.ancillary[{i}].product: {offer.product} is offered but the inputs "
+                    f"have no {ancillary_price_column(offer.product)} series"
+                )
         if missing:
             raise InputError(f"inputs: missing series {missing}; present: {list(frame.columns)}")
         for column in frame.columns:
@@ -92,7 +112,7 @@ class Inputs:
             if np.isnan(values).any():
                 i = int(np.argmax(np.isnan(values)))
                 raise InputError(f"inputs: {column} is NaN at {index[i]}")
-            if column.endswith(("_capacity_factor", "_fraction")) and (
+            if column.endswith(("_capacity_factor", "_fraction", COINCIDENT_PEAK_WEIGHT)) and (
                 (values < 0).any() or (values > 1).any()
             ):
                 i = int(np.argmax((values < 0) | (values > 1)))
@@ -101,6 +121,22 @@ class Inputs:
                 )
         frame.index = index.tz_convert(site.timezone).rename("interval_start")
         return cls(frame, dict(sources or {}))
+
+
+def _derive_program_columns(site: Site, frame: pd.DataFrame) -> None:
+    """Fill program series the site file defines: DR event windows from ``programs.events`` and a
+    constant heat demand from ``heat_reuse.max_mw_thermal`` (unless the frame carries them)."""
+    for column, values in event_columns(site, pd.DatetimeIndex(frame.index)).items():
+        if column not in frame.columns:
+            frame[column] = values
+    heat = site.heat_reuse
+    if heat is not None and HEAT_DEMAND not in frame.columns:
+        if heat.max_mw_thermal is None:
+            raise InputError(
+                f"heat_reuse.max_mw_thermal: no {HEAT_DEMAND} series in the inputs and no "
+                "constant heat demand in the site file"
+            )
+        frame[HEAT_DEMAND] = heat.max_mw_thermal
 
 
 def _daily_series(
@@ -124,6 +160,8 @@ def load_inputs(
     prices: str | Path | None = None,
     hashprice: str | Path | None = None,
     profiles: str | Path | None = None,
+    ancillary: str | Path | None = None,
+    peaks: str | Path | None = None,
     fill: Fill = "hold",
 ) -> Inputs:
     """Inputs for local days ``start``..``end`` (inclusive) at the site's interval.
@@ -132,7 +170,11 @@ def load_inputs(
     (default: real-time for sub-hourly sites, day-ahead for hourly ones, at the site's
     settlement point). ``hashprice`` is a tidy daily file with ``hashprice_usd_per_ph_day``
     (default: bundled). ``profiles`` is a tidy file with ``<profile>_capacity_factor`` and
-    optionally ``hpc_utilization_fraction`` columns (default: bundled profiles, utilization 1).
+    optionally ``hpc_utilization_fraction`` and ``heat_demand_mw_thermal`` columns (default:
+    bundled profiles, utilization 1, heat demand ``heat_reuse.max_mw_thermal``). ``ancillary`` is
+    a tidy file with ``<product>_usd_per_mw_h`` columns (default: bundled ERCOT DAM clearing
+    prices). ``peaks`` is a tidy file with ``coincident_peak_weight`` (probability that each
+    interval is a coincident-peak interval; default: the real ERCOT peaks of 2022-2024).
     """
     first = parse_date(start, "--start")
     last = parse_date(end, "--end") if end is not None else first
@@ -189,8 +231,78 @@ def load_inputs(
             source=profile_table.path,
             fill=fill,
         )
+    if profile_table is not None and HEAT_DEMAND in profile_table.frame.columns:
+        sources[HEAT_DEMAND] = profile_table.path
+        columns[HEAT_DEMAND] = align(
+            profile_table.frame[HEAT_DEMAND],
+            profile_table.step,
+            horizon,
+            name=HEAT_DEMAND,
+            source=profile_table.path,
+            fill=fill,
+        )
+    columns.update(_market_series(site, horizon, ancillary, peaks, sources))
     frame = pd.DataFrame(columns, index=horizon)
     return Inputs.from_frame(site, frame, sources)
 
 
-__all__ = ["HASHPRICE", "HPC_UTILIZATION", "PRICE", "Inputs", "load_inputs", "required_columns"]
+def _market_series(
+    site: Site,
+    horizon: pd.DatetimeIndex,
+    ancillary: str | Path | None,
+    peaks: str | Path | None,
+    sources: dict[str, str],
+) -> dict[str, pd.Series]:
+    """Ancillary prices (held over sub-hour intervals) and coincident-peak weights (split over
+    sub-hour intervals: a weight is the probability that the interval is the peak)."""
+    columns: dict[str, pd.Series] = {}
+    if site.ancillary_offers:
+        if ancillary is None:
+            columns.update(bundled_ancillary(site, horizon))
+            for column in columns:
+                sources[column] = "bundled ercot_dam_as"
+        else:
+            table = read_tidy(ancillary)
+            for i, offer in enumerate(site.ancillary_offers):
+                column = ancillary_price_column(offer.product)
+                if column not in table.frame.columns:
+                    raise InputError(
+                        f"programs.ancillary[{i}].product: {offer.product} is offered but "
+                        f"{table.path} has no {column} column"
+                    )
+                columns[column] = align(
+                    table.frame[column], table.step, horizon, name=column, source=table.path
+                )
+                sources[column] = table.path
+    spec = site.grid.coincident_peak if site.grid is not None else None
+    if spec is not None:
+        if peaks is None:
+            columns[COINCIDENT_PEAK_WEIGHT] = historical_weights(spec, horizon)
+            sources[COINCIDENT_PEAK_WEIGHT] = "historical peaks of bundled ercot_wind_solar load"
+        else:
+            table = read_tidy(peaks)
+            site_step = pd.Timedelta(minutes=site.interval_minutes)
+            weights = align(
+                table.column(COINCIDENT_PEAK_WEIGHT),
+                table.step,
+                horizon,
+                name=COINCIDENT_PEAK_WEIGHT,
+                source=table.path,
+            )
+            # probabilities add: a finer file sums into the interval, a coarser one is split
+            columns[COINCIDENT_PEAK_WEIGHT] = weights * (site_step / table.step)
+            sources[COINCIDENT_PEAK_WEIGHT] = table.path
+    return columns
+
+
+__all__ = [
+    "COINCIDENT_PEAK_WEIGHT",
+    "HASHPRICE",
+    "HEAT_DEMAND",
+    "HPC_UTILIZATION",
+    "PRICE",
+    "Inputs",
+    "ancillary_price_column",
+    "load_inputs",
+    "required_columns",
+]
