@@ -69,7 +69,16 @@ def run(
     ] = None,
     hashprice: Annotated[Path | None, typer.Option(help="tidy daily hashprice file")] = None,
     profiles: Annotated[
-        Path | None, typer.Option(help="tidy file of capacity factors / HPC utilization")
+        Path | None,
+        typer.Option(help="tidy file of capacity factors / HPC utilization / heat demand"),
+    ] = None,
+    ancillary: Annotated[
+        Path | None,
+        typer.Option(help="tidy file of <product>_usd_per_mw_h (default: bundled ERCOT DAM)"),
+    ] = None,
+    peaks: Annotated[
+        Path | None,
+        typer.Option(help="tidy file of coincident_peak_weight (default: real ERCOT 4CP)"),
     ] = None,
     day: Annotated[str | None, typer.Option(help="local day YYYY-MM-DD")] = None,
     start: Annotated[str | None, typer.Option(help="first local day YYYY-MM-DD")] = None,
@@ -94,7 +103,16 @@ def run(
             f"{MAX_DAYS_PER_SOLVE} (run longer periods day by day with `dispatch batch`)"
         )
     site = load_site(site_file)
-    inputs = load_inputs(site, first, last, prices=prices, hashprice=hashprice, profiles=profiles)
+    inputs = load_inputs(
+        site,
+        first,
+        last,
+        prices=prices,
+        hashprice=hashprice,
+        profiles=profiles,
+        ancillary=ancillary,
+        peaks=peaks,
+    )
     result = solve(site, inputs, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
     _print_result(result, first, last)
     if out is not None:
@@ -118,6 +136,10 @@ def validate(site_file: SiteArg) -> None:
         parts.append(f"battery {site.battery.power_mw:g} MW / {site.battery.energy_mwh:g} MWh")
     parts += [f"generator {g.name} {g.capacity_mw:g} MW ({g.role})" for g in site.generators]
     parts += [f"renewable {r.name} {r.capacity_mw:g} MW" for r in site.renewables]
+    parts += [f"{o.product} offers up to {o.max_mw:g} MW" for o in site.ancillary_offers]
+    parts += [f"DR event {e.name}" for e in site.dr_events]
+    if site.heat_reuse:
+        parts.append("heat reuse")
     summary = f"{site_file}: valid site {site.name!r}: " + "; ".join(parts)
     console.print(summary, highlight=False, soft_wrap=True)
 
