@@ -391,3 +391,27 @@ def test_flexible_hpc_defers_work_out_of_a_price_spike():
     assert schedule["hpc_deferred_mw"].tolist() == pytest.approx([0, 1.6])
     assert streams(result)["hpc_deferral"] == pytest.approx(-16)
     assert result.kpis.hpc_availability_fraction == pytest.approx(1.0)  # only firm unserved counts
+
+
+def test_dr_windows_as_data_re_solve_on_the_persistent_model():
+    # The site file's event sets the first window; later horizons bring the window as data.
+    site = dr_site()
+    dispatcher = Dispatcher(site, EXACT)
+    first = make_inputs(site, [20] * 5, HASHPRICE_60_USD_PER_MWH)
+    assert dispatcher.solve(first).schedule["dr_peak_curtailed_mw"].tolist() == pytest.approx(
+        [0, 0, 2, 2, 0]
+    )
+    moved = make_inputs(
+        site,
+        [20] * 5,
+        HASHPRICE_60_USD_PER_MWH,
+        start="2024-06-04",
+        dr_peak_active_fraction=[0, 0, 0, 1, 0],
+        dr_peak_baseline_fraction=[0, 0, 1, 0, 0],
+    )
+    resolved = dispatcher.solve(moved)
+    assert dispatcher.models_built == 1
+    assert resolved.schedule["mining_s19_containers_on"].tolist() == [3, 3, 3, 1, 3]
+    assert resolved.kpis.net_margin_usd == pytest.approx(
+        solve(site, moved, EXACT).kpis.net_margin_usd
+    )

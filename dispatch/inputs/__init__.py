@@ -26,6 +26,7 @@ from dispatch.inputs.programs import (
     HEAT_DEMAND,
     ancillary_price_column,
     bundled_ancillary,
+    dr_active_column,
     event_columns,
     historical_weights,
     program_columns,
@@ -123,12 +124,18 @@ class Inputs:
         return cls(frame, dict(sources or {}))
 
 
+def _dr_windows_missing(site: Site, frame: pd.DataFrame) -> bool:
+    return any(dr_active_column(e.name) not in frame.columns for e in site.dr_events)
+
+
 def _derive_program_columns(site: Site, frame: pd.DataFrame) -> None:
     """Fill program series the site file defines: DR event windows from ``programs.events`` and a
-    constant heat demand from ``heat_reuse.max_mw_thermal`` (unless the frame carries them)."""
-    for column, values in event_columns(site, pd.DatetimeIndex(frame.index)).items():
-        if column not in frame.columns:
-            frame[column] = values
+    constant heat demand from ``heat_reuse.max_mw_thermal`` (unless the frame carries them: a
+    frame that brings its own ``dr_<event>_active_fraction`` sets the window as data)."""
+    if _dr_windows_missing(site, frame):
+        for column, values in event_columns(site, pd.DatetimeIndex(frame.index)).items():
+            if column not in frame.columns:
+                frame[column] = values
     heat = site.heat_reuse
     if heat is not None and HEAT_DEMAND not in frame.columns:
         if heat.max_mw_thermal is None:
