@@ -97,7 +97,19 @@ def run(
         typer.Option(help="daily hashprice file (USD/PH/day, USD/TH/day, BTC, or chain data)"),
     ] = None,
     profiles: Annotated[
-        Path | None, typer.Option(help="tidy file of capacity factors / HPC utilization")
+        Path | None,
+        typer.Option(help="tidy file of capacity factors / HPC utilization / heat demand"),
+    ] = None,
+    ancillary: Annotated[
+        Path | None,
+        typer.Option(
+            help="ancillary prices: tidy <product>_usd_per_mw_h or an ERCOT DAM MCPC file "
+            "(default: bundled ERCOT DAM)"
+        ),
+    ] = None,
+    peaks: Annotated[
+        Path | None,
+        typer.Option(help="tidy file of coincident_peak_weight (default: real ERCOT 4CP)"),
     ] = None,
     fill: Annotated[
         FillChoice | None,
@@ -140,6 +152,8 @@ def run(
         prices=prices,
         hashprice=hashprice,
         profiles=profiles,
+        ancillary=ancillary,
+        peaks=peaks,
         fill=fill.value if fill is not None else None,
         timezone=timezone,
     )
@@ -166,6 +180,10 @@ def validate(site_file: SiteArg) -> None:
         parts.append(f"battery {site.battery.power_mw:g} MW / {site.battery.energy_mwh:g} MWh")
     parts += [f"generator {g.name} {g.capacity_mw:g} MW ({g.role})" for g in site.generators]
     parts += [f"renewable {r.name} {r.capacity_mw:g} MW" for r in site.renewables]
+    parts += [f"{o.product} offers up to {o.max_mw:g} MW" for o in site.ancillary_offers]
+    parts += [f"DR event {e.name}" for e in site.dr_events]
+    if site.heat_reuse:
+        parts.append("heat reuse")
     summary = f"{site_file}: valid site {site.name!r}: " + "; ".join(parts)
     console.print(summary, highlight=False, soft_wrap=True)
 

@@ -14,3 +14,13 @@ def generator(name: str, quantity: str) -> str:
 
 def renewable(name: str, quantity: str) -> str:
     return f"renewable_{name}_{quantity}"
+
+
+def ancillary(product: str, quantity: str) -> str:
+    """e.g. ``ancillary("RRS", "offer_mw")`` -> ``rrs_offer_mw``."""
+    return f"{product.lower()}_{quantity}"
+
+
+def dr_event(name: str, quantity: str) -> str:
+    """e.g. ``dr_event("aug17", "curtailed_mw")`` -> ``dr_aug17_curtailed_mw``."""
+    return f"dr_{name}_{quantity}"

@@ -17,7 +17,7 @@ import pandas as pd
 from dispatch import columns
 from dispatch.files import write_atomic as _atomic
 from dispatch.inputs import HASHPRICE
-from dispatch.streams import Stream
+from dispatch.streams import ANCILLARY_STREAMS, Stream
 
 if TYPE_CHECKING:
     from dispatch.site import Site
@@ -53,6 +53,8 @@ class Kpis:
     mining_curtailed_mwh: float
     realized_hashprice_usd_per_ph_day: float | None
     breakeven_usd_per_mwh: dict[str, float] = field(default_factory=dict)
+    ancillary_usd: float = 0.0
+    ancillary_usd_per_mining_mwh: float | None = None
     status: str = "optimal"
     mip_gap: float = 0.0
     build_seconds: float = 0.0
@@ -130,9 +132,10 @@ def compute_kpis(
     site_load_mwh = float(schedule["site_load_mw"].sum() * dt)
     availability = sla_met = None
     if site.hpc is not None:
+        # only unserved firm load counts: deferred flexible load (H3) is made up, not lost
         required = float(schedule["hpc_required_mw"].sum())
-        served = float(schedule["hpc_served_mw"].sum())
-        availability = served / required if required > 0 else 1.0
+        unserved = float(schedule["hpc_unserved_mw"].sum())
+        availability = 1.0 - unserved / required if required > 0 else 1.0
         sla_met = availability >= site.hpc.sla_availability - 1e-12
     mining_mwh = curtailed = running = slots = ph_days = 0.0
     breakeven = {}
@@ -148,6 +151,7 @@ def compute_kpis(
         mean_hashprice = float(schedule[HASHPRICE].mean())
         breakeven[fleet.name] = mean_hashprice * (1 - fee) * ph_per_mw / 24.0
     hashprice_usd = _stream_usd(streams, Stream.MINING_HASHPRICE)
+    ancillary_usd = sum(_stream_usd(streams, s) for s in ANCILLARY_STREAMS)
     return Kpis(
         net_margin_usd=margin,
         site_load_mwh=site_load_mwh,
@@ -159,6 +163,8 @@ def compute_kpis(
         mining_curtailed_mwh=curtailed,
         realized_hashprice_usd_per_ph_day=hashprice_usd / ph_days if ph_days > 0 else None,
         breakeven_usd_per_mwh=breakeven,
+        ancillary_usd=ancillary_usd,
+        ancillary_usd_per_mining_mwh=ancillary_usd / mining_mwh if mining_mwh > 0 else None,
         status=report.status,
         mip_gap=report.mip_gap,
         build_seconds=report.build_seconds,

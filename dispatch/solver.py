@@ -15,7 +15,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 from dispatch.errors import InputError, SolveError
 from dispatch.inputs import Inputs
-from dispatch.model.build import BuiltModel, build_model, day_numbers, load_data
+from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.extract import extract_result
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
@@ -62,7 +62,7 @@ class Dispatcher:
         """Solve over the horizon of ``inputs``; re-use the built model if the shape matches."""
         started = time.perf_counter()
         built, solver = self._built, self._solver
-        rebuilt = built is None or solver is None or day_numbers(inputs.index) != built.shape
+        rebuilt = built is None or solver is None or horizon_shape(inputs.index) != built.shape
         if built is None or solver is None or rebuilt:
             built = self._built = build_model(self.site, inputs)
             solver = self._solver = _new_solver()

@@ -20,6 +20,7 @@ class Stream(StrEnum):
     HPC_CONTRACT = "hpc_contract"
     HPC_POWER_PASS_THROUGH = "hpc_power_pass_through"
     HPC_SLA_PENALTY = "hpc_sla_penalty"
+    HPC_DEFERRAL = "hpc_deferral"
     MINING_HASHPRICE = "mining_hashprice"
     MINING_STARTUPS = "mining_startups"
     HEAT_SALES = "heat_sales"
@@ -51,6 +52,7 @@ class Stream(StrEnum):
 _COSTS = frozenset(
     {
         Stream.HPC_SLA_PENALTY,
+        Stream.HPC_DEFERRAL,
         Stream.MINING_STARTUPS,
         Stream.GRID_ENERGY_PURCHASE,
         Stream.PPA_ENERGY,
@@ -66,6 +68,7 @@ _BASIS = {
     Stream.HPC_CONTRACT: "HPC facility energy served",
     Stream.HPC_POWER_PASS_THROUGH: "HPC facility energy served",
     Stream.HPC_SLA_PENALTY: "HPC energy not served",
+    Stream.HPC_DEFERRAL: "flexible HPC energy deferred",
     Stream.MINING_HASHPRICE: "mining energy",
     Stream.MINING_STARTUPS: "mining energy",
     Stream.HEAT_SALES: "heat sold (MWh thermal)",
@@ -84,3 +87,18 @@ _BASIS = {
     Stream.GENERATOR_STARTUPS: "generator output",
     Stream.BATTERY_DEGRADATION: "battery discharge",
 }
+
+_ANCILLARY = {
+    "REGUP": Stream.ANCILLARY_REGUP,
+    "RRS": Stream.ANCILLARY_RRS,
+    "ECRS": Stream.ANCILLARY_ECRS,
+    "NSPIN": Stream.ANCILLARY_NSPIN,
+}
+
+
+def ancillary_stream(product: str) -> Stream:
+    """The stream of an ancillary product (``"RRS"`` -> :attr:`Stream.ANCILLARY_RRS`)."""
+    return _ANCILLARY[product]
+
+
+ANCILLARY_STREAMS = tuple(_ANCILLARY.values())

@@ -12,12 +12,21 @@ DAYS = {
     "2023-08-17": "August 2023 heat wave, HB_WEST RT peak 5,237 USD/MWh",
     "2021-02-15": "Winter Storm Uri, RT prices near the 9,000 USD/MWh cap",
 }
+ANCILLARY_PRICES_START = "2022-01-01"  # bundled ERCOT DAM AS prices; ECRS only from 2023-06-10
+
+
+def without_offers(site):
+    """The same site with no ancillary offers: for days before the bundled AS prices (Uri)."""
+    programs = site.programs.model_copy(update={"ancillary": []}) if site.programs else None
+    return site.model_copy(update={"programs": programs})
 
 
 @pytest.mark.parametrize("day", sorted(DAYS))
 @pytest.mark.parametrize("path", sorted(SITES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_example_site_on_a_real_stress_day(path, day):
     site = load_site(path)
+    if day < ANCILLARY_PRICES_START:
+        site = without_offers(site)
     result = solve(site, load_inputs(site, day))
     schedule = result.schedule
     assert result.kpis.status == "optimal"
@@ -44,14 +53,24 @@ def test_example_site_on_a_real_stress_day(path, day):
             assert fuel <= generator.fuel_limit_mmbtu_per_day + 1e-6
 
 
-def test_hybrid_curtails_mining_through_the_evening_spike():
+@pytest.mark.parametrize("offers", [False, True], ids=["energy_only", "with_offers"])
+def test_hybrid_curtails_mining_through_the_evening_spike(offers):
     site = load_site(SITES / "west_texas_hybrid.yaml")
+    if not offers:
+        site = without_offers(site)
     result = solve(site, load_inputs(site, "2023-08-17"))
     schedule = result.schedule
     spike = schedule["price_usd_per_mwh"] > 1000
     assert spike.sum() > 8
     mining_mw = schedule["mining_s21_power_mw"] + schedule["mining_s19_power_mw"]
-    assert (mining_mw[spike] == 0).all()
+    if offers:
+        # ECRS cleared at 1,800-2,650 USD/MW-h that evening: a few containers keep running in
+        # the spike, but only as much as backs the hour's offers (consuming to be curtailable)
+        offered = schedule[["rrs_offer_mw", "ecrs_offer_mw", "nspin_offer_mw"]].sum(axis=1)
+        assert (mining_mw[spike] <= offered[spike] + 1e-6).all()
+        assert mining_mw[spike].mean() < 0.05 * mining_mw[~spike].mean()
+    else:
+        assert (mining_mw[spike] == 0).all()
     cheap = schedule["price_usd_per_mwh"] < 60
     assert (schedule.loc[cheap, "mining_s21_containers_on"] == 40).all()
     # the battery sells into the spike: discharging in the most expensive interval
@@ -59,7 +78,7 @@ def test_hybrid_curtails_mining_through_the_evening_spike():
 
 
 def test_uri_shuts_all_mining_and_keeps_the_hpc_up():
-    site = load_site(SITES / "west_texas_hybrid.yaml")
+    site = without_offers(load_site(SITES / "west_texas_hybrid.yaml"))
     result = solve(site, load_inputs(site, "2021-02-15"))
     assert result.kpis.mining_energy_mwh == pytest.approx(0, abs=1e-9)
     assert result.kpis.hpc_sla_met

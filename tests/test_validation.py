@@ -230,7 +230,7 @@ def test_cli_prints_data_warnings(tmp_path: Path):
     tidy_dam(prices, "2021-02-17")
     site_file = tmp_path / "site.yaml"
     site_file.write_text(
-        (SITES / "west_texas_hybrid.yaml")
+        (SITES / "hpc_only.yaml")  # no ancillary offers: Uri predates the bundled AS prices
         .read_text()
         .replace("interval_minutes: 15", "interval_minutes: 60")
     )

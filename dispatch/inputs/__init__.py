@@ -1,7 +1,10 @@
 """Time-series inputs on the site's intervals: validated once here, trusted by the model.
 
 Columns (units in the names): ``price_usd_per_mwh``, ``hashprice_usd_per_ph_day``,
-``<profile>_capacity_factor`` and ``hpc_utilization_fraction``.
+``<profile>_capacity_factor`` and ``hpc_utilization_fraction``; for markets and programs
+``<product>_usd_per_mw_h``, ``coincident_peak_weight``, ``heat_demand_mw_thermal`` and the DR
+event windows ``dr_<event>_active_fraction`` / ``dr_<event>_baseline_fraction`` (see
+:mod:`dispatch.inputs.programs`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,16 @@ from dispatch.inputs.bundled import DATASETS, bundled_hashprice, bundled_price, 
 from dispatch.inputs.detect import read_input
 from dispatch.inputs.hashprice import read_hashprice
 from dispatch.inputs.horizon import horizon_index, parse_date
+from dispatch.inputs.programs import (
+    COINCIDENT_PEAK_WEIGHT,
+    HEAT_DEMAND,
+    ancillary_price_column,
+    bundled_ancillary,
+    dr_active_column,
+    event_columns,
+    historical_weights,
+    program_columns,
+)
 from dispatch.inputs.table import Source, Table
 from dispatch.site import Colocation, Site
 
@@ -47,6 +60,7 @@ def required_columns(site: Site) -> list[str]:
     columns += [capacity_factor_column(r.profile) for r in site.renewables]
     if site.hpc is not None:
         columns.append(HPC_UTILIZATION)
+    columns += program_columns(site)
     return list(dict.fromkeys(columns))
 
 
@@ -86,7 +100,14 @@ class Inputs:
         frame = frame.copy()
         if site.hpc is not None and HPC_UTILIZATION not in frame.columns:
             frame[HPC_UTILIZATION] = 1.0
+        _derive_program_columns(site, frame)
         missing = [c for c in required_columns(site) if c not in frame.columns]
+        for i, offer in enumerate(site.ancillary_offers):
+            if ancillary_price_column(offer.product) in missing:
+                raise InputError(
+                    f"programs.ancillary[{i}].product: {offer.product} is offered but the inputs "
+                    f"have no {ancillary_price_column(offer.product)} series"
+                )
         if missing:
             raise InputError(f"inputs: missing series {missing}; present: {list(frame.columns)}")
         for column in frame.columns:
@@ -94,7 +115,7 @@ class Inputs:
             if np.isnan(values).any():
                 i = int(np.argmax(np.isnan(values)))
                 raise InputError(f"inputs: {column} is NaN at {index[i]}")
-            if column.endswith(("_capacity_factor", "_fraction")) and (
+            if column.endswith(("_capacity_factor", "_fraction", COINCIDENT_PEAK_WEIGHT)) and (
                 (values < 0).any() or (values > 1).any()
             ):
                 i = int(np.argmax((values < 0) | (values > 1)))
@@ -103,6 +124,28 @@ class Inputs:
                 )
         frame.index = index.tz_convert(site.timezone).rename("interval_start")
         return cls(frame, dict(sources or {}))
+
+
+def _dr_windows_missing(site: Site, frame: pd.DataFrame) -> bool:
+    return any(dr_active_column(e.name) not in frame.columns for e in site.dr_events)
+
+
+def _derive_program_columns(site: Site, frame: pd.DataFrame) -> None:
+    """Fill program series the site file defines: DR event windows from ``programs.events`` and a
+    constant heat demand from ``heat_reuse.max_mw_thermal`` (unless the frame carries them: a
+    frame that brings its own ``dr_<event>_active_fraction`` sets the window as data)."""
+    if _dr_windows_missing(site, frame):
+        for column, values in event_columns(site, pd.DatetimeIndex(frame.index)).items():
+            if column not in frame.columns:
+                frame[column] = values
+    heat = site.heat_reuse
+    if heat is not None and HEAT_DEMAND not in frame.columns:
+        if heat.max_mw_thermal is None:
+            raise InputError(
+                f"heat_reuse.max_mw_thermal: no {HEAT_DEMAND} series in the inputs and no "
+                "constant heat demand in the site file"
+            )
+        frame[HEAT_DEMAND] = heat.max_mw_thermal
 
 
 def _daily_series(
@@ -126,6 +169,8 @@ def load_inputs(
     prices: str | Path | pd.DataFrame | None = None,
     hashprice: Source | None = None,
     profiles: Source | None = None,
+    ancillary: Source | None = None,
+    peaks: Source | None = None,
     fill: Fill | None = None,
     timezone: str | None = None,
 ) -> Inputs:
@@ -136,7 +181,12 @@ def load_inputs(
     (tidy, gridstatus, ERCOT report; CSV or Parquet) or a frame, taken at the site's settlement
     point. ``hashprice`` is a daily file in any unit :func:`read_hashprice` accepts (default:
     bundled). ``profiles`` is a tidy file with ``<profile>_capacity_factor`` and optionally
-    ``hpc_utilization_fraction`` columns (default: bundled profiles, utilization 1).
+    ``hpc_utilization_fraction`` and ``heat_demand_mw_thermal`` columns (default: bundled
+    profiles, utilization 1, heat demand ``heat_reuse.max_mw_thermal``). ``ancillary`` is a file
+    with ``<product>_usd_per_mw_h`` columns, tidy or an ERCOT DAM MCPC report (default: bundled
+    ERCOT DAM clearing prices); hourly products are held over sub-hour intervals. ``peaks`` is a
+    tidy file with ``coincident_peak_weight`` (probability that each interval is a coincident-peak
+    interval; default: the real ERCOT peaks of 2022-2024).
 
     ``fill`` says how data coarser than the site's interval is spread over it: ``"hold"`` or
     ``"interpolate"``. Bundled data is held unless told otherwise; a user file coarser than the
@@ -207,15 +257,85 @@ def load_inputs(
             source=profile_table.path,
             fill=fill,
         )
+    if profile_table is not None and HEAT_DEMAND in profile_table.frame.columns:
+        sources[HEAT_DEMAND] = profile_table.path
+        columns[HEAT_DEMAND] = align(
+            profile_table.frame[HEAT_DEMAND],
+            profile_table.step,
+            horizon,
+            name=HEAT_DEMAND,
+            source=profile_table.path,
+            fill=fill,
+        )
+    columns.update(_market_series(site, horizon, ancillary, peaks, sources, timezone))
     frame = pd.DataFrame(columns, index=horizon)
     return Inputs.from_frame(site, frame, sources)
 
 
+def _market_series(
+    site: Site,
+    horizon: pd.DatetimeIndex,
+    ancillary: Source | None,
+    peaks: Source | None,
+    sources: dict[str, str],
+    timezone: str | None,
+) -> dict[str, pd.Series]:
+    """Ancillary prices (held over sub-hour intervals) and coincident-peak weights (split over
+    sub-hour intervals: a weight is the probability that the interval is the peak)."""
+    columns: dict[str, pd.Series] = {}
+    if site.ancillary_offers:
+        if ancillary is None:
+            columns.update(bundled_ancillary(site, horizon))
+            for column in columns:
+                sources[column] = "bundled ercot_dam_as"
+        else:
+            table = read_input(ancillary, timezone=timezone)
+            for i, offer in enumerate(site.ancillary_offers):
+                column = ancillary_price_column(offer.product)
+                if column not in table.frame.columns:
+                    raise InputError(
+                        f"programs.ancillary[{i}].product: {offer.product} is offered but "
+                        f"{table.path} has no {column} column"
+                    )
+                columns[column] = align(
+                    table.frame[column],
+                    table.step,
+                    horizon,
+                    name=column,
+                    source=table.description,
+                    fill="hold",  # an hourly product's price holds over its hour
+                )
+                sources[column] = table.description
+    spec = site.grid.coincident_peak if site.grid is not None else None
+    if spec is not None:
+        if peaks is None:
+            columns[COINCIDENT_PEAK_WEIGHT] = historical_weights(spec, horizon)
+            sources[COINCIDENT_PEAK_WEIGHT] = "historical peaks of bundled ercot_wind_solar load"
+        else:
+            table = read_input(peaks, timezone=timezone)
+            site_step = pd.Timedelta(minutes=site.interval_minutes)
+            weights = align(
+                table.column(COINCIDENT_PEAK_WEIGHT),
+                table.step,
+                horizon,
+                name=COINCIDENT_PEAK_WEIGHT,
+                source=table.description,
+                fill="hold",
+            )
+            # probabilities add: a finer file sums into the interval, a coarser one is split
+            columns[COINCIDENT_PEAK_WEIGHT] = weights * (site_step / table.step)
+            sources[COINCIDENT_PEAK_WEIGHT] = table.description
+    return columns
+
+
 __all__ = [
+    "COINCIDENT_PEAK_WEIGHT",
     "HASHPRICE",
+    "HEAT_DEMAND",
     "HPC_UTILIZATION",
     "PRICE",
     "Inputs",
+    "ancillary_price_column",
     "load_inputs",
     "read_hashprice",
     "read_input",

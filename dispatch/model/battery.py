@@ -57,6 +57,10 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     b.discharge_mwh = pyo.Expression(expr=sum(b.discharge_mw[t] * dt for t in T))
     b.degradation_usd = pyo.Expression(expr=-spec.degradation_usd_per_mwh * b.discharge_mwh)
     b.energy_above_min_mwh = pyo.Expression(T, rule=lambda b, t: b.soc_mwh[t] - min_soc_mwh)
+    # A1: on deployment the battery stops charging and discharges up to its power rating
+    b.reserve_headroom_mw = pyo.Expression(
+        T, rule=lambda b, t: spec.power_mw - b.discharge_mw[t] + b.charge_mw[t]
+    )
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
         streams={Stream.BATTERY_DEGRADATION: StreamTerm(b.degradation_usd, b.discharge_mwh)},
@@ -67,4 +71,6 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
         },
         stored_energy_above_min_mwh=b.energy_above_min_mwh,
         refresh=refresh,
+        reserve_headroom_mw=b.reserve_headroom_mw,
+        reserve_energy_mwh_per_mwh=1.0 / efficiency,
     )

@@ -11,16 +11,29 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
-from dispatch.inputs import HASHPRICE, HPC_UTILIZATION, PRICE, Inputs, capacity_factor_column
-from dispatch.model.balance import build_balance, build_ride_through
+from dispatch.inputs import (
+    COINCIDENT_PEAK_WEIGHT,
+    HASHPRICE,
+    HEAT_DEMAND,
+    HPC_UTILIZATION,
+    PRICE,
+    Inputs,
+    ancillary_price_column,
+    capacity_factor_column,
+)
+from dispatch.inputs.programs import dr_active_column, dr_baseline_column
+from dispatch.model.balance import build_balance, build_heat_recovery, build_ride_through
 from dispatch.model.battery import build_battery
 from dispatch.model.context import AssetTerms, ModelContext
 from dispatch.model.generators import build_generator
 from dispatch.model.grid import build_grid
+from dispatch.model.heat import build_heat_reuse
 from dispatch.model.hpc import build_hpc
 from dispatch.model.mining import build_mining_fleet
 from dispatch.model.objective import build_objective
+from dispatch.model.programs import build_ancillary_offer, build_dr_event
 from dispatch.model.renewables import build_renewable
+from dispatch.model.reserves import build_dr_measurement, build_reserves
 from dispatch.site import Site
 from dispatch.streams import Stream
 
@@ -49,6 +62,12 @@ def site_assets(site: Site) -> list[tuple[str, Builder]]:
         assets.append((f"generator_{generator.name}", _bind(build_generator, generator)))
     for renewable in site.renewables:
         assets.append((f"renewable_{renewable.name}", _bind(build_renewable, renewable)))
+    for offer in site.ancillary_offers:
+        assets.append((f"ancillary_{offer.product.lower()}", _bind(build_ancillary_offer, offer)))
+    for event in site.dr_events:
+        assets.append((f"dr_{event.name}", _bind(build_dr_event, event)))
+    if site.heat_reuse is not None:
+        assets.append(("heat_reuse", _bind(build_heat_reuse, site.heat_reuse)))
     return assets
 
 
@@ -57,6 +76,24 @@ def day_numbers(index: pd.DatetimeIndex) -> tuple[int, ...]:
     days = pd.Index(index.date)
     first = days[0]
     return tuple((d - first).days for d in days)
+
+
+def hour_numbers(index: pd.DatetimeIndex) -> tuple[int, ...]:
+    """Local clock hour of each interval, numbered 0, 1, ... (a repeated DST hour counts twice)."""
+    hour_starts = index - pd.to_timedelta(index.minute * 60 + index.second, unit="s")
+    codes, _ = pd.factorize(hour_starts.asi8)
+    return tuple(int(c) for c in codes)
+
+
+def month_numbers(index: pd.DatetimeIndex) -> tuple[int, ...]:
+    """Local calendar month of each interval, numbered 0, 1, ... from the horizon's first month."""
+    codes, _ = pd.factorize(index.year * 12 + index.month)
+    return tuple(int(c) for c in codes)
+
+
+def horizon_shape(index: pd.DatetimeIndex) -> tuple[tuple[int, ...], ...]:
+    """Days, hours and months of a horizon: models of equal shape re-solve each other's data."""
+    return day_numbers(index), hour_numbers(index), month_numbers(index)
 
 
 @dataclass(frozen=True)
@@ -69,9 +106,9 @@ class BuiltModel:
     streams: tuple[Stream, ...]
 
     @property
-    def shape(self) -> tuple[int, ...]:
+    def shape(self) -> tuple[tuple[int, ...], ...]:
         """Models with the same shape can be re-solved with each other's data."""
-        return self.ctx.day_of_interval
+        return self.ctx.day_of_interval, self.ctx.hour_of_interval, self.ctx.month_of_interval
 
 
 def build_model(site: Site, inputs: Inputs) -> BuiltModel:
@@ -87,6 +124,11 @@ def build_model(site: Site, inputs: Inputs) -> BuiltModel:
         m.add_component(column, param)
         return param
 
+    def required(column: str) -> pyo.Param:
+        param = series(column)
+        assert param is not None, f"validated: the inputs carry {column}"
+        return param
+
     ctx = ModelContext(
         site=site,
         intervals=m.intervals,
@@ -98,6 +140,19 @@ def build_model(site: Site, inputs: Inputs) -> BuiltModel:
         capacity_factor={
             r.profile: series(capacity_factor_column(r.profile)) for r in site.renewables
         },
+        hour_of_interval=hour_numbers(index),
+        month_of_interval=month_numbers(index),
+        ancillary_price_usd_per_mw_h={
+            o.product: required(ancillary_price_column(o.product)) for o in site.ancillary_offers
+        },
+        coincident_peak_weight=series(COINCIDENT_PEAK_WEIGHT),
+        heat_demand_mw_thermal=series(HEAT_DEMAND),
+        dr_active_fraction={e.name: required(dr_active_column(e.name)) for e in site.dr_events},
+        dr_baseline_fraction={
+            e.name: required(dr_baseline_column(e.name))
+            for e in site.dr_events
+            if e.baseline == "scheduled"
+        },
     )
     blocks = []
     for name, build in site_assets(site):
@@ -106,7 +161,10 @@ def build_model(site: Site, inputs: Inputs) -> BuiltModel:
         blocks.append((name, build(block, ctx)))
     terms = [t for _, t in blocks]
     build_balance(m, terms, ctx)
-    build_ride_through(m, terms, ctx)
+    reserve_energy_mwh = build_reserves(m, terms, ctx)
+    build_ride_through(m, terms, ctx, reserve_energy_mwh)
+    build_dr_measurement(m, terms, ctx)
+    build_heat_recovery(m, terms, ctx)
     streams = build_objective(m, terms)
     built = BuiltModel(m, ctx, tuple(blocks), tuple(streams))
     load_data(built, inputs)
@@ -115,7 +173,7 @@ def build_model(site: Site, inputs: Inputs) -> BuiltModel:
 
 def load_data(built: BuiltModel, inputs: Inputs) -> None:
     """Write ``inputs`` into the model's data Params and re-apply data-dependent structure."""
-    if day_numbers(inputs.index) != built.shape:
+    if horizon_shape(inputs.index) != built.shape:
         raise ValueError("inputs do not have the horizon shape this model was built for")
     m = built.model
     for column in inputs.frame.columns:

@@ -20,8 +20,9 @@ class ModelContext:
     """Horizon shape and data handles shared by all builders.
 
     ``intervals`` is the Pyomo set of interval positions 0..n-1; ``interval_hours`` is Δ [h].
-    ``day_of_interval[t]`` numbers the local calendar days of the horizon (0, 1, ...).
-    Data Params are ``None`` where the site does not use the series.
+    ``day_of_interval[t]`` numbers the local calendar days of the horizon (0, 1, ...),
+    ``hour_of_interval[t]`` its local clock hours and ``month_of_interval[t]`` its calendar months.
+    Data Params are ``None`` (or absent from a mapping) where the site does not use the series.
     """
 
     site: Site
@@ -32,6 +33,13 @@ class ModelContext:
     hashprice_usd_per_ph_day: pyo.Param | None
     hpc_utilization_fraction: pyo.Param | None
     capacity_factor: Mapping[str, pyo.Param]
+    hour_of_interval: tuple[int, ...] = ()
+    month_of_interval: tuple[int, ...] = ()
+    ancillary_price_usd_per_mw_h: Mapping[str, pyo.Param] = field(default_factory=dict)
+    coincident_peak_weight: pyo.Param | None = None
+    heat_demand_mw_thermal: pyo.Param | None = None
+    dr_active_fraction: Mapping[str, pyo.Param] = field(default_factory=dict)
+    dr_baseline_fraction: Mapping[str, pyo.Param] = field(default_factory=dict)
 
     @property
     def n_intervals(self) -> int:
@@ -57,6 +65,15 @@ class ModelContext:
         return self.hashprice_usd_per_ph_day
 
     @property
+    def hours(self) -> list[int]:
+        """The horizon's local clock hours, numbered 0, 1, ..."""
+        return sorted(set(self.hour_of_interval))
+
+    @property
+    def months(self) -> list[int]:
+        return sorted(set(self.month_of_interval))
+
+    @property
     def utilization(self) -> pyo.Param:
         assert self.hpc_utilization_fraction is not None, "validated: HPC sites have utilization"
         return self.hpc_utilization_fraction
@@ -71,6 +88,28 @@ class StreamTerm:
 
 
 @dataclass(frozen=True)
+class ReserveOffer:
+    """A1: MW of one ancillary product offered in each interval, and how long an energy-limited
+    resource backing it must be able to sustain it [h]."""
+
+    product: str
+    offer_mw: pyo.Expression
+    sustain_hours: float
+
+
+@dataclass(frozen=True)
+class DrClaim:
+    """A DR event as a block claims it: curtailment [MW] per interval, measured by the coupling
+    against ``baseline_mw`` (a Var: fixed, or defined from ``baseline_fraction`` weights of the
+    metered import) in the intervals where ``active_fraction`` is 1."""
+
+    curtailed_mw: pyo.Var
+    active_fraction: pyo.Param
+    baseline_mw: pyo.Var
+    baseline_fraction: pyo.Param | None
+
+
+@dataclass(frozen=True)
 class AssetTerms:
     """What a builder exposes; the balance, reserves and objective sum these and name no asset.
 
@@ -79,6 +118,15 @@ class AssetTerms:
     ``schedule`` maps output column names (units in the name) to indexed components.
     ``refresh`` re-applies data-dependent structure (e.g. which intervals need a binary) after
     new data is loaded into the context's Params.
+
+    Markets and programs: ``reserve_headroom_mw[t]`` is the upward flexibility a block can deliver
+    at once if an ancillary offer is deployed (mining load it can shed, battery discharge headroom,
+    online generator headroom); an energy-limited block also gives
+    ``reserve_energy_mwh_per_mwh`` (stored MWh drawn per MWh delivered) and must hold the energy
+    to sustain what it backs. ``reserve_offers`` are the offers a program block makes.
+    ``metered_import_mw[t]`` is what the grid meter sees (DR events are measured on it);
+    ``dr_claims`` are the events a program block claims. ``waste_heat_mw_thermal[t]`` is heat a
+    block rejects; ``heat_drawn_mw_thermal[t]`` is waste heat a block takes (X1).
     """
 
     net_injection_mw: pyo.Expression
@@ -88,3 +136,10 @@ class AssetTerms:
     stored_energy_above_min_mwh: pyo.Expression | None = None
     ride_through_required_mwh: pyo.Expression | None = None
     refresh: Callable[[], None] | None = None
+    reserve_headroom_mw: pyo.Expression | None = None
+    reserve_energy_mwh_per_mwh: float | None = None
+    reserve_offers: tuple[ReserveOffer, ...] = ()
+    metered_import_mw: pyo.Expression | None = None
+    dr_claims: tuple[DrClaim, ...] = ()
+    waste_heat_mw_thermal: pyo.Expression | None = None
+    heat_drawn_mw_thermal: pyo.Expression | None = None

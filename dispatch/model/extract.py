@@ -43,7 +43,7 @@ def streams_table(m: pyo.Block, streams: tuple[Stream, ...]) -> pd.DataFrame:
     """Evaluate the objective's own stream expressions."""
     rows = []
     for stream in streams:
-        usd = float(pyo.value(m.stream_usd[stream.value]))
+        usd = float(pyo.value(m.stream_usd[stream.value])) + 0.0  # no -0.0 for a zero stream
         basis = float(pyo.value(m.stream_basis_mwh[stream.value]))
         per_mwh = usd / basis if abs(basis) > 1e-9 else math.nan
         rows.append(

@@ -63,8 +63,11 @@ def build_generator(b: pyo.Block, spec: Generator, ctx: ModelContext) -> AssetTe
         expr=-spec.fuel_price_usd_per_mmbtu * sum(b.fuel_mmbtu[t] for t in T)
     )
     b.startups_usd = pyo.Expression(expr=-spec.startup_cost_usd * sum(b.start[t] for t in T))
+    # A1: an online unit can ramp to capacity (the fuel budget is not held for deployments)
+    b.reserve_headroom_mw = pyo.Expression(T, rule=lambda b, t: cap * b.on[t] - b.power_mw[t])
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
+        reserve_headroom_mw=b.reserve_headroom_mw,
         streams={
             Stream.FUEL: StreamTerm(b.fuel_usd, b.energy_mwh),
             Stream.GENERATOR_STARTUPS: StreamTerm(b.startups_usd, b.energy_mwh),

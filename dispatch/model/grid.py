@@ -1,16 +1,22 @@
-"""Grid connection: import and export at the settlement point price (G1, G2)."""
+"""Grid connection: import and export at the settlement point price (G1, G2), with the tariffs
+of :mod:`dispatch.model.tariffs` (P1 coincident peak, P2 demand charge, P3 PPA)."""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
 
 from dispatch.model.context import AssetTerms, ModelContext, StreamTerm
+from dispatch.model.tariffs import add_coincident_peak, add_demand_charge, add_ppa
 from dispatch.site import Grid
 from dispatch.streams import Stream
 
 
 def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
-    """Grid import/export [MW] with purchase cost (price + adder) and sale revenue (price)."""
+    """Grid import/export [MW] with purchase cost (price + adder) and sale revenue (price).
+
+    With a PPA the purchase stream holds the energy bought at spot plus the adder on all import;
+    the block itself is ``ppa_energy`` and its resale ``power_credits`` (P3).
+    """
     T, dt, price = ctx.intervals, ctx.interval_hours, ctx.price
     # G1: 0 <= import_mw <= import_limit_mw, 0 <= export_mw <= export_limit_mw
     b.import_mw = pyo.Var(T, bounds=(0, spec.import_limit_mw))
@@ -25,15 +31,34 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
     b.import_mwh = pyo.Expression(expr=sum(b.import_mw[t] * dt for t in T))
     b.export_mwh = pyo.Expression(expr=sum(b.export_mw[t] * dt for t in T))
     adder = spec.import_adder_usd_per_mwh
-    b.purchase_usd = pyo.Expression(expr=-sum((price[t] + adder) * b.import_mw[t] * dt for t in T))
+    streams: dict[Stream, StreamTerm] = {}
+    schedule: dict[str, pyo.Component] = {
+        "grid_import_mw": b.import_mw,
+        "grid_export_mw": b.export_mw,
+    }
+    if spec.ppa is not None:
+        streams.update(add_ppa(b, spec.ppa, spec, ctx))
+        spot_mw = b.spot_import_mw
+        schedule["ppa_used_mw"] = b.ppa_used_mw
+        schedule["ppa_resold_mw"] = b.ppa_resold_mw
+    else:
+        spot_mw = b.import_mw
+    b.purchase_usd = pyo.Expression(
+        expr=-sum((price[t] * spot_mw[t] + adder * b.import_mw[t]) * dt for t in T)
+    )
     b.sale_usd = pyo.Expression(expr=sum(price[t] * b.export_mw[t] * dt for t in T))
-    streams = {Stream.GRID_ENERGY_PURCHASE: StreamTerm(b.purchase_usd, b.import_mwh)}
+    streams[Stream.GRID_ENERGY_PURCHASE] = StreamTerm(b.purchase_usd, b.import_mwh)
     if spec.export_limit_mw > 0:
         streams[Stream.GRID_ENERGY_SALE] = StreamTerm(b.sale_usd, b.export_mwh)
+    if spec.coincident_peak is not None:
+        streams[Stream.COINCIDENT_PEAK] = add_coincident_peak(b, spec.coincident_peak, ctx)
+    if spec.demand_charge is not None:
+        streams[Stream.DEMAND_CHARGE] = add_demand_charge(b, spec.demand_charge, ctx)
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
         streams=streams,
-        schedule={"grid_import_mw": b.import_mw, "grid_export_mw": b.export_mw},
+        schedule=schedule,
+        metered_import_mw=b.net_injection_mw,
     )
 
 

@@ -1,4 +1,5 @@
-"""HPC / AI data-center load: firm, with SLA penalty (H1) and a ride-through requirement (H2)."""
+"""HPC / AI data-center load: firm, with SLA penalty (H1), a ride-through requirement (H2) and an
+optional flexible share that can be deferred within a window and back ancillary offers (H3)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
     b.required_mw = pyo.Expression(T, rule=lambda b, t: facility_mw * utilization[t])
     b.served_mw = pyo.Var(T, bounds=(0, facility_mw))
     b.unserved_mw = pyo.Var(T, bounds=(0, facility_mw))
+    flexible = spec.flexible_fraction > 0
+    if flexible:
+        _add_flexible_share(b, spec, ctx)
     b.firm_load = pyo.Constraint(T, rule=_h1_firm_load)
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: -b.served_mw[t])
     b.served_mwh = pyo.Expression(expr=sum(b.served_mw[t] * dt for t in T))
@@ -35,6 +39,15 @@ def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
             expr=sum((price[t] + adder) * b.served_mw[t] * dt for t in T)
         )
         streams[Stream.HPC_POWER_PASS_THROUGH] = StreamTerm(b.pass_through_usd, b.served_mwh)
+    schedule: dict[str, pyo.Component] = {
+        "hpc_required_mw": b.required_mw,
+        "hpc_served_mw": b.served_mw,
+        "hpc_unserved_mw": b.unserved_mw,
+    }
+    if flexible:
+        streams[Stream.HPC_DEFERRAL] = StreamTerm(b.deferral_usd, b.deferred_mwh)
+        schedule["hpc_deferred_mw"] = b.deferred_mw
+        schedule["hpc_made_up_mw"] = b.made_up_mw
     ride_through_h = spec.ride_through_minutes / 60.0
     backup_mw = ctx.site.backup_capacity_mw
     # H2 requirement: (firm facility load - backup generation) x ride-through time; when backup
@@ -46,18 +59,49 @@ def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
         net_injection_mw=b.net_injection_mw,
         load_mw=b.served_mw,
         streams=streams,
-        schedule={
-            "hpc_required_mw": b.required_mw,
-            "hpc_served_mw": b.served_mw,
-            "hpc_unserved_mw": b.unserved_mw,
-        },
+        schedule=schedule,
         ride_through_required_mwh=b.ride_through_required_mwh if ride_through_h > 0 else None,
+        reserve_headroom_mw=b.flexible_running_mw if flexible else None,
     )
 
 
 def _h1_firm_load(b: pyo.Block, t: int) -> pyo.Expression:
-    """H1: served_mw[t] + unserved_mw[t] == it_load_mw * pue * utilization[t]"""
-    return b.served_mw[t] + b.unserved_mw[t] == b.required_mw[t]
+    """H1: served_mw[t] + unserved_mw[t] == it_load_mw * pue * utilization[t]
+    (- deferred_mw[t] + made_up_mw[t] with a flexible share, H3)"""
+    if b.component("deferred_mw") is None:
+        return b.served_mw[t] + b.unserved_mw[t] == b.required_mw[t]
+    shifted = b.made_up_mw[t] - b.deferred_mw[t]
+    return b.served_mw[t] + b.unserved_mw[t] == b.required_mw[t] + shifted
+
+
+def _add_flexible_share(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> None:
+    """H3: a share of the load may be deferred and made up later in the same window, at a cost.
+
+    deferred_mw[t] <= flexible_fraction × required_mw[t]; Σ_{t in window w} deferred_mw[t] ==
+    Σ_{t in w} made_up_mw[t] (windows of ``flexible_window_minutes`` from the horizon start);
+    served never exceeds the facility load, so work is made up only where the load runs below
+    it. The flexible load still running, flexible_fraction × required - deferred + made_up,
+    can be shed on deployment and backs ancillary offers (A1); the firm share never does.
+    """
+    T, dt = ctx.intervals, ctx.interval_hours
+    share, facility_mw = spec.flexible_fraction, spec.facility_load_mw
+    b.deferred_mw = pyo.Var(T, bounds=(0, share * facility_mw))
+    b.made_up_mw = pyo.Var(T, bounds=(0, facility_mw))
+    b.deferrable = pyo.Constraint(T, rule=lambda b, t: b.deferred_mw[t] <= share * b.required_mw[t])
+    width = ctx.intervals_for(spec.flexible_window_minutes)
+    b.windows = pyo.Set(initialize=sorted({t // width for t in T}), ordered=True)
+
+    def made_up_in_window(b: pyo.Block, w: int) -> pyo.Expression:
+        """H3: Σ_{t in w} deferred_mw[t] == Σ_{t in w} made_up_mw[t]"""
+        members = [t for t in T if t // width == w]
+        return sum(b.deferred_mw[t] for t in members) == sum(b.made_up_mw[t] for t in members)
+
+    b.made_up_in_window = pyo.Constraint(b.windows, rule=made_up_in_window)
+    b.deferred_mwh = pyo.Expression(expr=sum(b.deferred_mw[t] * dt for t in T))
+    b.deferral_usd = pyo.Expression(expr=-spec.deferral_cost_usd_per_mwh * b.deferred_mwh)
+    b.flexible_running_mw = pyo.Expression(
+        T, rule=lambda b, t: share * b.required_mw[t] - b.deferred_mw[t] + b.made_up_mw[t]
+    )
 
 
 def _contract_usd(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> pyo.Expression | float:

@@ -61,6 +61,10 @@ def build_mining_fleet(
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
         load_mw=b.power_mw,
+        # A1: every running container can trip, so all running load backs ancillary offers
+        # (and nothing that is not consumed can); X1: all of it leaves as heat.
+        reserve_headroom_mw=b.power_mw,
+        waste_heat_mw_thermal=b.power_mw,
         streams={
             Stream.MINING_HASHPRICE: StreamTerm(b.hashprice_usd, b.energy_mwh),
             Stream.MINING_STARTUPS: StreamTerm(b.startups_usd, b.energy_mwh),

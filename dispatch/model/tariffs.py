@@ -1,0 +1,93 @@
+"""What the grid connection costs beyond energy: coincident peak (P1), demand charge (P2) and a
+fixed-price PPA block with power credits (P3). Helpers of the grid builder, one per tariff.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from dispatch.model.context import ModelContext, StreamTerm
+from dispatch.site import CoincidentPeak, DemandCharge, Grid, Ppa
+from dispatch.streams import Stream
+
+
+def add_coincident_peak(b: pyo.Block, spec: CoincidentPeak, ctx: ModelContext) -> StreamTerm:
+    """P1: expected charge = Σ_t weight[t] × (usd_per_mw_year / peaks_per_year) × import_mw[t].
+
+    ``weight[t]`` (input ``coincident_peak_weight``) is the probability that interval t is a
+    coincident-peak interval, so the sum is the expected transmission charge the horizon's
+    imports cause. Measured against the horizon's grid import [MWh].
+    """
+    assert ctx.coincident_peak_weight is not None, "validated: CP sites carry weights"
+    weight, rate = ctx.coincident_peak_weight, spec.usd_per_mw_peak
+    b.coincident_peak_usd = pyo.Expression(
+        expr=-rate * sum(weight[t] * b.import_mw[t] for t in ctx.intervals)
+    )
+    return StreamTerm(b.coincident_peak_usd, b.import_mwh)
+
+
+def add_demand_charge(b: pyo.Block, spec: DemandCharge, ctx: ModelContext) -> StreamTerm:
+    """P2: charge = usd_per_mw_month × Σ_months (peak_import_mw[m] - peak_before_mw[m]).
+
+    ``month_to_date_peak_mw`` (mutable Param, default 0) is the peak import already set earlier
+    in the horizon's first month; months that start inside the horizon start from 0. Only the
+    increase is charged, so rolling days that carry the month-to-date peak add up to the bill.
+    """
+    T = ctx.intervals
+    b.months = pyo.Set(initialize=ctx.months, ordered=True)
+    b.month_to_date_peak_mw = pyo.Param(mutable=True, initialize=0.0, within=pyo.NonNegativeReals)
+    b.peak_import_mw = pyo.Var(b.months, bounds=(0, None))
+    first = ctx.months[0]
+
+    def above_import(b: pyo.Block, t: int) -> pyo.Expression:
+        """P2: peak_import_mw[month(t)] >= import_mw[t]  ∀t"""
+        return b.peak_import_mw[ctx.month_of_interval[t]] >= b.import_mw[t]
+
+    b.peak_above_import = pyo.Constraint(T, rule=above_import)
+    # P2: the first month's peak is at least the peak carried in
+    b.peak_above_carried = pyo.Constraint(expr=b.peak_import_mw[first] >= b.month_to_date_peak_mw)
+    increase = sum(b.peak_import_mw[m] for m in b.months) - b.month_to_date_peak_mw
+    b.demand_charge_usd = pyo.Expression(expr=-spec.usd_per_mw_month * increase)
+    return StreamTerm(b.demand_charge_usd, b.import_mwh)
+
+
+def add_ppa(b: pyo.Block, spec: Ppa, grid: Grid, ctx: ModelContext) -> dict[Stream, StreamTerm]:
+    """P3: the block is bought at its fixed price every interval; import is split into the block
+    energy used and energy bought at spot, and the unused block is resold at spot.
+
+    import_mw[t] = ppa_used_mw[t] + spot_import_mw[t];  resold[t] = volume - ppa_used_mw[t].
+    The split is canonical (spot energy only once the block is used up) through one binary per
+    interval, ``above_block[t]``: ppa_used >= volume × above_block, spot_import <=
+    (import_limit - volume) × above_block. It only attributes money between the streams: the
+    objective is price × (volume - import) + constant either way, which is why dispatch follows
+    the spot price and not the PPA price.
+    """
+    T, dt, price = ctx.intervals, ctx.interval_hours, ctx.price
+    volume = spec.volume_mw
+    spot_room = max(0.0, grid.import_limit_mw - volume)
+    b.ppa_used_mw = pyo.Var(T, bounds=(0, min(volume, grid.import_limit_mw)))
+    b.spot_import_mw = pyo.Var(T, bounds=(0, spot_room))
+    b.ppa_split = pyo.Constraint(T, rule=_p3_split)
+    if spot_room > 0:
+        b.above_block = pyo.Var(T, domain=pyo.Binary)
+        b.block_first = pyo.Constraint(
+            T, rule=lambda b, t: b.ppa_used_mw[t] >= volume * b.above_block[t]
+        )
+        b.spot_after_block = pyo.Constraint(
+            T, rule=lambda b, t: b.spot_import_mw[t] <= spot_room * b.above_block[t]
+        )
+    b.ppa_resold_mw = pyo.Expression(T, rule=lambda b, t: volume - b.ppa_used_mw[t])
+    horizon_h = ctx.n_intervals * dt
+    b.ppa_block_mwh = pyo.Expression(expr=volume * horizon_h)
+    b.ppa_energy_usd = pyo.Expression(expr=-spec.price_usd_per_mwh * volume * horizon_h)
+    b.ppa_resold_mwh = pyo.Expression(expr=sum(b.ppa_resold_mw[t] * dt for t in T))
+    b.power_credits_usd = pyo.Expression(expr=sum(price[t] * b.ppa_resold_mw[t] * dt for t in T))
+    return {
+        Stream.PPA_ENERGY: StreamTerm(b.ppa_energy_usd, b.ppa_block_mwh),
+        Stream.POWER_CREDITS: StreamTerm(b.power_credits_usd, b.ppa_resold_mwh),
+    }
+
+
+def _p3_split(b: pyo.Block, t: int) -> pyo.Expression:
+    """P3: import_mw[t] == ppa_used_mw[t] + spot_import_mw[t]"""
+    return b.import_mw[t] == b.ppa_used_mw[t] + b.spot_import_mw[t]
