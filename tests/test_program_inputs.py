@@ -10,7 +10,7 @@ from conftest import SITES, fleet, make_inputs, make_site, mining
 from test_site import with_change
 from typer.testing import CliRunner
 
-from dispatch import InputError, load_inputs
+from dispatch import InputError, load_inputs, load_site
 from dispatch.cli import app
 from dispatch.site import parse_site
 
@@ -146,3 +146,16 @@ def test_cli_runs_the_ppa_site_with_an_ancillary_price_file(tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     assert "ancillary_regup" in result.output
+
+
+def test_an_ercot_mcpc_report_feeds_the_ancillary_offers(tmp_path: Path):
+    from real_files import ercot_mcpc
+
+    site = load_site(SITES / "west_texas_hybrid.yaml")
+    report = tmp_path / "DAMASMCPC.csv"
+    ercot_mcpc("2023-08-17").to_csv(report, index=False)
+    from_report = load_inputs(site, "2023-08-17", ancillary=report)
+    bundled = load_inputs(site, "2023-08-17")
+    for column in ("rrs_usd_per_mw_h", "ecrs_usd_per_mw_h", "nspin_usd_per_mw_h"):
+        assert from_report.frame[column].tolist() == bundled.frame[column].tolist()
+    assert from_report.sources["rrs_usd_per_mw_h"] != bundled.sources["rrs_usd_per_mw_h"]
