@@ -23,8 +23,9 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from dispatch import load_inputs, load_site
+from dispatch import Site, load_inputs, load_site
 from dispatch.errors import SolveError
+from dispatch.inputs.programs import ECRS_LAUNCH
 from dispatch.solver import Dispatcher, SolveOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,28 +40,42 @@ def days_of(year: int, count: int | None) -> list[dt.date]:
     return [days[int(i * step)] for i in range(count)]
 
 
+def site_for_day(site: Site, day: dt.date) -> Site:
+    """The site as an operator could run it that day: ERCOT had no ECRS before its launch, so an
+    ECRS offer is dropped on earlier days (the site file itself refuses to offer it then)."""
+    if site.programs is None or day >= ECRS_LAUNCH:
+        return site
+    offers = [o for o in site.programs.ancillary if o.product != "ECRS"]
+    programs = site.programs.model_copy(update={"ancillary": offers})
+    return site.model_copy(update={"programs": programs})
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run(args: argparse.Namespace) -> dict:
-    site = load_site(args.site)
     options = SolveOptions(mip_rel_gap=args.mip_gap, time_limit_s=args.time_limit, threads=1)
-    milp = Dispatcher(site, options)
-    lp = Dispatcher(
-        site,
-        SolveOptions(
-            mip_rel_gap=args.mip_gap, time_limit_s=args.time_limit, relax_integrality=True
-        ),
+    lp_options = SolveOptions(
+        mip_rel_gap=args.mip_gap, time_limit_s=args.time_limit, relax_integrality=True
     )
+    solvers: dict[bool, tuple[Dispatcher, Dispatcher]] = {}  # persistent pair per site variant
     rows = []
     days = days_of(args.year, args.days)
+    base = load_site(args.site)
     for i, day in enumerate(days):
+        site = site_for_day(base, day)
+        variant = site is base
+        if variant not in solvers or not args.persistent:
+            solvers[variant] = (Dispatcher(site, options), Dispatcher(site, lp_options))
+        milp, lp = solvers[variant]
         inputs = load_inputs(site, day, prices=args.prices)
-        if not args.persistent:
-            milp = Dispatcher(site, options)
-        row: dict = {"day": day.isoformat(), "intervals": len(inputs.index)}
+        row: dict = {
+            "day": day.isoformat(),
+            "intervals": len(inputs.index),
+            "ecrs_dropped": not variant,
+        }
         try:
             result = milp.solve(inputs)
             k = result.kpis
@@ -107,6 +122,7 @@ def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
         "max_total_s": max(totals, default=None),
         "sum_total_s": sum(totals),
         "days_over_1s": sum(t > 1.0 for t in totals),
+        "days_without_ecrs": sum(r["ecrs_dropped"] for r in rows),
         "median_build_s": statistics.median(r["build_s"] for r in solved) if solved else None,
         "median_highs_s": statistics.median(r["highs_s"] for r in solved) if solved else None,
         "sum_highs_s": sum(r["highs_s"] for r in solved),
