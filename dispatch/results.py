@@ -56,6 +56,7 @@ class Kpis:
     ancillary_usd: float = 0.0
     ancillary_usd_per_mining_mwh: float | None = None
     status: str = "optimal"
+    objective_usd: float = 0.0
     mip_gap: float = 0.0
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
@@ -166,6 +167,7 @@ def compute_kpis(
         ancillary_usd=ancillary_usd,
         ancillary_usd_per_mining_mwh=ancillary_usd / mining_mwh if mining_mwh > 0 else None,
         status=report.status,
+        objective_usd=report.objective_usd,
         mip_gap=report.mip_gap,
         build_seconds=report.build_seconds,
         solve_seconds=report.solve_seconds,

@@ -26,7 +26,7 @@ def test_run_prints_streams_and_writes_outputs(tmp_path: Path):
     streams = pd.read_csv(tmp_path / "streams.csv")
     kpis = json.loads((tmp_path / "kpis.json").read_text())
     assert len(schedule) == 96 and schedule["interval_start"][0] == "2023-08-17T00:00:00-05:00"
-    assert streams["usd"].sum() == pytest.approx(kpis["net_margin_usd"], abs=1e-6)
+    assert streams["usd"].sum() == pytest.approx(kpis["objective_usd"], rel=1e-9, abs=1e-6)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "kpis.json",
         "schedule.csv",

@@ -32,7 +32,9 @@ def test_example_site_on_a_real_stress_day(path, day):
     assert result.kpis.status == "optimal"
     assert len(schedule) == 24 * 60 // site.interval_minutes
     assert np.abs(balance_residual_mw(schedule)).max() < 1e-6
-    assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd, abs=1e-6)
+    assert result.streams["usd"].sum() == pytest.approx(
+        result.kpis.objective_usd, rel=1e-9, abs=1e-6
+    )
     if site.hpc is not None:
         assert result.kpis.hpc_availability_fraction == pytest.approx(1.0)
     if site.battery is not None:

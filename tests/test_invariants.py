@@ -59,7 +59,9 @@ def test_balance_holds_and_streams_sum_to_the_objective(prices, hashprice):
     result = solve(site, make_inputs(site, prices, hashprice), EXACT)
     assert np.abs(balance_residual_mw(result.schedule)).max() < 1e-6
     # the objective value HiGHS reports, against the sum of the streams table
-    assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd, abs=1e-6)
+    assert result.streams["usd"].sum() == pytest.approx(
+        result.kpis.objective_usd, rel=1e-9, abs=1e-6
+    )
     assert result.kpis.hpc_availability_fraction == pytest.approx(1.0)  # supply always allows
     reserve = result.schedule["battery_soc_mwh"] - 0.1 * 8
     assert (reserve >= 5 * 15 / 60 - 1e-6).all()

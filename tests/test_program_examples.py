@@ -96,7 +96,9 @@ def test_hybrid_offers_are_hourly_and_deliverable_on_real_prices():
     assert (offers.sum(axis=1) <= headroom + 1e-6).all()
     assert (offers.max() <= 60 + 1e-9).all()
     assert result.kpis.ancillary_usd > 0
-    assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd, abs=1e-6)
+    assert result.streams["usd"].sum() == pytest.approx(
+        result.kpis.objective_usd, rel=1e-9, abs=1e-6
+    )
 
 
 def test_offering_ecrs_before_its_launch_is_an_error_not_zero():

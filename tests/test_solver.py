@@ -28,7 +28,9 @@ def test_time_limited_solve_returns_its_incumbent_and_gap():
     assert result.kpis.status == "time_limit"
     assert 0 < result.kpis.mip_gap < 0.05
     assert len(result.schedule) == 96
-    assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd, abs=1e-6)
+    assert result.streams["usd"].sum() == pytest.approx(
+        result.kpis.objective_usd, rel=1e-9, abs=1e-6
+    )
 
 
 @pytest.mark.parametrize(
