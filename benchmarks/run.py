@@ -20,6 +20,7 @@ import resource
 import statistics
 import sys
 import time
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -50,16 +51,32 @@ def site_for_day(site: Site, day: dt.date) -> Site:
     return site.model_copy(update={"programs": programs})
 
 
+def parse_option(text: str) -> tuple[str, bool | int | float | str]:
+    """``name=value`` with the value read as bool, int, float or left as text."""
+    name, _, raw = text.partition("=")
+    for convert in (int, float):
+        try:
+            return name, convert(raw)
+        except ValueError:
+            pass
+    return name, {"true": True, "false": False}.get(raw.lower(), raw)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run(args: argparse.Namespace) -> dict:
-    options = SolveOptions(mip_rel_gap=args.mip_gap, time_limit_s=args.time_limit, threads=1)
-    lp_options = SolveOptions(
-        mip_rel_gap=args.mip_gap, time_limit_s=args.time_limit, relax_integrality=True
+    highs = dict(parse_option(o) for o in args.highs_option)
+    options = SolveOptions(
+        mip_rel_gap=args.mip_gap,
+        time_limit_s=args.time_limit,
+        threads=1,
+        presolve=args.presolve,
+        highs_options=highs,
     )
+    lp_options = replace(options, relax_integrality=True)
     solvers: dict[bool, tuple[Dispatcher, Dispatcher]] = {}  # persistent pair per site variant
     rows = []
     days = days_of(args.year, args.days)
@@ -142,6 +159,8 @@ def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
             "year": args.year,
             "prices": args.prices,
             "mip_rel_gap": args.mip_gap,
+            "presolve": args.presolve,
+            "highs_options": dict(parse_option(o) for o in args.highs_option),
             "time_limit_s": args.time_limit,
             "threads": 1,
             "persistent": args.persistent,
@@ -189,6 +208,14 @@ def main() -> None:
     )
     parser.add_argument("--mip-gap", type=float, default=1e-4)
     parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--presolve", choices=["choose", "on", "off"], default="choose")
+    parser.add_argument(
+        "--highs-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra HiGHS option, e.g. mip_heuristic_effort=0.1 (repeatable)",
+    )
     parser.add_argument(
         "--rebuild",
         dest="persistent",

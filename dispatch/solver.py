@@ -7,8 +7,10 @@ solving the next day with the same number of intervals only rewrites the data Pa
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
+import highspy
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -22,13 +24,19 @@ from dispatch.site import Site
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """Solver settings. ``mip_rel_gap`` relative; ``time_limit_s`` per solve [s]."""
+    """Solver settings. ``mip_rel_gap`` relative; ``time_limit_s`` per solve [s].
+
+    ``highs_options`` passes further HiGHS options by their HiGHS names (e.g.
+    ``{"mip_heuristic_effort": 0.1}``); an unknown name or a value HiGHS refuses is an
+    InputError.
+    """
 
     mip_rel_gap: float = 1e-4
     time_limit_s: float = 60.0
     threads: int = 1
     relax_integrality: bool = False
     presolve: str = "choose"
+    highs_options: Mapping[str, bool | int | float | str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0 <= self.mip_rel_gap < 1:
@@ -39,6 +47,15 @@ class SolveOptions:
             raise InputError(f"threads: expected >= 1, found {self.threads}")
         if self.presolve not in ("choose", "on", "off"):
             raise InputError(f"presolve: expected choose, on or off, found {self.presolve!r}")
+        if self.highs_options:
+            probe = highspy.Highs()
+            probe.setOptionValue("output_flag", False)
+            for name, value in self.highs_options.items():
+                if probe.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+                    raise InputError(
+                        f"highs_options: HiGHS refuses option {name!r} = {value!r} "
+                        "(unknown name, wrong type or out of range)"
+                    )
 
 
 class Dispatcher:
@@ -104,7 +121,7 @@ def _new_solver() -> Highs:
 
 
 def _run(solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs) -> SolveReport:
-    highs_options = {"presolve": options.presolve, "output_flag": False}
+    highs_options = {**options.highs_options, "presolve": options.presolve, "output_flag": False}
     if options.relax_integrality:
         highs_options["solve_relaxation"] = True
     results = solver.solve(

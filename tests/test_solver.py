@@ -40,6 +40,11 @@ def test_time_limited_solve_returns_its_incumbent_and_gap():
         ({"time_limit_s": 0}, "time_limit_s: expected > 0, found 0"),
         ({"threads": 0}, "threads: expected >= 1, found 0"),
         ({"presolve": "maybe"}, "presolve: expected choose, on or off, found 'maybe'"),
+        (
+            {"highs_options": {"mip_heuristic_effrt": 0.1}},
+            "HiGHS refuses option 'mip_heuristic_effrt'",
+        ),
+        ({"highs_options": {"mip_heuristic_effort": 5.0}}, "'mip_heuristic_effort' = 5.0"),
     ],
 )
 def test_bad_options_are_user_errors(options, message):
@@ -69,3 +74,20 @@ def test_infeasible_carried_state_raises_solve_error_with_the_likely_cause():
     built.model.generator_recip.started_before[0] = 1
     with pytest.raises(SolveError, match=r"has no feasible schedule .* min up/down"):
         _run(_new_solver(), built, SolveOptions(), inputs)
+
+
+def test_extra_highs_options_reach_the_solver():
+    # An iteration limit of 0 stops the LP before it starts: the option must have been applied.
+    site = make_site(
+        grid={"import_limit_mw": 5, "export_limit_mw": 5}, battery={"power_mw": 1, "energy_mwh": 2}
+    )
+    inputs = make_inputs(site, [10, 100, 10])
+    assert solve(site, inputs).kpis.status == "optimal"
+    with pytest.raises(SolveError):
+        solve(
+            site,
+            inputs,
+            SolveOptions(
+                relax_integrality=True, presolve="off", highs_options={"simplex_iteration_limit": 0}
+            ),
+        )
