@@ -37,6 +37,7 @@ class SolveReport:
     solve_seconds: float
     build_seconds: float
     rebuilt: bool
+    rounds: int  # solves needed (lazy binaries switched on between them)
 
 
 @dataclass(frozen=True)

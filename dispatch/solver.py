@@ -87,7 +87,7 @@ class Dispatcher:
         else:
             load_data(built, inputs)
         built_at = time.perf_counter()
-        report = _run(solver, built, self.options, inputs)
+        report = _solve_exact(solver, built, self.options, inputs)
         highs_seconds = report.solver_seconds - self._highs_seconds
         self._highs_seconds = report.solver_seconds
         report = replace(
@@ -118,6 +118,31 @@ def _new_solver() -> Highs:
     updates.update_named_expressions = False
     updates.update_objective = False
     return solver
+
+
+MAX_ENFORCE_ROUNDS = 3
+
+
+def _solve_exact(
+    solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs
+) -> SolveReport:
+    """Solve; while the solution needs lazy binaries (``AssetTerms.enforce``), switch them on
+    and solve again (after ``MAX_ENFORCE_ROUNDS`` rounds, all of them at once); then settle the
+    solution's degenerate splits (``AssetTerms.settle``)."""
+    terms = [t for _, t in built.blocks]
+    report = _run(solver, built, options, inputs)
+    rounds = 0
+    while not options.relax_integrality:
+        everywhere = rounds >= MAX_ENFORCE_ROUNDS
+        switched = sum(t.enforce(everywhere) for t in terms if t.enforce is not None)
+        if not switched:
+            break
+        report = _run(solver, built, options, inputs)
+        rounds += 1
+    for term in terms:
+        if term.settle is not None:
+            term.settle()
+    return replace(report, rounds=rounds + 1)
 
 
 def _run(solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs) -> SolveReport:
@@ -155,6 +180,7 @@ def _run(solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs
         solve_seconds=0.0,
         build_seconds=0.0,
         rebuilt=True,
+        rounds=1,
     )
 
 

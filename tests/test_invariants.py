@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch import load_inputs, solve
-from dispatch.solver import Dispatcher, SolveOptions
+from dispatch.model.build import build_model
+from dispatch.solver import Dispatcher, SolveOptions, _new_solver, _run
 
 EXACT = SolveOptions(mip_rel_gap=0.0)
 prices = st.lists(
@@ -151,3 +152,24 @@ def test_resolving_with_new_data_equals_a_fresh_solve(first, second, hashprice):
         fresh = solve(site, inputs, EXACT).kpis.net_margin_usd
         assert resolved == pytest.approx(fresh, rel=1e-9, abs=1e-6)
     assert dispatcher.models_built == 1
+
+
+@few
+@given(
+    prices=st.lists(st.floats(-80, 150).map(lambda p: round(p, 2)), min_size=3, max_size=8),
+    hashprice=hashprices,
+)
+def test_lazy_battery_exclusivity_equals_binaries_everywhere(prices, hashprice):
+    site = hybrid_site()
+    inputs = make_inputs(site, prices, hashprice)
+    lazy = solve(site, inputs, EXACT)
+    built = build_model(site, inputs)
+    for _, terms in built.blocks:
+        if terms.enforce is not None:
+            terms.enforce(True)
+    exact = _run(_new_solver(), built, EXACT, inputs)
+    assert lazy.kpis.objective_usd == pytest.approx(exact.objective_usd, rel=1e-9, abs=1e-6)
+    schedule = lazy.schedule
+    assert (
+        np.minimum(schedule["battery_charge_mw"], schedule["battery_discharge_mw"]) < 1e-6
+    ).all()

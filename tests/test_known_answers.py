@@ -99,8 +99,8 @@ def test_battery_charges_low_and_discharges_high():
 
 
 def test_battery_does_not_cycle_when_prices_are_negative():
-    # At -50 USD/MWh charging and discharging at once would burn energy for pay; the binary
-    # added on negative-price intervals forbids it, so the battery only fills up.
+    # At -50 USD/MWh charging and discharging at once would burn energy for pay; that is not
+    # allowed, so the empty battery only fills up.
     site = make_site(
         grid={"import_limit_mw": 5, "export_limit_mw": 0},
         battery={
@@ -114,6 +114,27 @@ def test_battery_does_not_cycle_when_prices_are_negative():
     schedule = result.schedule
     assert (schedule["battery_charge_mw"] * schedule["battery_discharge_mw"]).max() == 0
     assert schedule["battery_charge_mw"].tolist() == pytest.approx([1, 1])
+
+
+def test_a_full_battery_cannot_act_as_a_heater_at_negative_prices():
+    # Full and bound to end full: relaxed, it would charge 1 MW and discharge 0.81 MW at once
+    # (import 0.19 MW, state of charge unchanged) to be paid 50 USD/MWh for burning energy. The
+    # exclusivity the solver switches on where a solution does both leaves it idle.
+    site = make_site(
+        grid={"import_limit_mw": 5, "export_limit_mw": 0},
+        battery={
+            "power_mw": 1,
+            "energy_mwh": 4,
+            "round_trip_efficiency": 0.81,
+            "initial_soc_fraction": 1.0,
+        },
+    )
+    relaxed = solve(site, make_inputs(site, [-50, -50, -50]), SolveOptions(relax_integrality=True))
+    assert relaxed.kpis.objective_usd > 1.0  # the relaxation does burn energy for pay
+    result = solve(site, make_inputs(site, [-50, -50, -50]))
+    assert result.schedule["battery_charge_mw"].tolist() == pytest.approx([0, 0, 0])
+    assert result.schedule["battery_discharge_mw"].tolist() == pytest.approx([0, 0, 0])
+    assert result.kpis.objective_usd == pytest.approx(0.0, abs=1e-6)
 
 
 GENERATOR = {

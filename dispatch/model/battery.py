@@ -37,8 +37,13 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     # S1: the horizon returns what it borrowed, so no day spends energy it did not buy
     b.end_soc = pyo.Constraint(expr=b.soc_mwh[last] >= b.initial_soc_mwh)
 
-    # S1 exclusivity: a binary only where the price is negative (elsewhere charging and
-    # discharging at once only loses energy, so the LP never does it); see refresh below.
+    # S1 exclusivity, lazily. charging[t] starts relaxed in [0, 1] (then charge + discharge <=
+    # power); doing both at once only burns energy, which pays only where prices are negative and
+    # the site cannot consume more otherwise. Where a solution does both, charging[t] becomes
+    # binary and the model is re-solved (enforce, called by the solver). A relaxed solution that
+    # never does both is feasible for the exclusive model, hence optimal for it. Measured on the
+    # 2023 benchmark: binaries on every negative-price interval cost up to 0.9 s on days with
+    # 50 such intervals where none of them was needed.
     b.charging = pyo.Var(T, bounds=(0, 1))
     b.charge_only_when_charging = pyo.Constraint(
         T, rule=lambda b, t: b.charge_mw[t] <= spec.power_mw * b.charging[t]
@@ -48,10 +53,18 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     )
 
     def refresh() -> None:
-        price = ctx.price_usd_per_mwh
         for t in T:
-            negative = price is not None and pyo.value(price[t]) < 0
-            b.charging[t].domain = pyo.Binary if negative else pyo.Reals
+            b.charging[t].domain = pyo.Reals  # bounds (0, 1) stay
+
+    def enforce(everywhere: bool) -> int:
+        """S1: charge_mw[t] · discharge_mw[t] = 0 where a solution breaks it (or everywhere)."""
+        switched = 0
+        for t in T:
+            both = min(b.charge_mw[t].value or 0.0, b.discharge_mw[t].value or 0.0) > 1e-6
+            if (both or everywhere) and not b.charging[t].is_binary():
+                b.charging[t].domain = pyo.Binary
+                switched += 1
+        return switched
 
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: b.discharge_mw[t] - b.charge_mw[t])
     b.discharge_mwh = pyo.Expression(expr=sum(b.discharge_mw[t] * dt for t in T))
@@ -71,6 +84,7 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
         },
         stored_energy_above_min_mwh=b.energy_above_min_mwh,
         refresh=refresh,
+        enforce=enforce,
         reserve_headroom_mw=b.reserve_headroom_mw,
         reserve_energy_mwh_per_mwh=1.0 / efficiency,
     )

@@ -116,8 +116,13 @@ class AssetTerms:
     ``net_injection_mw[t]`` is positive when the asset supplies the site bus, negative when it
     consumes. ``load_mw`` is the part that counts as site load (HPC, mining) for per-MWh KPIs.
     ``schedule`` maps output column names (units in the name) to indexed components.
-    ``refresh`` re-applies data-dependent structure (e.g. which intervals need a binary) after
-    new data is loaded into the context's Params.
+    ``refresh`` re-applies data-dependent structure after new data is loaded into the
+    context's Params. ``enforce`` makes binary the relaxed variables a solution needs (a physical
+    rule the relaxed solution breaks; every one of them when ``everywhere``) and returns how
+    many it switched: the solver re-solves until none is needed. ``settle`` moves a solution to
+    the canonical point of its optimal face where the objective is indifferent (e.g. which MWh
+    count as PPA energy and which as spot), so reported streams do not depend on the solver's
+    path.
 
     Markets and programs: ``reserve_headroom_mw[t]`` is the upward flexibility a block can deliver
     at once if an ancillary offer is deployed (mining load it can shed, battery discharge headroom,
@@ -136,6 +141,8 @@ class AssetTerms:
     stored_energy_above_min_mwh: pyo.Expression | None = None
     ride_through_required_mwh: pyo.Expression | None = None
     refresh: Callable[[], None] | None = None
+    enforce: Callable[[bool], int] | None = None
+    settle: Callable[[], None] | None = None
     reserve_headroom_mw: pyo.Expression | None = None
     reserve_energy_mwh_per_mwh: float | None = None
     reserve_offers: tuple[ReserveOffer, ...] = ()

@@ -6,7 +6,12 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from dispatch.model.context import AssetTerms, ModelContext, StreamTerm
-from dispatch.model.tariffs import add_coincident_peak, add_demand_charge, add_ppa
+from dispatch.model.tariffs import (
+    add_coincident_peak,
+    add_demand_charge,
+    add_ppa,
+    settle_ppa_split,
+)
 from dispatch.site import Grid
 from dispatch.streams import Stream
 
@@ -54,11 +59,13 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
         streams[Stream.COINCIDENT_PEAK] = add_coincident_peak(b, spec.coincident_peak, ctx)
     if spec.demand_charge is not None:
         streams[Stream.DEMAND_CHARGE] = add_demand_charge(b, spec.demand_charge, ctx)
+    ppa = spec.ppa
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
         streams=streams,
         schedule=schedule,
         metered_import_mw=b.net_injection_mw,
+        settle=(lambda: settle_ppa_split(b, ppa, ctx)) if ppa is not None else None,
     )
 
 

@@ -56,11 +56,10 @@ def add_ppa(b: pyo.Block, spec: Ppa, grid: Grid, ctx: ModelContext) -> dict[Stre
     energy used and energy bought at spot, and the unused block is resold at spot.
 
     import_mw[t] = ppa_used_mw[t] + spot_import_mw[t];  resold[t] = volume - ppa_used_mw[t].
-    The split is canonical (spot energy only once the block is used up) through one binary per
-    interval, ``above_block[t]``: ppa_used >= volume × above_block, spot_import <=
-    (import_limit - volume) × above_block. It only attributes money between the streams: the
-    objective is price × (volume - import) + constant either way, which is why dispatch follows
-    the spot price and not the PPA price.
+    The split only attributes money between the streams: the objective is
+    price × (volume - import) + constant whatever the split, which is why dispatch follows the
+    spot price and not the PPA price. So no binary decides it: :func:`settle_ppa_split` puts the
+    solution at the canonical split (spot energy only once the block is used up).
     """
     T, dt, price = ctx.intervals, ctx.interval_hours, ctx.price
     volume = spec.volume_mw
@@ -68,14 +67,6 @@ def add_ppa(b: pyo.Block, spec: Ppa, grid: Grid, ctx: ModelContext) -> dict[Stre
     b.ppa_used_mw = pyo.Var(T, bounds=(0, min(volume, grid.import_limit_mw)))
     b.spot_import_mw = pyo.Var(T, bounds=(0, spot_room))
     b.ppa_split = pyo.Constraint(T, rule=_p3_split)
-    if spot_room > 0:
-        b.above_block = pyo.Var(T, domain=pyo.Binary)
-        b.block_first = pyo.Constraint(
-            T, rule=lambda b, t: b.ppa_used_mw[t] >= volume * b.above_block[t]
-        )
-        b.spot_after_block = pyo.Constraint(
-            T, rule=lambda b, t: b.spot_import_mw[t] <= spot_room * b.above_block[t]
-        )
     b.ppa_resold_mw = pyo.Expression(T, rule=lambda b, t: volume - b.ppa_used_mw[t])
     horizon_h = ctx.n_intervals * dt
     b.ppa_block_mwh = pyo.Expression(expr=volume * horizon_h)
@@ -86,6 +77,19 @@ def add_ppa(b: pyo.Block, spec: Ppa, grid: Grid, ctx: ModelContext) -> dict[Stre
         Stream.PPA_ENERGY: StreamTerm(b.ppa_energy_usd, b.ppa_block_mwh),
         Stream.POWER_CREDITS: StreamTerm(b.power_credits_usd, b.ppa_resold_mwh),
     }
+
+
+def settle_ppa_split(b: pyo.Block, spec: Ppa, ctx: ModelContext) -> None:
+    """P3 canonical split of a solved import: ppa_used = min(import, volume), the rest at spot.
+
+    Feasible (same import, within both bounds) and of the same objective, since the objective
+    does not depend on the split.
+    """
+    for t in ctx.intervals:
+        imported = b.import_mw[t].value or 0.0
+        used = min(imported, spec.volume_mw)
+        b.ppa_used_mw[t].set_value(used)
+        b.spot_import_mw[t].set_value(imported - used)
 
 
 def _p3_split(b: pyo.Block, t: int) -> pyo.Expression:
