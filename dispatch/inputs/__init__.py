@@ -243,30 +243,18 @@ def load_inputs(
         columns[column] = align(
             series, step, horizon, name=column, source=sources[column], fill=profile_fill
         )
-    if (
-        profile_table is not None
-        and site.hpc is not None
-        and HPC_UTILIZATION in profile_table.frame.columns
-    ):
-        sources[HPC_UTILIZATION] = profile_table.path
-        columns[HPC_UTILIZATION] = align(
-            profile_table.frame[HPC_UTILIZATION],
-            profile_table.step,
-            horizon,
-            name=HPC_UTILIZATION,
-            source=profile_table.path,
-            fill=fill,
-        )
-    if profile_table is not None and HEAT_DEMAND in profile_table.frame.columns:
-        sources[HEAT_DEMAND] = profile_table.path
-        columns[HEAT_DEMAND] = align(
-            profile_table.frame[HEAT_DEMAND],
-            profile_table.step,
-            horizon,
-            name=HEAT_DEMAND,
-            source=profile_table.path,
-            fill=fill,
-        )
+    optional = [HEAT_DEMAND] + ([HPC_UTILIZATION] if site.hpc is not None else [])
+    for column in optional:  # series with a default, taken from the profiles file when there
+        if profile_table is not None and column in profile_table.frame.columns:
+            sources[column] = profile_table.path
+            columns[column] = align(
+                profile_table.frame[column],
+                profile_table.step,
+                horizon,
+                name=column,
+                source=profile_table.path,
+                fill=fill,
+            )
     columns.update(_market_series(site, horizon, ancillary, peaks, sources, timezone))
     frame = pd.DataFrame(columns, index=horizon)
     return Inputs.from_frame(site, frame, sources)
