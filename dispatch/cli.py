@@ -129,12 +129,17 @@ def run(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="output format")] = OutputFormat.csv,
     mip_gap: Annotated[float, typer.Option(help="relative MIP gap")] = 1e-4,
     time_limit: Annotated[float, typer.Option(help="solver time limit [s]")] = 60.0,
+    report: Annotated[
+        bool, typer.Option(help="also write report.html (charts; needs the [report] extra)")
+    ] = False,
 ) -> None:
     """Solve one horizon and print the streams table and KPIs (default day: 2023-08-17)."""
     from dispatch import load_inputs, load_site
     from dispatch.inputs.horizon import parse_date
     from dispatch.solver import SolveOptions, solve
 
+    if report and out is None:
+        raise InputError("--report: needs --out DIR to write report.html into")
     if day is not None and (start is not None or end is not None):
         raise InputError("--day: use either --day or --start/--end, not both")
     first = parse_date(day or start or DEFAULT_DAY, "--day" if day else "--start")
@@ -162,6 +167,10 @@ def run(
     if out is not None:
         for path in result.write(out, fmt.value):
             console.print(f"wrote {path}", highlight=False)
+    if report and out is not None:
+        from dispatch.report import write_report
+
+        console.print(f"wrote {write_report(result, site, out / 'report.html')}", highlight=False)
 
 
 @app.command()
