@@ -1,79 +1,82 @@
 """HiGHS through Pyomo: explicit options, a persistent model for re-solves, a result or a reason.
 
 A :class:`Dispatcher` keeps one built model and one persistent HiGHS instance per horizon shape;
-solving the next day with the same number of intervals only rewrites the data Params.
+solving the next day with the same shape only rewrites the data and carried-state Params.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from dispatch.errors import InputError, SolveError
+from dispatch.errors import SolveError
 from dispatch.inputs import Inputs
 from dispatch.model.build import BuiltModel, build_model, day_numbers, load_data
 from dispatch.model.extract import extract_result
+from dispatch.model.state import SiteState, write_state
+from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
 
+__all__ = ["Dispatcher", "SolveOptions", "solve"]
 
-@dataclass(frozen=True)
-class SolveOptions:
-    """Solver settings. ``mip_rel_gap`` relative; ``time_limit_s`` per solve [s]."""
-
-    mip_rel_gap: float = 1e-4
-    time_limit_s: float = 60.0
-    threads: int = 1
-    relax_integrality: bool = False
-    presolve: str = "choose"
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.mip_rel_gap < 1:
-            raise InputError(f"mip_rel_gap: expected 0 <= gap < 1, found {self.mip_rel_gap}")
-        if self.time_limit_s <= 0:
-            raise InputError(f"time_limit_s: expected > 0, found {self.time_limit_s}")
-        if self.threads < 1:
-            raise InputError(f"threads: expected >= 1, found {self.threads}")
-        if self.presolve not in ("choose", "on", "off"):
-            raise InputError(f"presolve: expected choose, on or off, found {self.presolve!r}")
+MAX_SHAPES = 16  # built models kept per Dispatcher (days, DST days, look-ahead windows)
 
 
 class Dispatcher:
-    """Solves one site over successive horizons, re-using the model when the shape repeats."""
+    """Solves one site over successive horizons, re-using a built model per horizon shape.
+
+    Each solve writes its carried-in state (``None``: a fresh start) before solving, so a model
+    re-used from an earlier horizon never keeps that horizon's state.
+    """
 
     def __init__(self, site: Site, options: SolveOptions | None = None) -> None:
         self.site = site
         self.options = options or SolveOptions()
+        self._models: dict[tuple[int, ...], tuple[BuiltModel, Highs, list[float]]] = {}
         self._built: BuiltModel | None = None
-        self._solver: Highs | None = None
-        self._highs_seconds = 0.0  # HiGHS run time accumulates on a reused instance
         self.models_built = 0
 
     @property
     def built(self) -> BuiltModel | None:
-        """The model of the last solve (for inspection and tests)."""
+        """The model of the last solve (for inspection, state and tests)."""
         return self._built
 
-    def solve(self, inputs: Inputs) -> DispatchResult:
-        """Solve over the horizon of ``inputs``; re-use the built model if the shape matches."""
+    def solve(self, inputs: Inputs, state: SiteState | None = None) -> DispatchResult:
+        """Solve over the horizon of ``inputs`` from carried-in ``state``."""
         started = time.perf_counter()
-        built, solver = self._built, self._solver
-        rebuilt = built is None or solver is None or day_numbers(inputs.index) != built.shape
-        if built is None or solver is None or rebuilt:
-            built = self._built = build_model(self.site, inputs)
-            solver = self._solver = _new_solver()
+        built, report = self.solve_model(inputs, state)
+        result = extract_result(built, inputs, report)
+        return result.with_total_seconds(time.perf_counter() - started)
+
+    def solve_model(
+        self, inputs: Inputs, state: SiteState | None = None
+    ) -> tuple[BuiltModel, SolveReport]:
+        """Solve and leave the solution on the returned model (read it, or evaluate it)."""
+        started = time.perf_counter()
+        shape = day_numbers(inputs.index)
+        entry = self._models.get(shape)
+        rebuilt = entry is None
+        if entry is None:
+            if len(self._models) >= MAX_SHAPES:
+                self._models.pop(next(iter(self._models)))
+            entry = (build_model(self.site, inputs), new_solver(), [0.0])
+            self._models[shape] = entry
             self.models_built += 1
-            self._highs_seconds = 0.0
         else:
-            load_data(built, inputs)
+            load_data(entry[0], inputs)
+        built, solver, highs_total = entry
+        self._built = built
+        write_state(built, state, inputs.index)
         built_at = time.perf_counter()
-        report = _run(solver, built, self.options, inputs)
-        highs_seconds = report.solver_seconds - self._highs_seconds
-        self._highs_seconds = report.solver_seconds
+        report = run_highs(solver, built, self.options, inputs)
+        # HiGHS run time accumulates on a reused instance: keep the difference
+        highs_seconds = report.solver_seconds - highs_total[0]
+        highs_total[0] = report.solver_seconds
         report = replace(
             report,
             solver_seconds=highs_seconds,
@@ -81,17 +84,27 @@ class Dispatcher:
             build_seconds=built_at - started,
             rebuilt=rebuilt,
         )
-        result = extract_result(built, inputs, report)
-        return result.with_total_seconds(time.perf_counter() - started)
+        return built, report
 
 
-def solve(site: Site, inputs: Inputs, options: SolveOptions | None = None) -> DispatchResult:
-    """Build and solve the dispatch of ``site`` over the horizon of ``inputs``."""
-    return Dispatcher(site, options).solve(inputs)
+def solve(
+    site: Site,
+    inputs: Inputs,
+    options: SolveOptions | None = None,
+    state: SiteState | None = None,
+) -> DispatchResult:
+    """Build and solve the dispatch of ``site`` over the horizon of ``inputs``.
+
+    ``state`` is carried in from an earlier horizon (see :mod:`dispatch.batch.rolling`);
+    ``None`` starts fresh (battery at its initial SoC, containers running, generators off).
+    """
+    return Dispatcher(site, options).solve(inputs, state)
 
 
-def _new_solver() -> Highs:
-    solver = Highs()
+def new_solver(*, fixed_as_bounds: bool = False) -> Highs:
+    """A persistent HiGHS for one model. ``fixed_as_bounds``: fixed variables become column
+    bounds (fast when their values change between solves, as in a real-time re-dispatch)."""
+    solver = Highs(treat_fixed_vars_as_params=not fixed_as_bounds)
     updates = solver.config.auto_updates
     # The structure never changes between re-solves: only Param values and variable domains do.
     updates.check_for_new_or_removed_constraints = False
@@ -104,7 +117,13 @@ def _new_solver() -> Highs:
     return solver
 
 
-def _run(solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs) -> SolveReport:
+def run_highs(
+    solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs
+) -> SolveReport:
+    """Solve ``built`` and load the solution; raise :class:`SolveError` without one.
+
+    ``solver_seconds`` is HiGHS's run time as reported, which accumulates on a re-used instance.
+    """
     highs_options = {"presolve": options.presolve, "output_flag": False}
     if options.relax_integrality:
         highs_options["solve_relaxation"] = True

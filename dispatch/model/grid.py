@@ -34,6 +34,7 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
         net_injection_mw=b.net_injection_mw,
         streams=streams,
         schedule={"grid_import_mw": b.import_mw, "grid_export_mw": b.export_mw},
+        real_time_flexible=True,  # the grid balances whatever the other assets do
     )
 
 
