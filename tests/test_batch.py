@@ -282,3 +282,16 @@ def test_a_killed_batch_resumes_with_no_duplicate_and_no_missing_day(
     assert (
         json.loads(Path(out / "manifest.jsonl").read_text().splitlines()[0])["status"] == "pending"
     )
+
+
+def test_a_manifest_line_cut_short_by_a_kill_is_skipped_and_never_extended(
+    site_file: Path, tmp_path: Path
+):
+    tasks = plan_tasks([site_file], "2023-01-01", "2023-01-02", split="month")
+    manifest = OutputDir(tmp_path)
+    manifest.append(tasks[0], "pending")
+    with open(manifest.manifest, "a") as handle:
+        handle.write('{"key": "' + tasks[0].key + '", "sta')  # killed mid-write
+    manifest.append(tasks[0], "failed", error="boom")
+    assert last_status(tmp_path) == {tasks[0].key: "failed"}
+    assert len(manifest.manifest.read_text().splitlines()) == 3

@@ -90,17 +90,24 @@ def test_a_task_whose_data_do_not_cover_its_period_fails_alone(site_file: Path, 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("tcp://127.0.0.1:9", "--scheduler tcp://127.0.0.1:9: cannot reach the Dask scheduler"),
+        ("127.0.0.1", "--scheduler 127.0.0.1: not a Dask scheduler address (missing port"),
+    ],
+)
 def test_an_unreachable_scheduler_is_one_message_and_a_manifest_of_pending_tasks(
-    site_file: Path, tmp_path: Path
+    site_file: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str], address, message
 ):
     out = tmp_path / "out"
     result = batch(
         str(site_file), "--start", "2023-01-01", "--end", "2023-01-02", "--out", str(out),
-        "--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout", "0.5",
+        "--scheduler", address, "--scheduler-timeout", "0.5",
     )  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert "--scheduler tcp://127.0.0.1:9: cannot reach the Dask scheduler" in result.output
-    assert "Traceback" not in result.output
+    assert message in result.output
+    assert "Traceback" not in result.output + capfd.readouterr().err
     assert list(last_status(out).values()) == ["pending"]
 
 

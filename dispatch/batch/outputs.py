@@ -134,10 +134,23 @@ class OutputDir:
         }
         self.root.mkdir(parents=True, exist_ok=True)
         line = json.dumps(entry, allow_nan=False) + "\n"
+        if self._ends_mid_line():
+            line = "\n" + line  # a killed run cut its last line short: never extend it
         with open(self.manifest, "a", encoding="utf-8") as handle:
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
+
+    def _ends_mid_line(self) -> bool:
+        try:
+            with open(self.manifest, "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                if handle.tell() == 0:
+                    return False
+                handle.seek(-1, os.SEEK_END)
+                return handle.read(1) != b"\n"
+        except FileNotFoundError:
+            return False
 
     def part_path(self, dataset: str, task: Task, year: int) -> Path:
         return (

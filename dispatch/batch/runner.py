@@ -89,6 +89,7 @@ def dask_executor(address: str, timeout_s: float = 10.0) -> Iterator[Executor]:
         raise InputError(
             "--scheduler needs Dask distributed: pip install 'dispatch[dask]'"
         ) from None
+    _check_address(address)
     try:
         client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
@@ -99,6 +100,23 @@ def dask_executor(address: str, timeout_s: float = 10.0) -> Iterator[Executor]:
         yield client.get_executor()
     finally:
         client.close()
+
+
+def _check_address(address: str) -> None:
+    """Refuse a malformed address before a Client exists (a half-built one complains at exit)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as error:
+        raise InputError(
+            f"--scheduler {address}: not a Dask scheduler address ({error}); expected e.g. "
+            "tcp://10.0.0.5:8786"
+        ) from None
 
 
 def _outcome(future: Future[TaskOutcome], task: Task) -> TaskOutcome:
