@@ -195,3 +195,27 @@ def test_progress_bar_shows_tasks_days_per_second_and_eta(site_file: Path):
     assert logged.getvalue().startswith(
         "[1/2] tiny ercot_dam_spp HB_WEST 2022-12-30..2022-12-31: failed"
     )
+
+
+def test_a_full_disk_ends_the_batch_with_exit_1_and_says_what_did_not_finish(
+    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import errno
+
+    from dispatch.batch import outputs
+
+    def no_space(table, path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(outputs.pq, "write_table", no_space)
+    out = tmp_path / "out"
+    result = batch(
+        str(site_file), "--start", "2023-01-30", "--end", "2023-02-02", "--split", "month",
+        "--out", str(out), "--workers", "1",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert f"stopped: cannot write to {out}: [Errno 28] No space left on device" in result.output
+    assert "re-run the same command with --resume" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(last_status(out).values()) == ["failed", "pending"]
+    assert not list(out.rglob("*.parquet*")) and not (out / "summary_kpis.csv").exists()
