@@ -7,7 +7,9 @@ solving the next day with the same shape only rewrites the data and carried-stat
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -25,6 +27,48 @@ from dispatch.site import Site
 __all__ = ["Dispatcher", "SolveOptions", "solve"]
 
 MAX_SHAPES = 16  # built models kept per Dispatcher (days, DST days, look-ahead windows)
+Shape = tuple[int, ...]
+T = TypeVar("T")
+
+
+def by_shape(cache: dict[Shape, T], shape: Shape, make: Callable[[], T]) -> tuple[T, bool]:
+    """The cached item for ``shape``, or a new one from ``make`` (True: it is new). The oldest
+    entry is dropped beyond :data:`MAX_SHAPES`."""
+    if shape in cache:
+        return cache[shape], False
+    if len(cache) >= MAX_SHAPES:
+        cache.pop(next(iter(cache)))
+    cache[shape] = make()
+    return cache[shape], True
+
+
+@dataclass
+class PersistentModel:
+    """A built model with its own persistent HiGHS, re-solved with new data.
+
+    HiGHS reports run time accumulated over an instance's solves; ``highs_seconds`` holds the
+    total so far, so each report carries its own solve's share.
+    """
+
+    built: BuiltModel
+    solver: Highs
+    highs_seconds: float = 0.0
+
+    def run(
+        self, options: SolveOptions, inputs: Inputs, started: float, *, rebuilt: bool
+    ) -> SolveReport:
+        """Solve; ``started`` is when preparing this solve began (build or data load)."""
+        built_at = time.perf_counter()
+        report = run_highs(self.solver, self.built, options, inputs)
+        highs_seconds = report.solver_seconds - self.highs_seconds
+        self.highs_seconds = report.solver_seconds
+        return replace(
+            report,
+            solver_seconds=highs_seconds,
+            solve_seconds=time.perf_counter() - built_at,
+            build_seconds=built_at - started,
+            rebuilt=rebuilt,
+        )
 
 
 class Dispatcher:
@@ -37,7 +81,7 @@ class Dispatcher:
     def __init__(self, site: Site, options: SolveOptions | None = None) -> None:
         self.site = site
         self.options = options or SolveOptions()
-        self._models: dict[tuple[int, ...], tuple[BuiltModel, Highs, list[float]]] = {}
+        self._models: dict[Shape, PersistentModel] = {}
         self._built: BuiltModel | None = None
         self.models_built = 0
 
@@ -58,33 +102,18 @@ class Dispatcher:
     ) -> tuple[BuiltModel, SolveReport]:
         """Solve and leave the solution on the returned model (read it, or evaluate it)."""
         started = time.perf_counter()
-        shape = day_numbers(inputs.index)
-        entry = self._models.get(shape)
-        rebuilt = entry is None
-        if entry is None:
-            if len(self._models) >= MAX_SHAPES:
-                self._models.pop(next(iter(self._models)))
-            entry = (build_model(self.site, inputs), new_solver(), [0.0])
-            self._models[shape] = entry
+        model, rebuilt = by_shape(
+            self._models,
+            day_numbers(inputs.index),
+            lambda: PersistentModel(build_model(self.site, inputs), new_solver()),
+        )
+        if rebuilt:
             self.models_built += 1
         else:
-            load_data(entry[0], inputs)
-        built, solver, highs_total = entry
-        self._built = built
-        write_state(built, state, inputs.index)
-        built_at = time.perf_counter()
-        report = run_highs(solver, built, self.options, inputs)
-        # HiGHS run time accumulates on a reused instance: keep the difference
-        highs_seconds = report.solver_seconds - highs_total[0]
-        highs_total[0] = report.solver_seconds
-        report = replace(
-            report,
-            solver_seconds=highs_seconds,
-            solve_seconds=time.perf_counter() - built_at,
-            build_seconds=built_at - started,
-            rebuilt=rebuilt,
-        )
-        return built, report
+            load_data(model.built, inputs)
+        self._built = model.built
+        write_state(model.built, state, inputs.index)
+        return model.built, model.run(self.options, inputs, started, rebuilt=rebuilt)
 
 
 def solve(

@@ -40,8 +40,9 @@ def test_batch_prints_a_table_per_task_and_year_and_writes_the_summary(
         assert text in result.output
     for text in ("net margin USD", "mining uptime", "curtailed mining MWh", "HPC availability"):
         assert text in result.output
-    assert "2 tasks finished, 0 skipped (finished earlier), 0 failed, 0 not run; 4 days" in (
-        result.output
+    assert (
+        "tasks: 2 finished, 0 skipped (finished earlier), 0 failed, 0 not run; 4 days solved"
+        in (result.output)
     )
     kpis = pd.read_csv(out / "summary_kpis.csv")
     streams = pd.read_parquet(out / "summary_streams.parquet")
@@ -81,7 +82,7 @@ def test_a_task_whose_data_do_not_cover_its_period_fails_alone(site_file: Path, 
         "--workers", "1",
     )  # fmt: skip
     assert result.exit_code == 1
-    assert "1 tasks finished, 0 skipped (finished earlier), 1 failed" in result.output
+    assert "tasks: 1 finished, 0 skipped (finished earlier), 1 failed" in result.output
     assert "failed: tiny ercot_dam_spp HB_WEST 2020-12-30..2020-12-31: bundled ercot_dam_spp" in (
         result.output
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
@@ -72,7 +72,7 @@ def progress(console: Console, tasks: Sequence[Task]) -> Iterator[ProgressCallba
         yield advance
 
 
-def _usd(value: float) -> str:
+def _whole(value: float) -> str:
     return "" if _missing(value) else f"{round(value) + 0:,}"
 
 
@@ -88,85 +88,80 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _of_group(frame: pd.DataFrame, group: tuple) -> pd.DataFrame:
+    return frame[(frame[GROUP] == pd.Series(group, index=GROUP)).all(axis=1)]
+
+
+def _stream_rows(table: Table, streams: pd.DataFrame, years: list[int]) -> None:
+    order = {stream.value: i for i, stream in enumerate(Stream)}
+    by_stream = streams.set_index(["stream", "year"])
+    for stream in sorted(set(streams["stream"]), key=lambda s: order.get(s, len(order))):
+        cells = [
+            by_stream.loc[(stream, y)] if (stream, y) in by_stream.index else None for y in years
+        ]
+        table.add_row(f"{stream} USD", *["" if c is None else _whole(c["usd"]) for c in cells])
+        table.add_row(
+            "  USD/MWh", *["" if c is None else _per_mwh(c["usd_per_mwh"]) for c in cells]
+        )
+
+
+def _kpi_rows(table: Table, kpis: pd.DataFrame, years: list[int]) -> None:
+    def row(label: str, column: str, show: Callable[[float], str]) -> None:
+        table.add_row(label, *[show(kpis.loc[y, column]) for y in years])
+
+    row("net margin USD", "net_margin_usd", _whole)
+    row("  per MWh of site load", "margin_usd_per_mwh", _per_mwh)
+    row("mining uptime", "mining_uptime_fraction", _percent)
+    row("curtailed mining MWh", "mining_curtailed_mwh", _whole)
+    row("HPC availability", "hpc_availability_fraction", lambda v: _percent(v, 4))
+    if kpis["time_limited_days"].sum() > 0:
+        row("days at time limit", "time_limited_days", _whole)
+
+
+FORESIGHT_ROWS = (
+    ("da_plan_margin_usd", "DA plan at DA prices USD"),
+    ("da_schedule_rt_margin_usd", "DA schedule at RT prices USD"),
+    ("rt_redispatch_margin_usd", "mining re-dispatched at RT USD"),
+    ("perfect_foresight_margin_usd", "perfect foresight at RT USD"),
+    ("value_of_perfect_foresight_usd", "value of perfect foresight USD"),
+    ("value_of_perfect_foresight_usd_per_mwh", "  per MWh of site load"),
+)
+
+
+def _foresight_rows(table: Table, foresight: pd.DataFrame, years: list[int]) -> None:
+    by_year = foresight.set_index("year")
+    for column, label in FORESIGHT_ROWS:
+        if column in by_year.columns:
+            show = _per_mwh if column.endswith("per_mwh") else _whole
+            table.add_row(
+                label, *[show(by_year.loc[y, column]) if y in by_year.index else "" for y in years]
+            )
+
+
 def summary_tables(summary: Summary) -> list[Table]:
     """One table per site x price source x settlement point: rows are streams and KPIs, columns
     are years. Forecast mode shows the executed case and the value of perfect foresight."""
+    foresight = summary.foresight
+    case = "dispatch" if foresight.empty else str(foresight["executed_case"].iloc[0])
     tables = []
-    kpis = summary.kpis
-    order = {stream.value: i for i, stream in enumerate(Stream)}
-    for group, group_kpis in kpis.groupby(GROUP, sort=True):
+    for group, group_kpis in summary.kpis.groupby(GROUP, sort=True):
         site_file, site_name, prices, point = group
-        foresight = summary.foresight
-        case = "dispatch"
-        if not foresight.empty:
-            case = foresight["executed_case"].iloc[0]
-        rows = group_kpis[group_kpis["case"] == case].set_index("year").sort_index()
-        years = list(rows.index)
+        kpis = group_kpis[group_kpis["case"] == case].set_index("year").sort_index()
+        years = [int(y) for y in kpis.index]
         title = f"{site_name} ({site_file}): {prices} {point}".strip()
-        if case != "dispatch":
-            title += f", case {case}"
-        table = Table(title=title)
+        table = Table(title=title if case == "dispatch" else f"{title}, case {case}")
         table.add_column("")
         for year in years:
             table.add_column(str(year), justify="right")
-        table.add_row("days", *[str(int(rows.loc[y, "days"])) for y in years])
-        streams = summary.streams
-        mask = (streams[GROUP] == pd.Series(group, index=GROUP)).all(axis=1) & (
-            streams["case"] == case
-        )
-        by_stream = streams[mask].set_index(["stream", "year"])
+        table.add_row("days", *[_whole(kpis.loc[y, "days"]) for y in years])
         table.add_section()
-        for stream in sorted(set(streams.loc[mask, "stream"]), key=lambda s: order.get(s, 99)):
-            values = [
-                by_stream.loc[(stream, y)] if (stream, y) in by_stream.index else None
-                for y in years
-            ]
-            table.add_row(
-                f"{stream} USD", *[_usd(v["usd"]) if v is not None else "" for v in values]
-            )
-            table.add_row(
-                "  USD/MWh", *[_per_mwh(v["usd_per_mwh"]) if v is not None else "" for v in values]
-            )
+        streams = _of_group(summary.streams, group)
+        _stream_rows(table, streams[streams["case"] == case], years)
         table.add_section()
-        table.add_row("net margin USD", *[_usd(rows.loc[y, "net_margin_usd"]) for y in years])
-        table.add_row(
-            "  per MWh of site load", *[_per_mwh(rows.loc[y, "margin_usd_per_mwh"]) for y in years]
-        )
-        table.add_row(
-            "mining uptime", *[_percent(rows.loc[y, "mining_uptime_fraction"]) for y in years]
-        )
-        table.add_row(
-            "curtailed mining MWh", *[_usd(rows.loc[y, "mining_curtailed_mwh"]) for y in years]
-        )
-        table.add_row(
-            "HPC availability",
-            *[_percent(rows.loc[y, "hpc_availability_fraction"], 4) for y in years],
-        )
-        if rows["time_limited_days"].sum() > 0:
-            table.add_row(
-                "days at time limit", *[str(int(rows.loc[y, "time_limited_days"])) for y in years]
-            )
+        _kpi_rows(table, kpis, years)
         if not foresight.empty:
-            mask = (foresight[GROUP] == pd.Series(group, index=GROUP)).all(axis=1)
-            values = foresight[mask].set_index("year")
             table.add_section()
-            for column, label in (
-                ("da_plan_margin_usd", "DA plan at DA prices USD"),
-                ("da_schedule_rt_margin_usd", "DA schedule at RT prices USD"),
-                ("rt_redispatch_margin_usd", "mining re-dispatched at RT USD"),
-                ("perfect_foresight_margin_usd", "perfect foresight at RT USD"),
-                ("value_of_perfect_foresight_usd", "value of perfect foresight USD"),
-                ("value_of_perfect_foresight_usd_per_mwh", "  per MWh of site load"),
-            ):
-                if column in values.columns:
-                    format_value = _per_mwh if column.endswith("per_mwh") else _usd
-                    table.add_row(
-                        label,
-                        *[
-                            format_value(values.loc[y, column]) if y in values.index else ""
-                            for y in years
-                        ],
-                    )
+            _foresight_rows(table, _of_group(foresight, group), years)
         tables.append(table)
     return tables
 
@@ -176,15 +171,15 @@ def report_lines(report: BatchReport) -> list[str]:
     ok, failed = report.with_status("ok"), report.with_status("failed")
     skipped, not_run = report.with_status("skipped"), report.with_status("not_run")
     lines = [
-        f"{len(ok)} tasks finished, {len(skipped)} skipped (finished earlier), {len(failed)} "
-        f"failed, {len(not_run)} not run; {report.days_solved} days in {report.seconds:.1f} s "
-        f"({report.days_per_second:.1f} days/s)"
+        f"tasks: {len(ok)} finished, {len(skipped)} skipped (finished earlier), {len(failed)} "
+        f"failed, {len(not_run)} not run; {report.days_solved} days solved in "
+        f"{report.seconds:.1f} s ({report.days_per_second:.1f} days/s)"
     ]
     for record in failed:
         reason = (record.error or "").strip().splitlines() or ["(no message)"]
-        lines.append(
-            f"failed: {record.task.label}: {reason[-1] if len(reason) > 3 else ' '.join(reason)}"
-        )
+        if len(reason) > 3:  # a traceback: its last line, the whole of it is in the manifest
+            reason = [reason[-1], "(traceback in the manifest)"]
+        lines.append(f"failed: {record.task.label}: {' '.join(reason)}")
     if report.stopped:
         lines.append(f"stopped: {report.stopped}")
     if failed or not_run or report.stopped:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
@@ -34,7 +34,7 @@ from dispatch.model.state import SiteState, copy_solution, fixed_decisions, writ
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
-from dispatch.solver import MAX_SHAPES, new_solver, run_highs
+from dispatch.solver import PersistentModel, Shape, by_shape, new_solver
 
 DA_PLAN = "da_plan"
 DA_SCHEDULE_RT = "da_schedule_rt"
@@ -81,38 +81,28 @@ class Redispatcher:
     def __init__(self, site: Site, options: SolveOptions) -> None:
         self.site = site
         self.options = options
-        self._models: dict[tuple[int, ...], tuple[BuiltModel, object, list[pyo.Var], list]] = {}
+        self._models: dict[Shape, tuple[PersistentModel, list[pyo.Var]]] = {}
 
     def solve_model(
         self, planned: BuiltModel, inputs: Inputs, state: SiteState | None
     ) -> tuple[BuiltModel, SolveReport]:
+        """Re-solve ``planned``'s solution on ``inputs`` with the held variables fixed."""
         started = time.perf_counter()
-        shape = day_numbers(inputs.index)
-        entry = self._models.get(shape)
-        if entry is None:
-            if len(self._models) >= MAX_SHAPES:
-                self._models.pop(next(iter(self._models)))
+
+        def make() -> tuple[PersistentModel, list[pyo.Var]]:
             built = build_model(self.site, inputs)
-            entry = (built, new_solver(fixed_as_bounds=True), fixed_decisions(built), [0.0])
-            self._models[shape] = entry
-        else:
-            load_data(entry[0], inputs)
-        built, solver, held, highs_total = entry
-        write_state(built, state, inputs.index)
-        copy_solution(planned, built)
+            model = PersistentModel(built, new_solver(fixed_as_bounds=True))
+            return model, fixed_decisions(built)
+
+        (model, held), rebuilt = by_shape(self._models, day_numbers(inputs.index), make)
+        if not rebuilt:
+            load_data(model.built, inputs)
+        write_state(model.built, state, inputs.index)
+        copy_solution(planned, model.built)
         for variable in held:
             variable.domain = pyo.Reals
             variable.fix(variable.value)
-        built_at = time.perf_counter()
-        report = run_highs(solver, built, self.options, inputs)  # type: ignore[arg-type]
-        highs_seconds = report.solver_seconds - highs_total[0]
-        highs_total[0] = report.solver_seconds
-        return built, replace(
-            report,
-            solver_seconds=highs_seconds,
-            solve_seconds=time.perf_counter() - built_at,
-            build_seconds=built_at - started,
-        )
+        return model.built, model.run(self.options, inputs, started, rebuilt=rebuilt)
 
 
 def _check_same_horizon(day_ahead: Inputs, real_time: Inputs) -> None:

@@ -24,7 +24,7 @@ from dispatch.model.state import SiteState, copy_solution, read_state, write_sta
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
-from dispatch.solver import MAX_SHAPES, Dispatcher
+from dispatch.solver import Dispatcher, Shape, by_shape
 
 
 @dataclass(frozen=True)
@@ -80,17 +80,14 @@ class Evaluator:
 
     def __init__(self, site: Site) -> None:
         self.site = site
-        self._models: dict[tuple[int, ...], BuiltModel] = {}
+        self._models: dict[Shape, BuiltModel] = {}
 
     def hold(self, source: BuiltModel, inputs: Inputs, state: SiteState | None) -> BuiltModel:
         """A kept-window model with ``source``'s values, ``inputs`` and carried-in ``state``."""
-        shape = day_numbers(inputs.index)
-        target = self._models.get(shape)
-        if target is None:
-            if len(self._models) >= MAX_SHAPES:
-                self._models.pop(next(iter(self._models)))
-            target = self._models[shape] = build_model(self.site, inputs)
-        else:
+        target, new = by_shape(
+            self._models, day_numbers(inputs.index), lambda: build_model(self.site, inputs)
+        )
+        if not new:
             load_data(target, inputs)
         write_state(target, state, inputs.index)
         copy_solution(source, target)

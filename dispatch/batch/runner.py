@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from dispatch.batch.outputs import OutputDir
 from dispatch.batch.tasks import Task
@@ -235,14 +235,3 @@ def _record(out: OutputDir, task: Task, outcome: TaskOutcome) -> TaskRecord:
         return TaskRecord(task, "ok", outcome.seconds)
     out.append(task, "failed", seconds=outcome.seconds, error=outcome.error)
     return TaskRecord(task, "failed", outcome.seconds, outcome.error)
-
-
-def describe(record: TaskRecord) -> dict[str, Any]:
-    """A record as a plain row (for tables and logs)."""
-    return {
-        "task": record.task.label,
-        "status": record.status,
-        "days": record.task.days,
-        "seconds": round(record.seconds, 2),
-        "error": record.error,
-    }

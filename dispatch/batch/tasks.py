@@ -203,11 +203,13 @@ def _check_source(source: str, what: str) -> None:
 def _points_for(source: str, requested: Sequence[str], site: Site, what: str) -> list[str | None]:
     if source not in DATASETS:
         return [None]  # a price file is one price history
-    if not requested and site.market is None:
-        raise InputError(
-            f"{what}: the site names no market.settlement_point; pass --settlement-point"
-        )
-    points = list(requested) or [site.market.settlement_point]  # type: ignore[union-attr]
+    points: list[str] = list(requested)
+    if not points:
+        if site.market is None:
+            raise InputError(
+                f"{what}: the site names no market.settlement_point; pass --settlement-point"
+            )
+        points = [site.market.settlement_point]
     available = _dataset_points(source)
     for point in points:
         if point not in available:
