@@ -35,8 +35,7 @@ QUICK = {"start": "2023-01-01", "end": "2023-03-31", "points": HUBS[3::3], "spli
 
 
 def machine() -> dict[str, object]:
-    import highspy
-    import pyomo
+    from importlib.metadata import version
 
     cpu = platform.processor()
     try:
@@ -50,8 +49,8 @@ def machine() -> dict[str, object]:
         "cpus": os.cpu_count(),
         "cpu": cpu,
         "python": platform.python_version(),
-        "pyomo": pyomo.version.version,
-        "highspy": getattr(highspy, "__version__", "?"),
+        "pyomo": version("pyomo"),
+        "highspy": version("highspy"),
     }
 
 
