@@ -1,6 +1,6 @@
 """dispatch: flexible-load site energy dispatch for HPC + bitcoin mining sites.
 
-The public API: load a site, load its inputs, solve.
+The public API: load a site, load its inputs, solve; plan and run batches.
 """
 
 from dispatch.errors import InputError, SolveError
@@ -19,15 +19,30 @@ __all__ = [
     "SolveError",
     "SolveOptions",
     "Stream",
+    "Task",
     "load_inputs",
     "load_site",
+    "plan_tasks",
+    "run_batch",
     "solve",
 ]
 
 
 def __getattr__(name: str):  # keep `import pyomo` (~0.5 s) out of light paths like validation
-    if name in ("solve", "Dispatcher", "SolveOptions"):
+    if name in ("solve", "Dispatcher"):
         from dispatch import solver
 
         return getattr(solver, name)
+    if name == "SolveOptions":
+        from dispatch.options import SolveOptions
+
+        return SolveOptions
+    if name in ("Task", "plan_tasks"):
+        from dispatch.batch import tasks
+
+        return getattr(tasks, name)
+    if name == "run_batch":
+        from dispatch.batch.runner import run_batch
+
+        return run_batch
     raise AttributeError(f"module 'dispatch' has no attribute {name!r}")

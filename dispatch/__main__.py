@@ -2,4 +2,5 @@
 
 from dispatch.cli import app
 
-app()
+if __name__ == "__main__":  # batch worker processes (spawn) import this module; only run once
+    app()

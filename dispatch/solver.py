@@ -1,113 +1,138 @@
 """HiGHS through Pyomo: explicit options, a persistent model for re-solves, a result or a reason.
 
 A :class:`Dispatcher` keeps one built model and one persistent HiGHS instance per horizon shape;
-solving the next day with the same number of intervals only rewrites the data Params.
+solving the next day with the same shape only rewrites the data and carried-state Params.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
-import highspy
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from dispatch.errors import InputError, SolveError
+from dispatch.errors import SolveError
 from dispatch.inputs import Inputs
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.extract import extract_result
+from dispatch.model.state import SiteState, write_state
+from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
 
+__all__ = ["Dispatcher", "SolveOptions", "solve"]
 
-@dataclass(frozen=True)
-class SolveOptions:
-    """Solver settings. ``mip_rel_gap`` relative; ``time_limit_s`` per solve [s].
+MAX_SHAPES = 16  # built models kept per Dispatcher (days, DST days, look-ahead windows)
+Shape = tuple[tuple[int, ...], ...]  # local day, clock hour and month of each interval
+T = TypeVar("T")
 
-    ``highs_options`` passes further HiGHS options by their HiGHS names (e.g.
-    ``{"mip_heuristic_effort": 0.1}``); an unknown name or a value HiGHS refuses is an
-    InputError.
+
+def by_shape(cache: dict[Shape, T], shape: Shape, make: Callable[[], T]) -> tuple[T, bool]:
+    """The cached item for ``shape``, or a new one from ``make`` (True: it is new). The oldest
+    entry is dropped beyond :data:`MAX_SHAPES`."""
+    if shape in cache:
+        return cache[shape], False
+    if len(cache) >= MAX_SHAPES:
+        cache.pop(next(iter(cache)))
+    cache[shape] = make()
+    return cache[shape], True
+
+
+@dataclass
+class PersistentModel:
+    """A built model with its own persistent HiGHS, re-solved with new data.
+
+    HiGHS reports run time accumulated over an instance's solves; ``highs_seconds`` holds the
+    total so far, so each report carries its own solve's share.
     """
 
-    mip_rel_gap: float = 1e-4
-    time_limit_s: float = 60.0
-    threads: int = 1
-    relax_integrality: bool = False
-    presolve: str = "choose"
-    highs_options: Mapping[str, bool | int | float | str] = field(default_factory=dict)
+    built: BuiltModel
+    solver: Highs
+    highs_seconds: float = 0.0
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.mip_rel_gap < 1:
-            raise InputError(f"mip_rel_gap: expected 0 <= gap < 1, found {self.mip_rel_gap}")
-        if self.time_limit_s <= 0:
-            raise InputError(f"time_limit_s: expected > 0, found {self.time_limit_s}")
-        if self.threads < 1:
-            raise InputError(f"threads: expected >= 1, found {self.threads}")
-        if self.presolve not in ("choose", "on", "off"):
-            raise InputError(f"presolve: expected choose, on or off, found {self.presolve!r}")
-        if self.highs_options:
-            probe = highspy.Highs()
-            probe.setOptionValue("output_flag", False)
-            for name, value in self.highs_options.items():
-                if probe.setOptionValue(name, value) != highspy.HighsStatus.kOk:
-                    raise InputError(
-                        f"highs_options: HiGHS refuses option {name!r} = {value!r} "
-                        "(unknown name, wrong type or out of range)"
-                    )
-
-
-class Dispatcher:
-    """Solves one site over successive horizons, re-using the model when the shape repeats."""
-
-    def __init__(self, site: Site, options: SolveOptions | None = None) -> None:
-        self.site = site
-        self.options = options or SolveOptions()
-        self._built: BuiltModel | None = None
-        self._solver: Highs | None = None
-        self._highs_seconds = 0.0  # HiGHS run time accumulates on a reused instance
-        self.models_built = 0
-
-    @property
-    def built(self) -> BuiltModel | None:
-        """The model of the last solve (for inspection and tests)."""
-        return self._built
-
-    def solve(self, inputs: Inputs) -> DispatchResult:
-        """Solve over the horizon of ``inputs``; re-use the built model if the shape matches."""
-        started = time.perf_counter()
-        built, solver = self._built, self._solver
-        rebuilt = built is None or solver is None or horizon_shape(inputs.index) != built.shape
-        if built is None or solver is None or rebuilt:
-            built = self._built = build_model(self.site, inputs)
-            solver = self._solver = _new_solver()
-            self.models_built += 1
-            self._highs_seconds = 0.0
-        else:
-            load_data(built, inputs)
+    def run(
+        self, options: SolveOptions, inputs: Inputs, started: float, *, rebuilt: bool
+    ) -> SolveReport:
+        """Solve; ``started`` is when preparing this solve began (build or data load)."""
         built_at = time.perf_counter()
-        report = _solve_exact(solver, built, self.options, inputs)
-        highs_seconds = report.solver_seconds - self._highs_seconds
-        self._highs_seconds = report.solver_seconds
-        report = replace(
+        report = solve_exact(self.solver, self.built, options, inputs)
+        highs_seconds = report.solver_seconds - self.highs_seconds
+        self.highs_seconds = report.solver_seconds
+        return replace(
             report,
             solver_seconds=highs_seconds,
             solve_seconds=time.perf_counter() - built_at,
             build_seconds=built_at - started,
             rebuilt=rebuilt,
         )
+
+
+class Dispatcher:
+    """Solves one site over successive horizons, re-using a built model per horizon shape.
+
+    Each solve writes its carried-in state (``None``: a fresh start) before solving, so a model
+    re-used from an earlier horizon never keeps that horizon's state.
+    """
+
+    def __init__(self, site: Site, options: SolveOptions | None = None) -> None:
+        self.site = site
+        self.options = options or SolveOptions()
+        self._models: dict[Shape, PersistentModel] = {}
+        self._built: BuiltModel | None = None
+        self.models_built = 0
+
+    @property
+    def built(self) -> BuiltModel | None:
+        """The model of the last solve (for inspection, state and tests)."""
+        return self._built
+
+    def solve(self, inputs: Inputs, state: SiteState | None = None) -> DispatchResult:
+        """Solve over the horizon of ``inputs`` from carried-in ``state``."""
+        started = time.perf_counter()
+        built, report = self.solve_model(inputs, state)
         result = extract_result(built, inputs, report)
         return result.with_total_seconds(time.perf_counter() - started)
 
+    def solve_model(
+        self, inputs: Inputs, state: SiteState | None = None
+    ) -> tuple[BuiltModel, SolveReport]:
+        """Solve and leave the solution on the returned model (read it, or evaluate it)."""
+        started = time.perf_counter()
+        model, rebuilt = by_shape(
+            self._models,
+            horizon_shape(inputs.index),
+            lambda: PersistentModel(build_model(self.site, inputs), new_solver()),
+        )
+        if rebuilt:
+            self.models_built += 1
+        else:
+            load_data(model.built, inputs)
+        self._built = model.built
+        write_state(model.built, state, inputs.index)
+        return model.built, model.run(self.options, inputs, started, rebuilt=rebuilt)
 
-def solve(site: Site, inputs: Inputs, options: SolveOptions | None = None) -> DispatchResult:
-    """Build and solve the dispatch of ``site`` over the horizon of ``inputs``."""
-    return Dispatcher(site, options).solve(inputs)
+
+def solve(
+    site: Site,
+    inputs: Inputs,
+    options: SolveOptions | None = None,
+    state: SiteState | None = None,
+) -> DispatchResult:
+    """Build and solve the dispatch of ``site`` over the horizon of ``inputs``.
+
+    ``state`` is carried in from an earlier horizon (see :mod:`dispatch.batch.rolling`);
+    ``None`` starts fresh (battery at its initial SoC, containers running, generators off).
+    """
+    return Dispatcher(site, options).solve(inputs, state)
 
 
-def _new_solver() -> Highs:
-    solver = Highs()
+def new_solver(*, fixed_as_bounds: bool = False) -> Highs:
+    """A persistent HiGHS for one model. ``fixed_as_bounds``: fixed variables become column
+    bounds (fast when their values change between solves, as in a real-time re-dispatch)."""
+    solver = Highs(treat_fixed_vars_as_params=not fixed_as_bounds)
     updates = solver.config.auto_updates
     # The structure never changes between re-solves: only Param values and variable domains do.
     updates.check_for_new_or_removed_constraints = False
@@ -123,21 +148,21 @@ def _new_solver() -> Highs:
 MAX_ENFORCE_ROUNDS = 3
 
 
-def _solve_exact(
+def solve_exact(
     solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs
 ) -> SolveReport:
     """Solve; while the solution needs lazy binaries (``AssetTerms.enforce``), switch them on
     and solve again (after ``MAX_ENFORCE_ROUNDS`` rounds, all of them at once); then settle the
     solution's degenerate splits (``AssetTerms.settle``)."""
     terms = [t for _, t in built.blocks]
-    report = _run(solver, built, options, inputs)
+    report = run_highs(solver, built, options, inputs)
     rounds = 0
     while not options.relax_integrality:
         everywhere = rounds >= MAX_ENFORCE_ROUNDS
         switched = sum(t.enforce(everywhere) for t in terms if t.enforce is not None)
         if not switched:
             break
-        report = _run(solver, built, options, inputs)
+        report = run_highs(solver, built, options, inputs)
         rounds += 1
     for term in terms:
         if term.settle is not None:
@@ -145,7 +170,13 @@ def _solve_exact(
     return replace(report, rounds=rounds + 1)
 
 
-def _run(solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs) -> SolveReport:
+def run_highs(
+    solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs
+) -> SolveReport:
+    """Solve ``built`` and load the solution; raise :class:`SolveError` without one.
+
+    ``solver_seconds`` is HiGHS's run time as reported, which accumulates on a re-used instance.
+    """
     highs_options = {**options.highs_options, "presolve": options.presolve, "output_flag": False}
     if options.relax_integrality:
         highs_options["solve_relaxation"] = True

@@ -7,6 +7,7 @@ import pytest
 from conftest import SITES, balance_residual_mw
 
 from dispatch import load_inputs, load_site, solve
+from dispatch.solver import SolveOptions
 
 DAYS = {
     "2023-08-17": "August 2023 heat wave, HB_WEST RT peak 5,237 USD/MWh",
@@ -93,3 +94,19 @@ def test_flare_gas_site_burns_its_daily_gas_into_hashrate():
     fuel = sum(result.schedule[f"generator_{g.name}_fuel_mmbtu"].sum() for g in site.generators)
     assert fuel == pytest.approx(budget, rel=1e-6)  # gas is cheap, hashrate is not: use it all
     assert result.kpis.net_margin_usd > 0
+
+
+def test_hourly_variant_gives_the_15_minute_answer_on_day_ahead_prices():
+    campus = load_site(SITES / "west_texas_hybrid.yaml")
+    # the hourly variant is the energy-only campus: no ancillary offers, no 4CP
+    quarter_hourly = campus.model_copy(
+        update={"programs": None, "grid": campus.grid.model_copy(update={"coincident_peak": None})}
+    )
+    hourly = load_site(SITES / "west_texas_hybrid_hourly.yaml")
+    exact = SolveOptions(mip_rel_gap=0.0)
+    fine = solve(
+        quarter_hourly, load_inputs(quarter_hourly, "2023-08-17", prices="ercot_dam_spp"), exact
+    )
+    coarse = solve(hourly, load_inputs(hourly, "2023-08-17"), exact)
+    assert coarse.sources["price_usd_per_mwh"] == "bundled ercot_dam_spp HB_WEST"
+    assert coarse.kpis.net_margin_usd == pytest.approx(fine.kpis.net_margin_usd, rel=1e-9)

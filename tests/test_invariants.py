@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dispatch import load_inputs, solve
 from dispatch.model.build import build_model
-from dispatch.solver import Dispatcher, SolveOptions, _new_solver, _run
+from dispatch.solver import Dispatcher, SolveOptions, new_solver, run_highs
 
 EXACT = SolveOptions(mip_rel_gap=0.0)
 prices = st.lists(
@@ -167,7 +167,7 @@ def test_lazy_battery_exclusivity_equals_binaries_everywhere(prices, hashprice):
     for _, terms in built.blocks:
         if terms.enforce is not None:
             terms.enforce(True)
-    exact = _run(_new_solver(), built, EXACT, inputs)
+    exact = run_highs(new_solver(), built, EXACT, inputs)
     assert lazy.kpis.objective_usd == pytest.approx(exact.objective_usd, rel=1e-9, abs=1e-6)
     schedule = lazy.schedule
     assert (

@@ -10,7 +10,7 @@ from conftest import SITES, make_inputs, make_site
 from dispatch import InputError, SolveError, load_inputs
 from dispatch.model.build import build_model
 from dispatch.site import parse_site
-from dispatch.solver import SolveOptions, _new_solver, _run, solve
+from dispatch.solver import SolveOptions, new_solver, run_highs, solve
 
 
 def hard_flare_site():
@@ -73,7 +73,7 @@ def test_infeasible_carried_state_raises_solve_error_with_the_likely_cause():
     built.model.generator_recip.on_before = 1
     built.model.generator_recip.started_before[0] = 1
     with pytest.raises(SolveError, match=r"has no feasible schedule .* min up/down"):
-        _run(_new_solver(), built, SolveOptions(), inputs)
+        run_highs(new_solver(), built, SolveOptions(), inputs)
 
 
 def test_extra_highs_options_reach_the_solver():

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import pandas as pd
 import pyomo.environ as pyo
 
-from dispatch.model.context import AssetTerms, ModelContext, StreamTerm
+from dispatch.model.context import AssetTerms, ModelContext, StateHooks, StreamTerm
 from dispatch.site import Battery
 from dispatch.streams import Stream
 
 
-def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
-    """Charge/discharge [MW] and SoC [MWh]; ends the horizon at least as full as it started.
+@dataclass(frozen=True)
+class BatteryState:
+    """State of charge at the end of the kept window [MWh]."""
 
-    ``initial_soc_mwh`` is a mutable Param so a rolling horizon can carry the SoC across days.
+    soc_mwh: float
+
+
+def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
+    """Charge/discharge [MW] and SoC [MWh]; ends the horizon at least at its reference SoC.
+
+    ``initial_soc_mwh`` (carried state) and ``end_soc_min_mwh`` are mutable Params. Both default
+    to ``initial_soc_fraction`` x energy, so a single solve returns what it borrowed; a rolling
+    horizon carries the SoC into ``initial_soc_mwh`` and keeps the end target at the reference,
+    so SoC moves freely across midnights without a horizon draining the battery at its end.
     """
     T, dt = ctx.intervals, ctx.interval_hours
     efficiency = math.sqrt(spec.round_trip_efficiency)  # split evenly between charge and discharge
@@ -22,9 +34,9 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     b.charge_mw = pyo.Var(T, bounds=(0, spec.power_mw))
     b.discharge_mw = pyo.Var(T, bounds=(0, spec.power_mw))
     b.soc_mwh = pyo.Var(T, bounds=(min_soc_mwh, spec.energy_mwh))
-    b.initial_soc_mwh = pyo.Param(
-        mutable=True, initialize=spec.initial_soc_fraction * spec.energy_mwh
-    )
+    reference_soc_mwh = spec.initial_soc_fraction * spec.energy_mwh
+    b.initial_soc_mwh = pyo.Param(mutable=True, initialize=reference_soc_mwh)
+    b.end_soc_min_mwh = pyo.Param(mutable=True, initialize=reference_soc_mwh)
 
     def soc_dynamics(b: pyo.Block, t: int) -> pyo.Expression:
         """S1: soc[t] == soc[t-1] + η·charge[t]·Δ - discharge[t]·Δ/η"""
@@ -34,8 +46,9 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
 
     b.soc_dynamics = pyo.Constraint(T, rule=soc_dynamics)
     last = ctx.n_intervals - 1
-    # S1: the horizon returns what it borrowed, so no day spends energy it did not buy
-    b.end_soc = pyo.Constraint(expr=b.soc_mwh[last] >= b.initial_soc_mwh)
+    # S1: soc[last] >= end_soc_min_mwh: a horizon never ends below the reference SoC, so no
+    # day spends energy it did not buy
+    b.end_soc = pyo.Constraint(expr=b.soc_mwh[last] >= b.end_soc_min_mwh)
 
     # S1 exclusivity, lazily. charging[t] starts relaxed in [0, 1] (then charge + discharge <=
     # power); doing both at once only burns energy, which pays only where prices are negative and
@@ -74,6 +87,14 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     b.reserve_headroom_mw = pyo.Expression(
         T, rule=lambda b, t: spec.power_mw - b.discharge_mw[t] + b.charge_mw[t]
     )
+
+    def read_state(kept: pd.DatetimeIndex, before: BatteryState | None) -> BatteryState:
+        soc_mwh = pyo.value(b.soc_mwh[len(kept) - 1])
+        return BatteryState(min(max(soc_mwh, min_soc_mwh), spec.energy_mwh))  # solver round-off
+
+    def write_state(state: BatteryState | None, horizon: pd.DatetimeIndex) -> None:
+        b.initial_soc_mwh.set_value(reference_soc_mwh if state is None else state.soc_mwh)
+
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
         streams={Stream.BATTERY_DEGRADATION: StreamTerm(b.degradation_usd, b.discharge_mwh)},
@@ -87,4 +108,5 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
         enforce=enforce,
         reserve_headroom_mw=b.reserve_headroom_mw,
         reserve_energy_mwh_per_mwh=1.0 / efficiency,
+        state=StateHooks(read_state, write_state),
     )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+import pandas as pd
 import pyomo.environ as pyo
 
 from dispatch.site import Site
@@ -110,6 +112,23 @@ class DrClaim:
 
 
 @dataclass(frozen=True)
+class StateHooks:
+    """How an asset carries its state from one horizon to the next (rolling horizons).
+
+    ``read(kept, before)`` returns the asset's state at the end of the first ``len(kept)``
+    intervals of the solved horizon; ``kept`` holds those intervals' starts and ``before`` is
+    the state that was carried into the horizon (``None`` for a fresh start), for histories that
+    reach back past the kept window. ``write(state, horizon)`` puts such a state into the block's
+    carried-state Params before a solve over ``horizon`` (its interval starts); ``None`` restores
+    the builder's fresh-start defaults. A state is a small frozen, picklable value owned by the
+    builder (e.g. :class:`dispatch.model.battery.BatteryState`); the roller never looks inside.
+    """
+
+    read: Callable[[pd.DatetimeIndex, Any], Any]
+    write: Callable[[Any, pd.DatetimeIndex], None]
+
+
+@dataclass(frozen=True)
 class AssetTerms:
     """What a builder exposes; the balance, reserves and objective sum these and name no asset.
 
@@ -132,6 +151,9 @@ class AssetTerms:
     ``metered_import_mw[t]`` is what the grid meter sees (DR events are measured on it);
     ``dr_claims`` are the events a program block claims. ``waste_heat_mw_thermal[t]`` is heat a
     block rejects; ``heat_drawn_mw_thermal[t]`` is waste heat a block takes (X1).
+    ``state`` reads and writes what the asset carries across horizons (None: nothing).
+    ``real_time_flexible`` marks assets whose decisions can change at interval notice when a
+    day-ahead schedule is re-dispatched on real-time prices (mining; the grid, which balances).
     """
 
     net_injection_mw: pyo.Expression
@@ -150,3 +172,5 @@ class AssetTerms:
     dr_claims: tuple[DrClaim, ...] = ()
     waste_heat_mw_thermal: pyo.Expression | None = None
     heat_drawn_mw_thermal: pyo.Expression | None = None
+    state: StateHooks | None = None
+    real_time_flexible: bool = False

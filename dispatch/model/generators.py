@@ -3,12 +3,26 @@ fuel cost and an optional daily fuel budget (U1)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
 import pyomo.environ as pyo
 
 from dispatch import columns
-from dispatch.model.context import AssetTerms, ModelContext, StreamTerm
+from dispatch.model.carry import carried_window, run_length
+from dispatch.model.context import AssetTerms, ModelContext, StateHooks, StreamTerm
 from dispatch.site import Generator
 from dispatch.streams import Stream
+
+
+@dataclass(frozen=True)
+class GeneratorState:
+    """On or off at the end of the kept window, its output [MW], and for how many intervals it
+    has been in that state (capped at the longer min-up/min-down window)."""
+
+    on: bool
+    power_mw: float
+    intervals_in_state: int
 
 
 def build_generator(b: pyo.Block, spec: Generator, ctx: ModelContext) -> AssetTerms:
@@ -57,6 +71,28 @@ def build_generator(b: pyo.Block, spec: Generator, ctx: ModelContext) -> AssetTe
 
         b.fuel_budget = pyo.Constraint(b.days, rule=fuel_budget)
 
+    history = max(up, down)  # a unit in its state this long is free to switch
+
+    def read_state(kept: pd.DatetimeIndex, before: GeneratorState | None) -> GeneratorState:
+        n = len(kept)
+        states = [round(pyo.value(b.on[t])) for t in range(n)]
+        before = before or GeneratorState(False, 0.0, history)
+        length = run_length(int(before.on), before.intervals_in_state, states, cap=history)
+        power_mw = min(max(pyo.value(b.power_mw[n - 1]), 0.0), cap) if states[-1] else 0.0
+        return GeneratorState(bool(states[-1]), power_mw, length)
+
+    def write_state(state: GeneratorState | None, horizon: pd.DatetimeIndex) -> None:
+        state = state or GeneratorState(False, 0.0, history)  # fresh start: off, free to start
+        b.on_before.set_value(int(state.on))
+        b.power_before_mw.set_value(state.power_mw)
+        # the switch that began the current state happened `intervals_in_state` intervals ago
+        switch = (1, *[0] * (state.intervals_in_state - 1)) if state.intervals_in_state else ()
+        n = ctx.n_intervals
+        started = carried_window(switch if state.on else (), up, n)
+        stopped = carried_window(() if state.on else switch, down, n)
+        b.started_before.store_values(dict(enumerate(started)))
+        b.stopped_before.store_values(dict(enumerate(stopped)))
+
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: b.power_mw[t])
     b.energy_mwh = pyo.Expression(expr=sum(b.power_mw[t] * dt for t in T))
     b.fuel_usd = pyo.Expression(
@@ -77,6 +113,7 @@ def build_generator(b: pyo.Block, spec: Generator, ctx: ModelContext) -> AssetTe
             columns.generator(spec.name, "power_mw"): b.power_mw,
             columns.generator(spec.name, "fuel_mmbtu"): b.fuel_mmbtu,
         },
+        state=StateHooks(read_state, write_state),
     )
 
 

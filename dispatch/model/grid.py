@@ -10,6 +10,7 @@ from dispatch.model.tariffs import (
     add_coincident_peak,
     add_demand_charge,
     add_ppa,
+    demand_peak_hooks,
     settle_ppa_split,
 )
 from dispatch.site import Grid
@@ -66,6 +67,8 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
         schedule=schedule,
         metered_import_mw=b.net_injection_mw,
         settle=(lambda: settle_ppa_split(b, ppa, ctx)) if ppa is not None else None,
+        real_time_flexible=True,  # the grid balances whatever the other assets do
+        state=demand_peak_hooks(b) if spec.demand_charge is not None else None,
     )
 
 

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
+import pandas as pd
 import pyomo.environ as pyo
 
 from dispatch import columns
-from dispatch.model.context import AssetTerms, ModelContext, StreamTerm
+from dispatch.model.carry import carried_window, recent, switches
+from dispatch.model.context import AssetTerms, ModelContext, StateHooks, StreamTerm
 from dispatch.site import MiningFleet
 from dispatch.streams import Stream
+
+
+@dataclass(frozen=True)
+class FleetState:
+    """Containers running at the end of the kept window, and how many started and stopped in
+    each of the last intervals (most recent last; as long as the longer min-on/min-off window)."""
+
+    containers_on: int
+    recent_starts: tuple[int, ...]
+    recent_stops: tuple[int, ...]
 
 
 def build_mining_fleet(
@@ -51,6 +64,29 @@ def build_mining_fleet(
     if spec.min_off_minutes > 0 and min_off > 1:
         b.min_off = pyo.Constraint(T, rule=lambda b, t: _m3_min_off(b, t, min_off, n_max))
 
+    history = max(min_on, min_off) - 1  # intervals before a horizon a window can reach back
+
+    def read_state(kept: pd.DatetimeIndex, before: FleetState | None) -> FleetState:
+        counts = [round(pyo.value(b.containers_on[t])) for t in range(len(kept))]
+        start = n_max if before is None else before.containers_on
+        starts, stops = switches(start, counts)
+        return FleetState(
+            containers_on=counts[-1],
+            recent_starts=recent(before.recent_starts if before else (), starts, history),
+            recent_stops=recent(before.recent_stops if before else (), stops, history),
+        )
+
+    def write_state(state: FleetState | None, horizon: pd.DatetimeIndex) -> None:
+        state = state or FleetState(n_max, (), ())  # fresh start: all running, no recent switch
+        b.containers_before.set_value(state.containers_on)
+        n = ctx.n_intervals
+        b.started_before.store_values(
+            dict(enumerate(carried_window(state.recent_starts, min_on, n)))
+        )
+        b.stopped_before.store_values(
+            dict(enumerate(carried_window(state.recent_stops, min_off, n)))
+        )
+
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: -b.power_mw[t])
     b.energy_mwh = pyo.Expression(expr=sum(b.power_mw[t] * dt for t in T))
     # M2 revenue: USD/PH/day x PH/s x (Δ/24) day x (1 - pool fee)
@@ -74,6 +110,8 @@ def build_mining_fleet(
             columns.mining(spec.name, "power_mw"): b.power_mw,
             columns.mining(spec.name, "hashrate_ph_s"): b.hashrate_ph_s,
         },
+        state=StateHooks(read_state, write_state),
+        real_time_flexible=True,
     )
 
 

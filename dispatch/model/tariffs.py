@@ -4,9 +4,12 @@ fixed-price PPA block with power credits (P3). Helpers of the grid builder, one 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
 import pyomo.environ as pyo
 
-from dispatch.model.context import ModelContext, StreamTerm
+from dispatch.model.context import ModelContext, StateHooks, StreamTerm
 from dispatch.site import CoincidentPeak, DemandCharge, Grid, Ppa
 from dispatch.streams import Stream
 
@@ -49,6 +52,33 @@ def add_demand_charge(b: pyo.Block, spec: DemandCharge, ctx: ModelContext) -> St
     increase = sum(b.peak_import_mw[m] for m in b.months) - b.month_to_date_peak_mw
     b.demand_charge_usd = pyo.Expression(expr=-spec.usd_per_mw_month * increase)
     return StreamTerm(b.demand_charge_usd, b.import_mwh)
+
+
+@dataclass(frozen=True)
+class DemandPeakState:
+    """P2 carried state: the local (year, month) and the peak grid import set in it so far [MW]."""
+
+    month: tuple[int, int]
+    peak_import_mw: float
+
+
+def demand_peak_hooks(b: pyo.Block) -> StateHooks:
+    """Carry the month-to-date peak import across horizons (rolling days of a month)."""
+
+    def read(kept: pd.DatetimeIndex, before: DemandPeakState | None) -> DemandPeakState:
+        month = (kept[-1].year, kept[-1].month)
+        in_month = [t for t, start in enumerate(kept) if (start.year, start.month) == month]
+        peak = max((b.import_mw[t].value or 0.0) for t in in_month)
+        if before is not None and before.month == month:
+            peak = max(peak, before.peak_import_mw)
+        return DemandPeakState(month, peak)
+
+    def write(state: DemandPeakState | None, horizon: pd.DatetimeIndex) -> None:
+        first = (horizon[0].year, horizon[0].month)
+        carried = state.peak_import_mw if state is not None and state.month == first else 0.0
+        b.month_to_date_peak_mw.set_value(carried)
+
+    return StateHooks(read, write)
 
 
 def add_ppa(b: pyo.Block, spec: Ppa, grid: Grid, ctx: ModelContext) -> dict[Stream, StreamTerm]:

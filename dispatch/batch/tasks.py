@@ -1,0 +1,304 @@
+"""Batch tasks: site file x price source x settlement point x period, as plain picklable data.
+
+A task carries its site file's contents (a worker on another machine needs no copy of the file)
+and a key: the sha256 of everything its result depends on (site file contents, price, hashprice
+and profile sources with file contents hashed, settlement point, period, look-ahead, forecast
+settings, solver options, the package version). No solver is imported here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+
+from dispatch.errors import InputError
+from dispatch.inputs import PRICE, default_price_dataset, required_columns
+from dispatch.inputs.bundled import DATASETS, data_path
+from dispatch.inputs.horizon import parse_date
+from dispatch.options import SolveOptions
+from dispatch.site import Site, load_site, parse_site
+
+Split = Literal["year", "month", "none"]
+SPLITS: tuple[Split, ...] = ("year", "month", "none")
+OUTPUT_VERSION = 1  # bump when the parts' layout or meaning changes: old keys stop matching
+MAX_LOOKAHEAD_HOURS = 168.0
+
+
+@dataclass(frozen=True)
+class Task:
+    """One rolling run: a site on one price history over one period (local days, inclusive).
+
+    ``prices``: a bundled data set name or a tidy price file (``None`` when the site buys no
+    power). ``settlement_prices``: forecast mode, the real-time prices that settle a schedule
+    planned on ``prices``. ``key``: see the module docstring (set by :func:`plan_tasks`).
+    """
+
+    site_file: str
+    site_yaml: str
+    prices: str | None
+    settlement_point: str | None
+    start: dt.date
+    end: dt.date
+    hashprice: str | None = None
+    profiles: str | None = None
+    lookahead_hours: float = 0.0
+    options: SolveOptions = field(default_factory=SolveOptions)
+    settlement_prices: str | None = None
+    redispatch_mining: bool = False
+    key: str = ""
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def site_label(self) -> str:
+        """The site's partition name: the site file's stem, made path-safe."""
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.site_file).stem) or "site"
+
+    @property
+    def forecast(self) -> bool:
+        return self.settlement_prices is not None
+
+    @property
+    def prices_label(self) -> str:
+        if self.prices is None:
+            return "-"
+        if self.prices in DATASETS:
+            return self.prices
+        return Path(self.prices).name
+
+    @property
+    def label(self) -> str:
+        """Short human-readable name, e.g. ``west_texas_hybrid ercot_dam_spp HB_WEST 2023``."""
+        period = (
+            str(self.start.year)
+            if (self.start, self.end)
+            == (dt.date(self.start.year, 1, 1), dt.date(self.start.year, 12, 31))
+            else f"{self.start}..{self.end}"
+        )
+        point = self.settlement_point or "-"
+        return f"{self.site_label} {self.prices_label} {point} {period}"
+
+    def load_site(self) -> Site:
+        """The site from the carried file contents, at this task's settlement point."""
+        site = parse_site(yaml.safe_load(self.site_yaml), self.site_file)
+        if self.settlement_point is not None and site.market is not None:
+            market = site.market.model_copy(update={"settlement_point": self.settlement_point})
+            site = site.model_copy(update={"market": market})
+        return site
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready fields for the manifest (the site file by path, not contents)."""
+        return {
+            "label": self.label,
+            "site_file": self.site_file,
+            "prices": self.prices,
+            "settlement_point": self.settlement_point,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "days": self.days,
+            "hashprice": self.hashprice,
+            "profiles": self.profiles,
+            "lookahead_hours": self.lookahead_hours,
+            "settlement_prices": self.settlement_prices,
+            "redispatch_mining": self.redispatch_mining,
+            "options": self.options.as_dict(),
+        }
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source_identity(source: str | None, memo: dict[str, str]) -> str | None:
+    """A bundled data set by name; a file by its contents (hashed once per ``memo``)."""
+    if source is None or source in DATASETS:
+        return source
+    if source not in memo:
+        memo[source] = f"sha256:{_file_sha256(source)}"
+    return memo[source]
+
+
+def _package_version() -> str:
+    try:
+        return version("dispatch")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
+    """sha256 (hex) of everything the task's result depends on.
+
+    ``memo`` caches file hashes across the tasks of one plan (files are read once per plan).
+    """
+    memo = {} if memo is None else memo
+    identity = {
+        "output_version": OUTPUT_VERSION,
+        "dispatch": _package_version(),
+        "site": hashlib.sha256(task.site_yaml.encode()).hexdigest(),
+        "prices": _source_identity(task.prices, memo),
+        "settlement_prices": _source_identity(task.settlement_prices, memo),
+        "hashprice": _source_identity(task.hashprice, memo),
+        "profiles": _source_identity(task.profiles, memo),
+        "settlement_point": task.settlement_point,
+        "start": task.start.isoformat(),
+        "end": task.end.isoformat(),
+        "lookahead_hours": task.lookahead_hours,
+        "redispatch_mining": task.redispatch_mining,
+        "options": task.options.as_dict(),
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def split_period(start: dt.date, end: dt.date, split: Split) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive (first, last) day ranges covering ``start..end``: per calendar year, per
+    month, or the whole period."""
+    if split == "none":
+        return [(start, end)]
+    periods = []
+    first = start
+    while first <= end:
+        if split == "year":
+            boundary = dt.date(first.year + 1, 1, 1)
+        else:
+            boundary = (pd.Timestamp(first) + pd.offsets.MonthBegin(1)).date()
+        last = min(end, boundary - dt.timedelta(days=1))
+        periods.append((first, last))
+        first = last + dt.timedelta(days=1)
+    return periods
+
+
+@cache
+def _dataset_points(name: str) -> tuple[str, ...]:
+    """The settlement points (columns) of a bundled price data set, from its header only."""
+    header = pd.read_csv(data_path(DATASETS[name].files[0]), nrows=0)
+    return tuple(c for c in header.columns if not c.startswith("interval_start"))
+
+
+def _check_source(source: str, what: str) -> None:
+    if source not in DATASETS and not Path(source).is_file():
+        raise InputError(
+            f"{what}: {source!r} is neither a bundled price data set "
+            f"({', '.join(n for n in DATASETS if n.startswith('ercot_') and 'spp' in n)}) "
+            "nor a file"
+        )
+
+
+def _points_for(source: str, requested: Sequence[str], site: Site, what: str) -> list[str | None]:
+    if source not in DATASETS:
+        return [None]  # a price file is one price history
+    points: list[str] = list(requested)
+    if not points:
+        if site.market is None:
+            raise InputError(
+                f"{what}: the site names no market.settlement_point; pass --settlement-point"
+            )
+        points = [site.market.settlement_point]
+    available = _dataset_points(source)
+    for point in points:
+        if point not in available:
+            raise InputError(
+                f"{what}: settlement point {point!r} is not in bundled {source}; "
+                f"points present: {', '.join(available)}"
+            )
+    return list(points)
+
+
+def plan_tasks(
+    site_files: Sequence[str | Path],
+    start: str | dt.date,
+    end: str | dt.date,
+    *,
+    prices: Sequence[str] = (),
+    settlement_points: Sequence[str] = (),
+    split: Split = "year",
+    hashprice: str | Path | None = None,
+    profiles: str | Path | None = None,
+    lookahead_hours: float = 0.0,
+    options: SolveOptions | None = None,
+    settlement_prices: str | None = None,
+    redispatch_mining: bool = False,
+) -> list[Task]:
+    """Every task of a batch: sites x price sources x settlement points x periods.
+
+    ``prices`` default to each site's default data set (real-time for sub-hourly sites,
+    day-ahead for hourly ones); ``settlement_points`` default to each site's own and apply to
+    bundled data sets only. ``settlement_prices`` turns on forecast mode (schedule on ``prices``,
+    settle on these). Raises :class:`InputError` for anything a user must fix before running.
+    """
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    if last < first:
+        raise InputError(f"--end {last} is before --start {first}")
+    if split not in SPLITS:
+        raise InputError(f"--split: expected one of {', '.join(SPLITS)}, found {split!r}")
+    if not 0 <= lookahead_hours <= MAX_LOOKAHEAD_HOURS:
+        raise InputError(
+            f"--lookahead-hours: expected 0 to {MAX_LOOKAHEAD_HOURS:g}, found {lookahead_hours:g}"
+        )
+    if not site_files:
+        raise InputError("no site file given")
+    options = options or SolveOptions()
+    for source, what in ((hashprice, "--hashprice"), (profiles, "--profiles")):
+        if source is not None and not Path(source).is_file():
+            raise InputError(f"{what}: {source}: file not found")
+    for source in (*prices, *([settlement_prices] if settlement_prices else [])):
+        _check_source(source, "--prices" if source in prices else "--settlement-prices")
+    if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
+        raise InputError(
+            "--settlement-point applies to bundled data sets; --prices names only files"
+        )
+    tasks = []
+    memo: dict[str, str] = {}  # file hashes, read once per plan
+    for site_file in site_files:
+        site = load_site(site_file)
+        text = Path(site_file).read_text()
+        priced = PRICE in required_columns(site)
+        if not priced and settlement_prices is not None:
+            raise InputError(
+                f"{site_file}: the site buys and sells no power; forecast mode needs prices"
+            )
+        sources: list[str | None] = list(prices) or [default_price_dataset(site)]
+        if not priced:
+            sources = [None]
+        for source in sources:
+            points = (
+                [None]
+                if source is None
+                else _points_for(source, settlement_points, site, str(site_file))
+            )
+            for point in points:
+                if point is not None and settlement_prices is not None:
+                    _points_for(settlement_prices, [point], site, "--settlement-prices")
+                for period_start, period_end in split_period(first, last, split):
+                    task = Task(
+                        site_file=str(site_file),
+                        site_yaml=text,
+                        prices=source,
+                        settlement_point=point if site.market is not None else None,
+                        start=period_start,
+                        end=period_end,
+                        hashprice=None if hashprice is None else str(hashprice),
+                        profiles=None if profiles is None else str(profiles),
+                        lookahead_hours=float(lookahead_hours),
+                        options=options,
+                        settlement_prices=settlement_prices,
+                        redispatch_mining=redispatch_mining,
+                    )
+                    tasks.append(replace(task, key=task_key(task, memo)))
+    return list({task.key: task for task in tasks}.values())

@@ -1,0 +1,150 @@
+"""What runs on a worker: one task, rolled day by day, turned into tables.
+
+:func:`run_task` never raises for a task's own failure (data that does not cover its period, an
+infeasible day, a bug): it returns a failed :class:`TaskOutcome` with the reason, so the batch
+records it and carries on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from dispatch import columns
+from dispatch.batch.forecast import roll_forecast
+from dispatch.batch.outputs import TaskFrames
+from dispatch.batch.rolling import Roller
+from dispatch.batch.tasks import Task
+from dispatch.errors import InputError, SolveError
+from dispatch.inputs import load_inputs
+from dispatch.results import DispatchResult
+from dispatch.site import Site
+
+DISPATCH = "dispatch"  # the case of a plain rolling run (forecast mode has its own cases)
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """A task's end: ``ok`` with its tables, or ``failed`` with the reason."""
+
+    key: str
+    status: Literal["ok", "failed"]
+    seconds: float
+    days: int
+    error: str | None = None
+    frames: TaskFrames | None = None
+
+
+def day_kpis(site: Site, result: DispatchResult) -> dict[str, object]:
+    """One row of the ``days`` table: the day's KPIs plus the sums that aggregate exactly
+    (container-intervals running and available, HPC energy required and served)."""
+    schedule, kpis = result.schedule, result.kpis
+    dt_hours = site.interval_minutes / 60.0
+    running = sum(
+        float(schedule[columns.mining(f.name, "containers_on")].sum()) for f in site.fleets
+    )
+    slots = sum(f.containers for f in site.fleets) * len(schedule)
+    hpc = site.hpc is not None
+    return {
+        "intervals": len(schedule),
+        "net_margin_usd": kpis.net_margin_usd,
+        "site_load_mwh": kpis.site_load_mwh,
+        "margin_usd_per_mwh": np.nan
+        if kpis.margin_usd_per_mwh is None
+        else kpis.margin_usd_per_mwh,
+        "mining_energy_mwh": kpis.mining_energy_mwh,
+        "mining_curtailed_mwh": kpis.mining_curtailed_mwh,
+        "mining_container_intervals_on": running,
+        "mining_container_intervals": float(slots),
+        "hpc_required_mwh": float(schedule["hpc_required_mw"].sum() * dt_hours) if hpc else np.nan,
+        "hpc_served_mwh": float(schedule["hpc_served_mw"].sum() * dt_hours) if hpc else np.nan,
+        "status": kpis.status,
+        "mip_gap": kpis.mip_gap,
+        "solve_seconds": kpis.solve_seconds,
+        "total_seconds": kpis.total_seconds,
+    }
+
+
+def task_frames(
+    task: Task, site: Site, results: Iterable[tuple[dt.date, str, DispatchResult]]
+) -> TaskFrames:
+    """The schedule, streams and days tables of a task's results, each row naming its task."""
+    ids = {
+        "task_key": task.key,
+        "site_file": task.site_file,
+        "site_name": site.name,
+        "prices": task.prices_label,
+        "settlement_point": task.settlement_point or "",
+    }
+    schedules, streams, days = [], [], []
+    for day, case, result in results:
+        schedule = result.schedule.reset_index()
+        schedule["interval_start"] = schedule["interval_start"].dt.tz_convert("UTC")
+        schedule.insert(0, "day", day)
+        schedule.insert(0, "case", case)
+        schedules.append(schedule)
+        table = result.streams.copy()
+        table.insert(0, "day", day)
+        table.insert(0, "case", case)
+        streams.append(table)
+        days.append({"case": case, "day": day, **day_kpis(site, result)})
+
+    def with_ids(frame: pd.DataFrame) -> pd.DataFrame:
+        for position, (name, value) in enumerate(ids.items()):
+            frame.insert(position, name, value)
+        return frame
+
+    return TaskFrames(
+        schedule=with_ids(pd.concat(schedules, ignore_index=True)),
+        streams=with_ids(pd.concat(streams, ignore_index=True)),
+        days=with_ids(pd.DataFrame(days)),
+    )
+
+
+def _results(task: Task, site: Site) -> list[tuple[dt.date, str, DispatchResult]]:
+    def inputs_at(prices: str | None):
+        return load_inputs(
+            site,
+            task.start,
+            task.end,
+            prices=prices,
+            hashprice=task.hashprice,
+            profiles=task.profiles,
+        )
+
+    inputs = inputs_at(task.prices)
+    if task.settlement_prices is None:
+        roller = Roller(site, task.options, task.lookahead_hours)
+        return [(o.day, DISPATCH, o.result) for o in roller.run(inputs)]
+    days = roll_forecast(
+        site,
+        inputs,
+        inputs_at(task.settlement_prices),
+        task.options,
+        lookahead_hours=task.lookahead_hours,
+        redispatch_mining=task.redispatch_mining,
+    )
+    return [(d.day, case, result) for d in days for case, result in d.cases().items()]
+
+
+def run_task(task: Task) -> TaskOutcome:
+    """Roll the task's site through its period; never raises for the task's own failure."""
+    started = time.perf_counter()
+    try:
+        site = task.load_site()
+        results = _results(task, site)
+        frames = task_frames(task, site, results)
+    except (InputError, SolveError) as error:
+        return TaskOutcome(task.key, "failed", time.perf_counter() - started, 0, error=str(error))
+    except Exception as error:  # a bug or the environment: recorded whole, the batch goes on
+        text = "".join(traceback.format_exception(error)).strip()
+        return TaskOutcome(task.key, "failed", time.perf_counter() - started, 0, error=text)
+    seconds = time.perf_counter() - started
+    return TaskOutcome(task.key, "ok", seconds, task.days, frames=frames)

@@ -1,0 +1,50 @@
+"""Solver settings: a plain frozen value (no solver import), so tasks can carry it anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from dispatch.errors import InputError
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Solver settings. ``mip_rel_gap`` relative; ``time_limit_s`` per solve [s].
+
+    ``highs_options`` passes further HiGHS options by their HiGHS names (e.g.
+    ``{"mip_heuristic_effort": 0.1}``); an unknown name or a value HiGHS refuses is an
+    InputError.
+    """
+
+    mip_rel_gap: float = 1e-4
+    time_limit_s: float = 60.0
+    threads: int = 1
+    relax_integrality: bool = False
+    presolve: str = "choose"
+    highs_options: Mapping[str, bool | int | float | str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.mip_rel_gap < 1:
+            raise InputError(f"mip_rel_gap: expected 0 <= gap < 1, found {self.mip_rel_gap}")
+        if self.time_limit_s <= 0:
+            raise InputError(f"time_limit_s: expected > 0, found {self.time_limit_s}")
+        if self.threads < 1:
+            raise InputError(f"threads: expected >= 1, found {self.threads}")
+        if self.presolve not in ("choose", "on", "off"):
+            raise InputError(f"presolve: expected choose, on or off, found {self.presolve!r}")
+        if self.highs_options:
+            import highspy  # only when options need checking: keeps this module solver-free
+
+            probe = highspy.Highs()
+            probe.setOptionValue("output_flag", False)
+            for name, value in self.highs_options.items():
+                if probe.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+                    raise InputError(
+                        f"highs_options: HiGHS refuses option {name!r} = {value!r} "
+                        "(unknown name, wrong type or out of range)"
+                    )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,222 @@
+"""`dispatch batch`: the summary it prints and writes, exit codes, one message per mistake."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_batch import TINY_SITE, last_status
+from typer.testing import CliRunner
+
+from dispatch.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def site_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_SITE)
+    return path
+
+
+def batch(*args: str):
+    return runner.invoke(app, ["batch", *args])
+
+
+def test_batch_prints_a_table_per_task_and_year_and_writes_the_summary(
+    site_file: Path, tmp_path: Path
+):
+    out = tmp_path / "out"
+    result = batch(
+        str(site_file), "--start", "2022-12-30", "--end", "2023-01-02", "--out", str(out),
+        "--workers", "1", "--lookahead-hours", "24",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for text in ("tiny batch site", "2022", "2023", "mining_hashprice USD", "USD/MWh"):
+        assert text in result.output
+    for text in ("net margin USD", "mining uptime", "curtailed mining MWh", "HPC availability"):
+        assert text in result.output
+    assert (
+        "tasks: 2 finished, 0 skipped (finished earlier), 0 failed, 0 not run; 4 days solved"
+        in (result.output)
+    )
+    kpis = pd.read_csv(out / "summary_kpis.csv")
+    streams = pd.read_parquet(out / "summary_streams.parquet")
+    days = pd.read_parquet(out / "days")
+    assert kpis["year"].tolist() == [2022, 2023] and kpis["days"].tolist() == [2, 2]
+    assert kpis["net_margin_usd"].sum() == pytest.approx(days["net_margin_usd"].sum())
+    by_year = streams.groupby("year")["usd"].sum()
+    assert by_year.to_numpy() == pytest.approx(kpis["net_margin_usd"].to_numpy())
+    hashprice = streams[streams["stream"] == "mining_hashprice"]
+    assert (hashprice["usd_per_mwh"] == hashprice["usd"] / hashprice["basis_mwh"]).all()
+    uptime = days["mining_container_intervals_on"].sum() / days["mining_container_intervals"].sum()
+    assert kpis["mining_uptime_fraction"].mean() == pytest.approx(uptime, abs=0.01)
+
+
+def test_forecast_batch_reports_the_value_of_perfect_foresight(site_file: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    result = batch(
+        str(site_file), "--start", "2023-08-16", "--end", "2023-08-18", "--out", str(out),
+        "--workers", "1", "--forecast", "--redispatch-mining",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "value of perfect foresight USD" in result.output
+    foresight = pd.read_csv(out / "summary_foresight.csv")
+    row = foresight.iloc[0]
+    assert row["executed_case"] == "rt_redispatch" and row["days"] == 3
+    assert row["value_of_perfect_foresight_usd"] == pytest.approx(
+        row["perfect_foresight_margin_usd"] - row["rt_redispatch_margin_usd"]
+    )
+    cases = set(pd.read_parquet(out / "days")["case"])
+    assert cases == {"da_plan", "da_schedule_rt", "rt_redispatch", "perfect_foresight"}
+
+
+def test_a_task_whose_data_do_not_cover_its_period_fails_alone(site_file: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    result = batch(
+        str(site_file), "--start", "2020-12-30", "--end", "2021-01-01", "--out", str(out),
+        "--workers", "1",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "tasks: 1 finished, 0 skipped (finished earlier), 1 failed" in result.output
+    assert "failed: tiny ercot_dam_spp HB_WEST 2020-12-30..2020-12-31: bundled ercot_dam_spp" in (
+        result.output
+    )
+    assert "re-run the same command with --resume" in result.output
+    assert sorted(last_status(out).values()) == ["failed", "ok"]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("tcp://127.0.0.1:9", "--scheduler tcp://127.0.0.1:9: cannot reach the Dask scheduler"),
+        ("127.0.0.1", "--scheduler 127.0.0.1: not a Dask scheduler address (missing port"),
+    ],
+)
+def test_an_unreachable_scheduler_is_one_message_and_a_manifest_of_pending_tasks(
+    site_file: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str], address, message
+):
+    out = tmp_path / "out"
+    result = batch(
+        str(site_file), "--start", "2023-01-01", "--end", "2023-01-02", "--out", str(out),
+        "--scheduler", address, "--scheduler-timeout", "0.5",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output + capfd.readouterr().err
+    assert list(last_status(out).values()) == ["pending"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2023-01-01", "--end", "2023-01-02"], "Missing option '--out'"),
+        (["--start", "2023-13-01", "--end", "2023-01-02", "--out", "o"], "--start: expected a date"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--workers", "0"],
+         "--workers: expected at least 1, found 0"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--workers", "2",
+          "--scheduler", "tcp://x:1"], "--workers and --scheduler: use one"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--settlement-point",
+          "HB_NOWHERE"], "settlement point 'HB_NOWHERE' is not in bundled ercot_dam_spp"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--redispatch-mining"],
+         "--rt-prices and --redispatch-mining apply with --forecast only"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--prices", "ercot_dam"],
+         "--prices: 'ercot_dam' is neither a bundled price data set"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--split", "week"],
+         "Invalid value for '--split'"),
+    ],
+)  # fmt: skip
+def test_batch_mistakes_exit_2_with_one_message(
+    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args, message
+):
+    monkeypatch.chdir(tmp_path)  # "o" lands in this test's folder, if anything is written
+    result = batch(str(site_file), *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_existing_batch_is_not_overwritten_without_resume(site_file: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.jsonl").write_text("")
+    result = batch(
+        str(site_file), "--start", "2023-01-01", "--end", "2023-01-01", "--out", str(out)
+    )
+    assert result.exit_code == 2
+    assert "already holds a batch (manifest.jsonl); pass --resume" in result.output
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    result = batch(
+        str(site_file), "--start", "2023-01-01", "--end", "2023-01-01", "--out", str(not_a_folder)
+    )
+    assert result.exit_code == 2 and "exists and is not a folder" in result.output
+
+
+def test_batch_api_is_exported_lazily():
+    code = (
+        "import sys, dispatch, dispatch.cli\n"
+        "assert 'pyomo' not in sys.modules and 'distributed' not in sys.modules\n"
+        "run_batch, plan_tasks = dispatch.run_batch, dispatch.plan_tasks\n"
+        "assert 'distributed' not in sys.modules\n"
+        "print(run_batch.__module__, plan_tasks.__module__)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.split() == ["dispatch.batch.runner", "dispatch.batch.tasks"]
+
+
+def test_progress_bar_shows_tasks_days_per_second_and_eta(site_file: Path):
+    import io
+
+    from rich.console import Console
+
+    from dispatch.batch.display import progress
+    from dispatch.batch.runner import TaskRecord
+    from dispatch.batch.tasks import plan_tasks
+
+    tasks = plan_tasks([site_file], "2022-12-30", "2023-01-02")
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    with progress(console, tasks) as on_task_done:
+        for task in tasks:
+            on_task_done(TaskRecord(task, "ok", 1.0))
+    shown = screen.getvalue()
+    assert "2/2 tasks" in shown and "days/s" in shown and "ETA" in shown
+    logged = io.StringIO()
+    with progress(Console(file=logged, width=200), tasks) as on_task_done:
+        on_task_done(TaskRecord(tasks[0], "failed", 1.0, "no data"))
+    assert logged.getvalue().startswith(
+        "[1/2] tiny ercot_dam_spp HB_WEST 2022-12-30..2022-12-31: failed"
+    )
+
+
+def test_a_full_disk_ends_the_batch_with_exit_1_and_says_what_did_not_finish(
+    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import errno
+
+    from dispatch.batch import outputs
+
+    def no_space(table, path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(outputs.pq, "write_table", no_space)
+    out = tmp_path / "out"
+    result = batch(
+        str(site_file), "--start", "2023-01-30", "--end", "2023-02-02", "--split", "month",
+        "--out", str(out), "--workers", "1",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert f"stopped: cannot write to {out}: [Errno 28] No space left on device" in result.output
+    assert "re-run the same command with --resume" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(last_status(out).values()) == ["failed", "pending"]
+    assert not list(out.rglob("*.parquet*")) and not (out / "summary_kpis.csv").exists()

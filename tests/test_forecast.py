@@ -1,0 +1,117 @@
+"""Forecast mode: plan on day-ahead prices, settle at real-time prices, value perfect foresight.
+
+Tolerances: 1e-6 USD on tiny exact solves.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import SITES, fleet, make_inputs, make_site, mining
+
+from dispatch import load_inputs, load_site
+from dispatch.batch.forecast import roll_forecast
+from dispatch.errors import InputError
+from dispatch.solver import SolveOptions
+
+EXACT = SolveOptions(mip_rel_gap=0.0)
+HASHPRICE_60_USD_PER_MWH = 36.0
+
+
+def mining_site():
+    return make_site(grid={"import_limit_mw": 10}, mining=mining(fleet(containers=3)))
+
+
+def test_known_answers_of_every_case():
+    site = mining_site()
+    day_ahead = make_inputs(site, [20, 20, 80, 20], HASHPRICE_60_USD_PER_MWH)
+    real_time = make_inputs(site, [20, 90, 30, 20], HASHPRICE_60_USD_PER_MWH)
+    (day,) = roll_forecast(site, day_ahead, real_time, EXACT, redispatch_mining=True)
+    on = "mining_s19_containers_on"
+    assert day.plan.schedule[on].tolist() == [3, 3, 0, 3]
+    assert day.settled.schedule[on].tolist() == [3, 3, 0, 3]  # the same schedule, RT prices
+    assert day.redispatched is not None
+    assert day.redispatched.schedule[on].tolist() == [3, 0, 3, 3]
+    # 3 MW x (60 - price) in each interval mined
+    assert day.plan.kpis.net_margin_usd == pytest.approx(3 * 40 * 3, abs=1e-6)  # 360
+    assert day.settled.kpis.net_margin_usd == pytest.approx(3 * (40 - 30 + 40), abs=1e-6)  # 150
+    assert day.redispatched.kpis.net_margin_usd == pytest.approx(3 * (40 + 30 + 40), abs=1e-6)
+    assert day.perfect.kpis.net_margin_usd == pytest.approx(330, abs=1e-6)
+    assert day.executed is day.redispatched
+    assert day.value_of_perfect_foresight_usd == pytest.approx(0.0, abs=1e-6)
+    (without,) = roll_forecast(site, day_ahead, real_time, EXACT)
+    assert without.redispatched is None and without.executed is without.settled
+    assert without.value_of_perfect_foresight_usd == pytest.approx(330 - 150, abs=1e-6)
+    assert list(without.cases()) == ["da_plan", "da_schedule_rt", "perfect_foresight"]
+
+
+def storage_site():
+    return make_site(
+        grid={"import_limit_mw": 10, "export_limit_mw": 10, "import_adder_usd_per_mwh": 1.5},
+        mining=mining(fleet(containers=3, startup_cost_usd=2)),
+        battery={"power_mw": 2, "energy_mwh": 4, "degradation_usd_per_mwh": 1.0},
+    )
+
+
+def test_settlement_values_the_day_ahead_schedule_at_real_time_prices():
+    site = storage_site()
+    da_prices = [25, 22, 30, 45, 85, 70, 40, 28]
+    rt_prices = [24, 35, 18, 120, 60, 75, 20, 31]
+    day_ahead = make_inputs(site, da_prices, HASHPRICE_60_USD_PER_MWH)
+    real_time = make_inputs(site, rt_prices, HASHPRICE_60_USD_PER_MWH)
+    (day,) = roll_forecast(site, day_ahead, real_time, EXACT, redispatch_mining=True)
+    plan, settled = day.plan.schedule, day.settled.schedule
+    decisions = [c for c in plan.columns if c != "price_usd_per_mwh"]
+    pd.testing.assert_frame_equal(plan[decisions], settled[decisions])
+    assert settled["price_usd_per_mwh"].tolist() == rt_prices
+    # the settled streams, recomputed by hand from the schedule at real-time prices
+    streams = day.settled.streams.set_index("stream")["usd"]
+    purchase = -((settled["price_usd_per_mwh"] + 1.5) * settled["grid_import_mw"]).sum()
+    sale = (settled["price_usd_per_mwh"] * settled["grid_export_mw"]).sum()
+    assert streams["grid_energy_purchase"] == pytest.approx(purchase, abs=1e-6)
+    assert streams["grid_energy_sale"] == pytest.approx(sale, abs=1e-6)
+    assert streams["mining_hashprice"] == pytest.approx(
+        day.plan.streams.set_index("stream")["usd"]["mining_hashprice"], abs=1e-6
+    )
+    # re-dispatch moves mining only; the battery keeps its day-ahead schedule
+    assert day.redispatched is not None
+    battery = ["battery_charge_mw", "battery_discharge_mw", "battery_soc_mwh"]
+    pd.testing.assert_frame_equal(day.redispatched.schedule[battery], plan[battery], atol=1e-6)
+    assert not day.redispatched.schedule["mining_s19_containers_on"].equals(
+        plan["mining_s19_containers_on"]
+    )
+    # one day from the same state: the settled schedule is feasible for the re-dispatch, and
+    # the re-dispatch is feasible for perfect foresight
+    settled_usd, redispatched_usd = (
+        day.settled.kpis.net_margin_usd,
+        day.redispatched.kpis.net_margin_usd,
+    )
+    assert settled_usd <= redispatched_usd + 1e-6
+    assert redispatched_usd <= day.perfect.kpis.net_margin_usd + 1e-6
+    for result in day.cases().values():
+        assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd, abs=1e-9)
+
+
+def test_forecast_mode_on_real_ercot_prices_with_look_ahead():
+    site = load_site(SITES / "west_texas_hybrid_hourly.yaml")
+    day_ahead = load_inputs(site, "2023-08-16", "2023-08-18", prices="ercot_dam_spp")
+    real_time = load_inputs(site, "2023-08-16", "2023-08-18", prices="ercot_rtm_spp")
+    days = list(
+        roll_forecast(site, day_ahead, real_time, lookahead_hours=24, redispatch_mining=True)
+    )
+    assert [str(d.day) for d in days] == ["2023-08-16", "2023-08-17", "2023-08-18"]
+    for day in days:
+        assert len(day.executed.schedule) == 24
+        assert day.executed.kpis.hpc_availability_fraction == pytest.approx(1.0)
+        for result in day.cases().values():
+            assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd)
+    # 17 August 2023: RT spiked far above DA in the evening; knowing it was worth a lot
+    assert days[1].value_of_perfect_foresight_usd > 50_000
+
+
+def test_day_ahead_and_real_time_inputs_must_line_up():
+    site = mining_site()
+    day_ahead = make_inputs(site, [20, 20, 80, 20], HASHPRICE_60_USD_PER_MWH)
+    real_time = make_inputs(site, [20, 90, 30], HASHPRICE_60_USD_PER_MWH)
+    with pytest.raises(InputError, match="different intervals"):
+        next(roll_forecast(site, day_ahead, real_time))
