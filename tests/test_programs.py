@@ -9,6 +9,8 @@ import pytest
 from conftest import fleet, make_inputs, make_site, mining
 
 from dispatch import InputError, solve
+from dispatch.model.state import SiteState
+from dispatch.model.tariffs import DemandPeakState
 from dispatch.solver import Dispatcher, SolveOptions
 
 HASHPRICE_60_USD_PER_MWH = 36.0
@@ -236,8 +238,8 @@ def test_demand_charge_is_paid_on_the_increase_over_the_carried_peak():
     dispatcher = Dispatcher(site, EXACT)
     fresh = dispatcher.solve(inputs)
     assert fresh.schedule["mining_s19_containers_on"].tolist() == [0] * 4
-    dispatcher.built.model.grid.month_to_date_peak_mw = 2.0  # carried state (P2)
-    carried = dispatcher.solve(inputs)
+    june_peak = DemandPeakState(month=(2024, 6), peak_import_mw=2.0)  # carried state (P2)
+    carried = dispatcher.solve(inputs, SiteState({"grid": june_peak}))
     assert carried.schedule["mining_s19_containers_on"].tolist() == [2] * 4
     assert streams(carried)["demand_charge"] == pytest.approx(0.0, abs=1e-6)
     assert carried.kpis.net_margin_usd == pytest.approx(2 * 160)
