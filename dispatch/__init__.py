@@ -1,6 +1,6 @@
 """dispatch: flexible-load site energy dispatch for HPC + bitcoin mining sites.
 
-The public API: load a site, load its inputs, solve.
+The public API: load a site, load its inputs, solve; size a site over real price history.
 """
 
 from dispatch.errors import InputError, SolveError
@@ -21,6 +21,7 @@ __all__ = [
     "Stream",
     "load_inputs",
     "load_site",
+    "size",
     "solve",
 ]
 
@@ -30,4 +31,8 @@ def __getattr__(name: str):  # keep `import pyomo` (~0.5 s) out of light paths l
         from dispatch import solver
 
         return getattr(solver, name)
+    if name == "size":
+        from dispatch.sizing.api import size
+
+        return size
     raise AttributeError(f"module 'dispatch' has no attribute {name!r}")
