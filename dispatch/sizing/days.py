@@ -213,8 +213,14 @@ def _cluster(
     if not columns:  # nothing varies: any day stands for all of them
         no_accuracy = pd.DataFrame(columns=["rmse", "mae", "rmse_duration"])
         return [Day(days[0].date, days[0].inputs, float(len(days)), "cluster")], no_accuracy
-    import tsam
-    from tsam import ClusterConfig, ExtremeConfig
+    try:
+        import tsam
+        from tsam import ClusterConfig, ExtremeConfig
+    except ImportError:
+        raise InputError(
+            "--representative-days: choosing representative days needs tsam: "
+            "pip install 'dispatch[sizing]' (or size on every day with --full-year)"
+        ) from None
 
     profiles = _hourly_profiles(days, columns)
     with warnings.catch_warnings():
