@@ -16,6 +16,8 @@ and the tables report these very expressions. Constraint tags (README, Sizing):
 * **SZ4** firm HPC: installed IT × PUE ≤ grid import limit + economic generators (H1 can be met).
 * **SZ5** fleets: min ≤ kept + added ≤ max, kept ≤ existing (integers).
 * **SZ6** battery: existing ≤ power ≤ max, existing ≤ energy ≤ max.
+* **SZ7** ride-through at the start: (initial − min SoC fraction) × battery energy ≥
+  (installed IT × PUE − backup generation) × ride-through hours (the site file's own check).
 * In each day block the builders add ``≤ installed`` (tag SZ in hpc.py, mining.py, battery.py);
   H1, H2 and every other dispatch constraint hold on every representative day.
 """
@@ -120,6 +122,7 @@ def build_sizing_model(
         cap.battery_energy_mwh = pyo.Var(bounds=(e0, e1))  # SZ6
         battery_added_mw, battery_added_mwh = cap.battery_power_mw - p0, cap.battery_energy_mwh - e0
         battery_power_mw = cap.battery_power_mw
+    _add_ride_through_at_start(cap, planning, hpc_it_mw)
     sizes = Sizes(
         hpc_new_build_it_mw=cap.hpc_new_build_it_mw if spec.hpc else 0.0,
         hpc_retrofit_it_mw=cap.hpc_retrofit_it_mw if spec.hpc else 0.0,
@@ -171,6 +174,20 @@ def build_sizing_model(
         sense=pyo.maximize,
     )
     return m, streams
+
+
+def _add_ride_through_at_start(cap: pyo.Block, planning: Planning, hpc_it_mw: Any) -> None:
+    """SZ7: (initial_soc_fraction − min_soc_fraction) × battery energy >= (installed IT × PUE −
+    backup generation) × ride-through hours: the rule the site file checks (the day starts with
+    the HPC's reserve in the battery), so every plan is a valid site."""
+    site = planning.site
+    hpc, battery = site.hpc, site.battery
+    if hpc is None or hpc.ride_through_minutes == 0 or battery is None:
+        return
+    energy_mwh = cap.battery_energy_mwh if planning.battery_range() else battery.energy_mwh
+    above_min = (battery.initial_soc_fraction - battery.min_soc_fraction) * energy_mwh
+    required = (hpc_it_mw * hpc.pue - site.backup_capacity_mw) * hpc.ride_through_minutes / 60
+    cap.ride_through_at_start = pyo.Constraint(expr=above_min >= required)
 
 
 def _add_hpc(cap: pyo.Block, planning: Planning) -> None:
