@@ -35,7 +35,13 @@ from dispatch.sizing.days import (
     split_days,
 )
 from dispatch.sizing.economics import npv_usd
-from dispatch.sizing.evaluate import costs_of, dispatch_plan, net_values, sweep
+from dispatch.sizing.evaluate import (
+    check_executor,
+    costs_of,
+    dispatch_plan,
+    net_values,
+    sweep,
+)
 from dispatch.sizing.model import optimize
 from dispatch.sizing.plan import Plan, Planning
 from dispatch.sizing.results import Case, ScenarioOutcome, SizingResult, make_case
@@ -98,7 +104,8 @@ def size(
     dispatch_options, sizing_options
         Solver settings per dispatched day and for the sizing MILP.
     executor
-        Runs sweep points and checks in parallel (e.g. a ``ProcessPoolExecutor``).
+        Runs sweep points and checks in parallel: a ``ProcessPoolExecutor`` or a Dask client's
+        executor (a thread pool is refused: Pyomo's HiGHS output capture is not thread-safe).
     progress
         Called with a line of text as each stage starts.
     """
@@ -120,13 +127,14 @@ def size(
             "--full-year: needs --hpc-mw and --mining-mw (a full-history optimum is the best "
             "point of a sweep: a year as one MILP does not solve)"
         )
+    check_executor(executor)
     scenario_list = _scenarios(scenarios)
     day_options = dispatch_options or SolveOptions()
     seconds: dict[str, float] = {}
 
     clock = time.perf_counter()
     say("loading inputs")
-    reference = load_history(
+    loaded = load_history(
         planning.upper_site(),
         year_list,
         parse_date(start, "--start") if start is not None else None,
@@ -138,7 +146,8 @@ def size(
         fill=fill,
         timezone=timezone,
     )
-    histories = [apply_scenario(reference, s) for s in scenario_list]
+    histories = [apply_scenario(loaded, s) for s in scenario_list]
+    reference = histories[0]  # the first scenario's history: days, check and sweep use it
     seconds["load"] = time.perf_counter() - clock
     n_years = reference.n_years
     if full_year:

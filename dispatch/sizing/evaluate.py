@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,17 +83,17 @@ def costs_of(planning: Planning, plan: Plan) -> pd.DataFrame:
 
 
 def parse_axis(text: str, option: str) -> list[float]:
-    """``"A:B:STEP"`` (inclusive of B when on the step), or a single value ``"A"`` [MW]."""
+    """``"MIN:MAX:STEP"`` (inclusive of B when on the step), or a single value ``"A"`` [MW]."""
     parts = text.split(":")
     try:
         numbers = [float(p) for p in parts]
     except ValueError:
-        raise InputError(f"{option}: expected A:B:STEP in MW, found {text!r}") from None
+        raise InputError(f"{option}: expected MIN:MAX:STEP in MW, found {text!r}") from None
     if len(numbers) == 1:
         return numbers
     if len(numbers) != 3 or numbers[2] <= 0 or numbers[1] < numbers[0] or numbers[0] < 0:
         raise InputError(
-            f"{option}: expected A:B:STEP with 0 <= A <= B and STEP > 0, found {text!r}"
+            f"{option}: expected MIN:MAX:STEP with 0 <= MIN <= MAX and STEP > 0, found {text!r}"
         )
     first, last, step = numbers
     count = int(np.floor((last - first) / step + 1e-9)) + 1
@@ -132,6 +132,7 @@ def sweep(
     and the ``problem`` when it is not, operations / fixed O&M / annualized capex / net
     [USD/year], capex [USD] and NPV [USD]. Points run on ``executor`` when given.
     """
+    check_executor(executor)
     points: list[tuple[float, float, Plan, str]] = []
     for hpc in hpc_it_mw:
         for mining in mining_mw:
@@ -173,6 +174,16 @@ def sweep(
         rows.append(row)
         done.append(operations)
     return Sweep(pd.DataFrame(rows), tuple(p[2] for p in points), tuple(done))
+
+
+def check_executor(executor: Executor | None) -> None:
+    """Refuse a thread pool: Pyomo's HiGHS interface captures solver output at the file
+    descriptor level and two threads solving at once deadlock. Processes (or Dask) are fine."""
+    if isinstance(executor, ThreadPoolExecutor):
+        raise InputError(
+            "executor: a ThreadPoolExecutor deadlocks in Pyomo's HiGHS output capture; use a "
+            "ProcessPoolExecutor (or a Dask client's executor)"
+        )
 
 
 NET_COLUMNS = (
