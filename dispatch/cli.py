@@ -57,7 +57,9 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 warnings.simplefilter("always", InputWarning)
                 return command(*args, **kwargs)
         except InputError as error:
-            errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            errors.print(
+                f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True, emoji=False
+            )
             raise typer.Exit(2) from None
         except SolveError as error:
             errors.print(f"[bold red]no schedule:[/] {error}", highlight=False, soft_wrap=True)
@@ -178,11 +180,11 @@ def size(
     end: Annotated[str | None, typer.Option(help="last local day YYYY-MM-DD (inclusive)")] = None,
     hpc_mw: Annotated[
         str | None,
-        typer.Option("--hpc-mw", help="sweep axis: installed HPC IT MW as A:B:STEP"),
+        typer.Option("--hpc-mw", help="sweep axis: installed HPC IT MW as MIN:MAX:STEP"),
     ] = None,
     mining_mw: Annotated[
         str | None,
-        typer.Option("--mining-mw", help="sweep axis: nominal mining MW as A:B:STEP"),
+        typer.Option("--mining-mw", help="sweep axis: nominal mining MW as MIN:MAX:STEP"),
     ] = None,
     representative_days: Annotated[
         int | None,
@@ -225,6 +227,7 @@ def size(
     ] = 600.0,
 ) -> None:
     """Size HPC vs mining MW over real price history: optimum, NPV, sweep, scenarios."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from dispatch.sizing import size as size_site
@@ -236,7 +239,9 @@ def size(
         raise InputError("--full-year: use either --representative-days or --full-year, not both")
     if workers < 1:
         raise InputError(f"--workers: expected at least 1, found {workers}")
-    executor = ProcessPoolExecutor(workers) if workers > 1 else None
+    # spawn: workers import a clean interpreter instead of forking one that holds HiGHS state
+    spawn = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(workers, mp_context=spawn) if workers > 1 else None
     try:
         result = size_site(
             site_file,
