@@ -54,6 +54,8 @@ def test_the_optimizer_sits_at_the_best_point_of_the_sweep(campus):
     assert abs(optimum.plan.hpc_it_mw - best["hpc_it_mw"]) <= 20
     assert abs(optimum.mining_mw - best["plan_mining_mw"]) <= 19
     assert 20 < optimum.plan.hpc_it_mw < 100  # interior: the test is not about a corner
+    for route_mw in (optimum.plan.hpc_retrofit_it_mw, optimum.plan.hpc_new_build_it_mw):
+        assert route_mw / 10 == pytest.approx(round(route_mw / 10))  # whole 10 MW IT halls
 
 
 def test_representative_days_land_within_tolerance_of_the_full_month(campus):

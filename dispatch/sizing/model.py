@@ -10,7 +10,7 @@ blocks see holds the largest sizes (their bounds). The objective, in USD/year, i
 and the tables report these very expressions. Constraint tags (README, Sizing):
 
 * **SZ1** HPC: installed IT = existing + new build + retrofit ≤ ``max_it_mw``; new build and
-  retrofit within their caps; added IT = ``block_it_mw`` × whole blocks when blocks are set.
+  retrofit within their caps; each route adds whole ``block_it_mw`` blocks when blocks are set.
 * **SZ2** retrofit: retrofit IT × PUE ≤ Σ_f (existing_f − kept_f) × container MW_f.
 * **SZ3** site load: installed IT × PUE + Σ_f containers_f × container MW_f ≤ ``max_site_load_mw``.
 * **SZ4** firm HPC: installed IT × PUE ≤ grid import limit + economic generators (H1 can be met).
@@ -191,7 +191,8 @@ def _add_ride_through_at_start(cap: pyo.Block, planning: Planning, hpc_it_mw: An
 
 
 def _add_hpc(cap: pyo.Block, planning: Planning) -> None:
-    """SZ1: installed IT = existing + new build + retrofit <= max_it_mw (in blocks if set)."""
+    """SZ1: installed IT = existing + new build + retrofit <= max_it_mw (each route in whole
+    blocks if set)."""
     spec = planning.spec.hpc
     assert spec is not None
     top = planning.max_hpc_it_mw
@@ -202,10 +203,15 @@ def _add_hpc(cap: pyo.Block, planning: Planning) -> None:
     )
     cap.hpc_within_max = pyo.Constraint(expr=cap.hpc_it_mw <= top)
     if spec.block_it_mw is not None:
-        cap.hpc_blocks = pyo.Var(domain=pyo.NonNegativeIntegers)
-        cap.hpc_in_blocks = pyo.Constraint(
-            expr=cap.hpc_new_build_it_mw + cap.hpc_retrofit_it_mw
-            == spec.block_it_mw * cap.hpc_blocks
+        # SZ1: each route adds whole blocks (a hall is converted or built as a unit)
+        block = spec.block_it_mw
+        cap.hpc_new_build_blocks = pyo.Var(domain=pyo.NonNegativeIntegers)
+        cap.hpc_retrofit_blocks = pyo.Var(domain=pyo.NonNegativeIntegers)
+        cap.hpc_new_build_in_blocks = pyo.Constraint(
+            expr=cap.hpc_new_build_it_mw == block * cap.hpc_new_build_blocks
+        )
+        cap.hpc_retrofit_in_blocks = pyo.Constraint(
+            expr=cap.hpc_retrofit_it_mw == block * cap.hpc_retrofit_blocks
         )
 
 

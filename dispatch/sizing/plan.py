@@ -251,12 +251,16 @@ class Planning:
                 if mw < -tol or (route.max_it_mw is not None and mw > route.max_it_mw + tol):
                     found.append(f"HPC {name} {mw:g} MW IT outside [0, {route.max_it_mw}]")
             if hpc.block_it_mw is not None:
-                blocks = added / hpc.block_it_mw
-                if abs(blocks - round(blocks)) > 1e-6:
-                    found.append(
-                        f"HPC added {added:g} MW IT is not a whole number of "
-                        f"{hpc.block_it_mw:g} MW blocks"
-                    )
+                for name, mw in (
+                    ("new build", plan.hpc_new_build_it_mw),
+                    ("retrofit", plan.hpc_retrofit_it_mw),
+                ):
+                    blocks = mw / hpc.block_it_mw
+                    if abs(blocks - round(blocks)) > 1e-6:
+                        found.append(
+                            f"HPC {name} {mw:g} MW IT is not a whole number of "
+                            f"{hpc.block_it_mw:g} MW blocks"
+                        )
         if plan.hpc_retrofit_it_mw * self.pue > self.retired_mw(plan) + tol:
             found.append(
                 f"retrofit {plan.hpc_retrofit_it_mw:g} MW IT × PUE {self.pue:g} exceeds the "
@@ -298,8 +302,8 @@ class Planning:
 
         Rule: existing containers are kept most efficient first, then new ones are added most
         efficient first; the HPC added beyond what exists is retrofitted into the halls of the
-        retired containers as far as they reach, the rest is new build. The battery stays as it
-        stands. Violations are left for :meth:`problems` to report.
+        retired containers as far as they reach (in whole blocks), the rest is new build. The
+        battery stays as it stands. Violations are left for :meth:`problems` to report.
         """
         kept = {f: 0 for f in self.fleets}
         added = {f: 0 for f in self.fleets}
@@ -323,8 +327,11 @@ class Planning:
         plan = Plan(hpc_it_mw, 0.0, 0.0, kept, added, *self._battery_as_is())
         hpc_added = hpc_it_mw - self.existing_hpc_it_mw
         retrofit = max(0.0, min(hpc_added, self.retired_mw(plan) / self.pue))
-        if self.spec.hpc is not None and self.spec.hpc.retrofit.max_it_mw is not None:
-            retrofit = min(retrofit, self.spec.hpc.retrofit.max_it_mw)
+        hpc = self.spec.hpc
+        if hpc is not None and hpc.retrofit.max_it_mw is not None:
+            retrofit = min(retrofit, hpc.retrofit.max_it_mw)
+        if hpc is not None and hpc.block_it_mw is not None:  # whole halls converted
+            retrofit = math.floor(retrofit / hpc.block_it_mw + 1e-9) * hpc.block_it_mw
         return Plan(hpc_it_mw, hpc_added - retrofit, retrofit, kept, added, *self._battery_as_is())
 
     def _battery_as_is(self) -> tuple[float, float]:

@@ -61,7 +61,8 @@ class HpcSizing(_Spec):
         None, description="IT MW in place today (default: hpc.it_load_mw); never retired"
     )
     block_it_mw: Positive | None = Field(
-        None, description="HPC is added in whole blocks of this IT size (default: continuous)"
+        None,
+        description="each route adds HPC in whole blocks of this IT size (default: continuous)",
     )
     fixed_om_usd_per_mw_year: NonNegative = Field(
         150_000.0, description="fixed O&M per installed IT MW, existing and new (assumption)"

@@ -105,15 +105,25 @@ def streams_table(result: SizingResult) -> Table:
     table.add_section()
     table.add_row(
         "operations",
-        _number(best.operations_usd_per_year),
+        _musd(best.operations_usd_per_year, 3),
         "",
         "",
-        _number(bau.operations_usd_per_year),
+        _musd(bau.operations_usd_per_year, 3),
         "",
     )
+    bau_costs = dict(zip(bau.costs["term"], bau.costs["usd_per_year"], strict=True))
     for row in best.costs.itertuples():
-        table.add_row(str(row.term), _number(-row.usd_per_year), "", "", "", "")
-    table.add_row("net", _number(best.net_usd_per_year), "", "", _number(bau.net_usd_per_year), "")
+        table.add_row(
+            str(row.term),
+            _musd(-row.usd_per_year, 3),
+            "",
+            "",
+            _musd(-bau_costs.get(row.term, 0.0), 3),
+            "",
+        )
+    table.add_row(
+        "net", _musd(best.net_usd_per_year, 3), "", "", _musd(bau.net_usd_per_year, 3), ""
+    )
     return table
 
 
