@@ -33,7 +33,9 @@ def campus():
 def test_the_optimizer_sits_at_the_best_point_of_the_sweep(campus):
     """With every day of the history as its own representative, the optimizer and the sweep
     score plans on the same basis: the optimizer (free routes, per-fleet counts) can only do
-    better than any grid point, and its mix lies within one grid step of the sweep's best."""
+    better than any grid point, and its mix lies within one grid step of the sweep's best.
+    The grid follows the decisions' own steps (10 MW IT halls); measured: sweep best 388 M USD
+    at 90 MW IT x 19 MW mining, optimizer 397 M USD at 90 MW IT x 22.8 MW (12 S21 kept)."""
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as executor:
         result = size(
             campus,
@@ -41,8 +43,8 @@ def test_the_optimizer_sits_at_the_best_point_of_the_sweep(campus):
             end="2023-07-14",
             representative_days=5,
             scenarios=[HALF],
-            hpc_it_mw=[20, 40, 60, 80, 100],
-            mining_mw=[19, 38, 57, 76, 95, 114],
+            hpc_it_mw=[20, 30, 40, 50, 60, 70, 80, 90, 100],  # whole 10 MW IT halls
+            mining_mw=[0, 19, 38, 57, 76, 95, 114],  # ten 1.9 MW containers a step
             check=False,
             executor=executor,
         )
@@ -51,7 +53,7 @@ def test_the_optimizer_sits_at_the_best_point_of_the_sweep(campus):
     best = sweep.loc[sweep["npv_usd"].idxmax()]
     optimum = result.outcomes[0].optimum
     assert optimum.npv_usd >= best["npv_usd"] * (1 - 1e-6)
-    assert abs(optimum.plan.hpc_it_mw - best["hpc_it_mw"]) <= 20
+    assert abs(optimum.plan.hpc_it_mw - best["hpc_it_mw"]) <= 10
     assert abs(optimum.mining_mw - best["plan_mining_mw"]) <= 19
     assert 20 < optimum.plan.hpc_it_mw < 100  # interior: the test is not about a corner
     for route_mw in (optimum.plan.hpc_retrofit_it_mw, optimum.plan.hpc_new_build_it_mw):
