@@ -30,9 +30,10 @@ def sweep_heatmap(sweep: pd.DataFrame, result: SizingResult, path: Path, scenari
     mining = sorted(sweep["mining_mw"].unique())
     npv = sweep.pivot_table(index="hpc_it_mw", columns="mining_mw", values="npv_usd", dropna=False)
     grid = npv.reindex(index=hpc, columns=mining).to_numpy(dtype=float) / 1e6
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    fig, ax = plt.subplots(figsize=(7.5, 6.0))
     ax.set_facecolor("0.85")  # points a plan may not take stay grey
-    mesh = ax.pcolormesh(_edges(mining), _edges(hpc), np.ma.masked_invalid(grid), cmap="viridis")
+    x_edges, y_edges = _edges(mining), _edges(hpc)
+    mesh = ax.pcolormesh(x_edges, y_edges, np.ma.masked_invalid(grid), cmap="viridis")
     fig.colorbar(mesh, ax=ax, label="NPV [M USD]")
     if grid.size <= 144:
         for (row, column), value in np.ndenumerate(grid):
@@ -80,10 +81,20 @@ def sweep_heatmap(sweep: pd.DataFrame, result: SizingResult, path: Path, scenari
                 mec="white",
                 label="optimizer (representative days)",
             )
+    points = [line.get_xydata() for line in ax.get_lines()]
+    if points:  # keep markers off the grid (e.g. the optimizer's exact mix) inside the frame
+        xy = np.vstack(points)
+        pad_x, pad_y = (x_edges[-1] - x_edges[0]) * 0.03, (y_edges[-1] - y_edges[0]) * 0.03
+        ax.set_xlim(
+            min(x_edges[0], xy[:, 0].min() - pad_x), max(x_edges[-1], xy[:, 0].max() + pad_x)
+        )
+        ax.set_ylim(
+            min(y_edges[0], xy[:, 1].min() - pad_y), max(y_edges[-1], xy[:, 1].max() + pad_y)
+        )
     ax.set_xlabel("mining [MW nominal]")
     ax.set_ylabel("HPC [MW IT]")
     ax.set_title(f"{result.site_name}: NPV, {result.period}, scenario {scenario}")
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=110)
     plt.close(fig)
