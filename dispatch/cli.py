@@ -309,6 +309,8 @@ def validate(site_file: SiteArg) -> None:
     parts += [f"DR event {e.name}" for e in site.dr_events]
     if site.heat_reuse:
         parts.append("heat reuse")
+    if site.sizing:
+        parts.append("sizing section (dispatch size)")
     summary = f"{site_file}: valid site {site.name!r}: " + "; ".join(parts)
     console.print(summary, highlight=False, soft_wrap=True)
 
