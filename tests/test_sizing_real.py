@@ -204,7 +204,7 @@ def test_the_2023_example_completes(tmp_path):
         result = size(
             SITES / "retrofit_campus.yaml",
             "2023",
-            hpc_it_mw=[20, 60, 100],
+            hpc_it_mw=[20, 60],
             mining_mw=[57, 114],
             executor=executor,
         )
