@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import pandas as pd
@@ -34,8 +34,8 @@ from dispatch.sizing.days import (
     representative_days,
     split_days,
 )
-from dispatch.sizing.economics import npv_usd
 from dispatch.sizing.evaluate import (
+    Operations,
     check_executor,
     costs_of,
     dispatch_plan,
@@ -294,8 +294,11 @@ def _check(
     days, n_years = history.days(), history.n_years
     basis = f"full history ({len(days)} days)"
     plans = {"business_as_usual": outcome.business_as_usual.plan, "optimum": outcome.optimum.plan}
-    runs = {}
+    runs: dict[str, Future[Operations] | Operations] = {}
     for name, plan in plans.items():
+        if name == "optimum" and plan == plans["business_as_usual"]:
+            runs[name] = runs["business_as_usual"]  # nothing to change: the same dispatch
+            continue
         site = planning.site_for(plan)
         runs[name] = (
             executor.submit(dispatch_plan, site, days, n_years, options)
@@ -305,7 +308,7 @@ def _check(
     cases: dict[str, Case] = {}
     for name, plan in plans.items():
         run = runs[name]
-        operations = run if not hasattr(run, "result") else run.result()
+        operations = run if isinstance(run, Operations) else run.result()
         cases[name] = make_case(
             planning,
             name,
@@ -428,4 +431,4 @@ def _full_history(
     )
 
 
-__all__ = ["npv_usd", "size"]
+__all__ = ["size"]
