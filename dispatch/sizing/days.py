@@ -171,27 +171,25 @@ def _means(history: Sequence[Day], chosen: Sequence[Day]) -> pd.DataFrame:
 
 
 def representative_days(history: Sequence[Day], n_days: int) -> RepresentativeDays:
-    """``n_days`` representative days of ``history`` (weights summing to its length).
+    """``n_days`` representative days of ``history`` chosen by tsam, plus the pinned days
+    (weights summing to the history's length).
 
-    Pinned days (coincident peak, DR event) come first with weight 1; the days of the highest
-    and lowest price are kept as extremes (tsam ``ExtremeConfig(method="append")``); the rest
-    are medoids of a hierarchical clustering (tsam) of the other days' hourly profiles of every
-    series that varies. With ``n_days`` at least the history's length every day is its own
+    Pinned days (a coincident-peak weight or a DR event) are kept as themselves, weight 1, on
+    top of ``n_days`` (so several years of 4CP never crowd out the clusters). Of the other days,
+    the days of the highest and lowest price are kept as extremes (tsam
+    ``ExtremeConfig(method="append")``, when ``n_days`` >= 3) and the rest are represented by
+    the medoids of a hierarchical clustering (tsam) of their hourly profiles of every series that
+    varies. With ``n_days`` at least the number of other days every day is its own
     representative: exact.
     """
     if n_days < 1:
         raise InputError(f"--representative-days: expected at least 1, found {n_days}")
-    if n_days >= len(history):
-        empty = pd.DataFrame(columns=["rmse", "mae", "rmse_duration"])
-        return RepresentativeDays(tuple(history), len(history), empty, _means(history, history))
     pinned = [Day(d.date, d.inputs, 1.0, "pinned") for d in history if _is_pinned(d)]
     rest = [d for d in history if not _is_pinned(d)]
-    free = n_days - len(pinned)
-    if free < 1:
-        raise InputError(
-            f"--representative-days: {n_days} days cannot hold the {len(pinned)} days kept for "
-            f"coincident peaks or DR events plus one cluster; give at least {len(pinned) + 1}"
-        )
+    if n_days >= len(rest):
+        empty = pd.DataFrame(columns=["rmse", "mae", "rmse_duration"])
+        return RepresentativeDays(tuple(history), len(history), empty, _means(history, history))
+    free = n_days
     frame = rest[0].inputs.frame
     columns = [
         c
