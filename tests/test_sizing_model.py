@@ -152,3 +152,25 @@ def test_the_battery_is_sized_when_it_pays():
         else:  # the battery as it stands, nothing added
             assert added == pytest.approx((0, 0), abs=1e-6)
         assert plan.battery_power_mw <= 4 + 1e-6 and plan.battery_energy_mwh <= 8 + 1e-6
+
+
+def test_a_gpu_cloud_contract_is_paid_per_gpu_hour_served_on_the_sized_hall():
+    """GPU cloud at 2 USD/GPU-hour, 1 kW per GPU, PUE 1: 2,000 USD per MWh served, far above
+    mining, so HPC takes the 10 MW; revenue 2 x 1000 x 10 x 8760 a year."""
+    hpc = {
+        "it_load_mw": 1,
+        "pue": 1.0,
+        "contract": {
+            "kind": "gpu_cloud",
+            "usd_per_gpu_hour": 2.0,
+            "gpu_count": 1000,
+            "kw_per_gpu": 1.0,
+        },
+    }
+    planning = Planning(toy_site(hpc=hpc))
+    solution = optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS)
+    assert solution.plan.hpc_it_mw == pytest.approx(10.0)
+    streams = dict(zip(solution.streams["stream"], solution.streams["usd_per_year"], strict=True))
+    assert streams["hpc_contract"] == pytest.approx(2.0 * 1000 * 10 * 8760, rel=1e-9)
+    site = planning.site_for(solution.plan)  # the GPU count follows the hall
+    assert site.hpc.contract.gpu_count == 10_000
