@@ -188,7 +188,10 @@ def size(
     ] = None,
     representative_days: Annotated[
         int | None,
-        typer.Option(help="days the sizing MILP runs on, chosen by tsam (default 12)"),
+        typer.Option(
+            help="days tsam chooses for the sizing MILP (default 12); 4CP and DR event days "
+            "are added on top"
+        ),
     ] = None,
     full_year: Annotated[
         bool,

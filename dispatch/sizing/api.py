@@ -89,7 +89,9 @@ def size(
     prices, hashprice, ancillary, peaks, fill, timezone
         Inputs as for :func:`dispatch.load_inputs` (default: bundled real data).
     representative_days
-        Days the sizing MILP runs on (tsam; at least the history's length: every day).
+        Days tsam chooses for the sizing MILP (clusters and the two extreme-price days); days
+        with a coincident-peak weight or a DR event are added on top. At least the number of
+        other days: every day is its own representative (exact).
     full_year
         Score every candidate by dispatching every day of the history (needs the grid); the
         optimum is the best grid point.
