@@ -1,6 +1,7 @@
 """dispatch: flexible-load site energy dispatch for HPC + bitcoin mining sites.
 
-The public API: load a site, load its inputs, solve; plan and run batches.
+The public API: load a site, load its inputs, solve; plan and run batches; size a site over
+real price history.
 """
 
 from dispatch.errors import InputError, SolveError
@@ -24,6 +25,7 @@ __all__ = [
     "load_site",
     "plan_tasks",
     "run_batch",
+    "size",
     "solve",
 ]
 
@@ -45,4 +47,8 @@ def __getattr__(name: str):  # keep `import pyomo` (~0.5 s) out of light paths l
         from dispatch.batch.runner import run_batch
 
         return run_batch
+    if name == "size":
+        from dispatch.sizing.api import size
+
+        return size
     raise AttributeError(f"module 'dispatch' has no attribute {name!r}")

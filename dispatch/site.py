@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from dispatch.errors import InputError
+from dispatch.sizing.spec import Sizing, sizing_problems
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -379,6 +380,9 @@ class Site(Spec):
     renewables: list[Renewable] = Field(default_factory=list)
     programs: Programs | None = None
     heat_reuse: HeatReuse | None = None
+    sizing: Sizing | None = Field(
+        None, description="capacities `dispatch size` may change, and their costs"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -453,6 +457,7 @@ def semantic_problems(site: Site) -> list[str]:
                 f"{ride_through_mwh:g} MWh hpc ride-through reserve above the minimum"
             )
     problems += _program_problems(site)
+    problems += sizing_problems(site)
     return problems
 
 

@@ -30,13 +30,22 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     """
     T, dt = ctx.intervals, ctx.interval_hours
     efficiency = math.sqrt(spec.round_trip_efficiency)  # split evenly between charge and discharge
-    min_soc_mwh = spec.min_soc_fraction * spec.energy_mwh
+    # SZ: in sizing power and energy are decisions and the spec holds their upper bounds
+    installed = ctx.sized.battery if ctx.sized else None
+    power_mw, energy_mwh = installed or (spec.power_mw, spec.energy_mwh)
+    min_soc_mwh = spec.min_soc_fraction * energy_mwh
     b.charge_mw = pyo.Var(T, bounds=(0, spec.power_mw))
     b.discharge_mw = pyo.Var(T, bounds=(0, spec.power_mw))
-    b.soc_mwh = pyo.Var(T, bounds=(min_soc_mwh, spec.energy_mwh))
-    reference_soc_mwh = spec.initial_soc_fraction * spec.energy_mwh
-    b.initial_soc_mwh = pyo.Param(mutable=True, initialize=reference_soc_mwh)
-    b.end_soc_min_mwh = pyo.Param(mutable=True, initialize=reference_soc_mwh)
+    if installed is None:
+        b.soc_mwh = pyo.Var(T, bounds=(min_soc_mwh, spec.energy_mwh))
+        reference_soc_mwh = spec.initial_soc_fraction * spec.energy_mwh
+        b.initial_soc_mwh = pyo.Param(mutable=True, initialize=reference_soc_mwh)
+        b.end_soc_min_mwh = pyo.Param(mutable=True, initialize=reference_soc_mwh)
+    else:
+        b.soc_mwh = pyo.Var(T, bounds=(0, spec.energy_mwh))
+        b.initial_soc_mwh = pyo.Expression(expr=spec.initial_soc_fraction * energy_mwh)
+        b.end_soc_min_mwh = pyo.Expression(expr=spec.initial_soc_fraction * energy_mwh)
+        _add_sz_within_installed(b, T, power_mw, energy_mwh, min_soc_mwh)
 
     def soc_dynamics(b: pyo.Block, t: int) -> pyo.Expression:
         """S1: soc[t] == soc[t-1] + η·charge[t]·Δ - discharge[t]·Δ/η"""
@@ -85,7 +94,7 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     b.energy_above_min_mwh = pyo.Expression(T, rule=lambda b, t: b.soc_mwh[t] - min_soc_mwh)
     # A1: on deployment the battery stops charging and discharges up to its power rating
     b.reserve_headroom_mw = pyo.Expression(
-        T, rule=lambda b, t: spec.power_mw - b.discharge_mw[t] + b.charge_mw[t]
+        T, rule=lambda b, t: power_mw - b.discharge_mw[t] + b.charge_mw[t]
     )
 
     def read_state(kept: pd.DatetimeIndex, before: BatteryState | None) -> BatteryState:
@@ -108,5 +117,22 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
         enforce=enforce,
         reserve_headroom_mw=b.reserve_headroom_mw,
         reserve_energy_mwh_per_mwh=1.0 / efficiency,
-        state=StateHooks(read_state, write_state),
+        state=StateHooks(read_state, write_state) if installed is None else None,
     )
+
+
+def _add_sz_within_installed(
+    b: pyo.Block,
+    T: pyo.Set,
+    power_mw: pyo.Expression,
+    energy_mwh: pyo.Expression,
+    min_soc_mwh: pyo.Expression,
+) -> None:
+    """SZ: charge_mw[t] <= power_mw, discharge_mw[t] <= power_mw,
+    min_soc_fraction × energy_mwh <= soc_mwh[t] <= energy_mwh  ∀t (sizing decisions)."""
+    b.charge_within_installed = pyo.Constraint(T, rule=lambda b, t: b.charge_mw[t] <= power_mw)
+    b.discharge_within_installed = pyo.Constraint(
+        T, rule=lambda b, t: b.discharge_mw[t] <= power_mw
+    )
+    b.soc_within_installed = pyo.Constraint(T, rule=lambda b, t: b.soc_mwh[t] <= energy_mwh)
+    b.soc_above_installed_min = pyo.Constraint(T, rule=lambda b, t: b.soc_mwh[t] >= min_soc_mwh)

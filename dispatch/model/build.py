@@ -24,7 +24,7 @@ from dispatch.inputs import (
 from dispatch.inputs.programs import dr_active_column, dr_baseline_column
 from dispatch.model.balance import build_balance, build_heat_recovery, build_ride_through
 from dispatch.model.battery import build_battery
-from dispatch.model.context import AssetTerms, ModelContext
+from dispatch.model.context import AssetTerms, ModelContext, SizedCapacities
 from dispatch.model.generators import build_generator
 from dispatch.model.grid import build_grid
 from dispatch.model.heat import build_heat_reuse
@@ -98,9 +98,10 @@ def horizon_shape(index: pd.DatetimeIndex) -> tuple[tuple[int, ...], ...]:
 
 @dataclass(frozen=True)
 class BuiltModel:
-    """A built Pyomo model with its context, the blocks' terms and the streams present."""
+    """A built Pyomo model (or one day block of a sizing model) with its context, the blocks'
+    terms and the streams present."""
 
-    model: pyo.ConcreteModel
+    model: pyo.Block
     ctx: ModelContext
     blocks: tuple[tuple[str, AssetTerms], ...]
     streams: tuple[Stream, ...]
@@ -113,7 +114,18 @@ class BuiltModel:
 
 def build_model(site: Site, inputs: Inputs) -> BuiltModel:
     """Build the dispatch MILP for ``site`` over the horizon of ``inputs``; load its data."""
-    m = pyo.ConcreteModel(name=site.name)
+    return build_block(pyo.ConcreteModel(name=site.name), site, inputs)
+
+
+def build_block(
+    m: pyo.Block, site: Site, inputs: Inputs, sized: SizedCapacities | None = None
+) -> BuiltModel:
+    """Build the dispatch of ``site`` over ``inputs`` into the block ``m`` and load its data.
+
+    ``sized`` (sizing only) makes some capacities decisions of an enclosing sizing model; the
+    site then holds their upper bounds. The block carries its own ``margin_usd`` objective,
+    which an enclosing model deactivates to sum the blocks' ``stream_usd`` itself.
+    """
     index = inputs.index
     m.intervals = pyo.Set(initialize=range(len(index)), ordered=True)
 
@@ -153,6 +165,7 @@ def build_model(site: Site, inputs: Inputs) -> BuiltModel:
             for e in site.dr_events
             if e.baseline == "scheduled"
         },
+        sized=sized,
     )
     blocks = []
     for name, build in site_assets(site):

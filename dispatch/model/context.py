@@ -18,6 +18,24 @@ from dispatch.streams import Stream
 
 
 @dataclass(frozen=True)
+class SizedCapacities:
+    """Capacities that are decisions (sizing), as Pyomo Vars or expressions of a sizing block.
+
+    In dispatch there is none (``ModelContext.sized`` is None) and every builder reads its
+    capacity from the site file, so dispatch models are unchanged. In sizing the site file holds
+    the largest size allowed (the builders' bounds stay valid big-Ms) and a builder whose capacity
+    is listed here adds an explicit ``<= capacity`` constraint (tag SZ).
+
+    ``hpc_it_mw`` [MW IT]; ``containers[fleet name]`` [containers]; ``battery`` is (power [MW],
+    energy [MWh]).
+    """
+
+    hpc_it_mw: pyo.Expression | None = None
+    containers: Mapping[str, pyo.Expression] = field(default_factory=dict)
+    battery: tuple[pyo.Expression, pyo.Expression] | None = None
+
+
+@dataclass(frozen=True)
 class ModelContext:
     """Horizon shape and data handles shared by all builders.
 
@@ -25,6 +43,7 @@ class ModelContext:
     ``day_of_interval[t]`` numbers the local calendar days of the horizon (0, 1, ...),
     ``hour_of_interval[t]`` its local clock hours and ``month_of_interval[t]`` its calendar months.
     Data Params are ``None`` (or absent from a mapping) where the site does not use the series.
+    ``sized`` holds the capacities that are decisions when the model is part of a sizing model.
     """
 
     site: Site
@@ -42,6 +61,7 @@ class ModelContext:
     heat_demand_mw_thermal: pyo.Param | None = None
     dr_active_fraction: Mapping[str, pyo.Param] = field(default_factory=dict)
     dr_baseline_fraction: Mapping[str, pyo.Param] = field(default_factory=dict)
+    sized: SizedCapacities | None = None
 
     @property
     def n_intervals(self) -> int:

@@ -16,9 +16,17 @@ def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
     """Served and unserved HPC facility load [MW] and the contract, pass-through and SLA streams."""
     T, dt, utilization = ctx.intervals, ctx.interval_hours, ctx.utilization
     facility_mw = spec.facility_load_mw
-    b.required_mw = pyo.Expression(T, rule=lambda b, t: facility_mw * utilization[t])
+    # SZ: in sizing the installed IT MW is a decision and spec.it_load_mw its upper bound
+    it_mw = ctx.sized.hpc_it_mw if ctx.sized and ctx.sized.hpc_it_mw is not None else None
+    installed_mw = facility_mw if it_mw is None else it_mw * spec.pue
+    b.required_mw = pyo.Expression(T, rule=lambda b, t: installed_mw * utilization[t])
     b.served_mw = pyo.Var(T, bounds=(0, facility_mw))
     b.unserved_mw = pyo.Var(T, bounds=(0, facility_mw))
+    if it_mw is not None:
+        # SZ: served_mw[t] <= installed IT MW × pue
+        b.served_within_installed = pyo.Constraint(
+            T, rule=lambda b, t: b.served_mw[t] <= installed_mw
+        )
     flexible = spec.flexible_fraction > 0
     if flexible:
         _add_flexible_share(b, spec, ctx)
@@ -26,7 +34,8 @@ def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: -b.served_mw[t])
     b.served_mwh = pyo.Expression(expr=sum(b.served_mw[t] * dt for t in T))
     b.unserved_mwh = pyo.Expression(expr=sum(b.unserved_mw[t] * dt for t in T))
-    b.contract_usd = pyo.Expression(expr=_contract_usd(b, spec, ctx))
+    contracted_it_mw = spec.it_load_mw if it_mw is None else it_mw
+    b.contract_usd = pyo.Expression(expr=_contract_usd(b, spec, ctx, contracted_it_mw))
     b.sla_penalty_usd = pyo.Expression(expr=-spec.sla_penalty_usd_per_mwh * b.unserved_mwh)
     streams = {
         Stream.HPC_CONTRACT: StreamTerm(b.contract_usd, b.served_mwh),
@@ -104,9 +113,12 @@ def _add_flexible_share(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> None:
     )
 
 
-def _contract_usd(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> pyo.Expression | float:
+def _contract_usd(
+    b: pyo.Block, spec: Hpc, ctx: ModelContext, it_mw: float | pyo.Expression
+) -> pyo.Expression | float:
     """Colocation: contracted IT kW x USD/kW-month, pro rata over the horizon (paid whatever is
-    drawn). GPU cloud: USD/GPU-hour x GPUs actually served (served IT MW / kW per GPU)."""
+    drawn). GPU cloud: USD/GPU-hour x GPUs actually served (served IT MW / kW per GPU).
+    ``it_mw`` is the contracted IT load [MW]: the site's, or the sizing decision."""
     contract, dt = spec.contract, ctx.interval_hours
     if isinstance(contract, GpuCloud):
         gpus_per_facility_mw = 1000.0 / (contract.kw_per_gpu * spec.pue)
@@ -115,4 +127,4 @@ def _contract_usd(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> pyo.Expression 
             for t in ctx.intervals
         )
     horizon_h = ctx.n_intervals * dt
-    return contract.usd_per_kw_month * spec.it_load_mw * 1000.0 * horizon_h / HOURS_PER_MONTH
+    return contract.usd_per_kw_month * it_mw * 1000.0 * horizon_h / HOURS_PER_MONTH

@@ -49,7 +49,17 @@ def build_mining_fleet(
     b.segments = pyo.Set(initialize=range(max(1, len(spec.hashrate_points()) - 1)))
     b.hashrate_envelope = pyo.Constraint(b.segments, T, rule=_m2_rule(spec))
 
-    b.containers_before = pyo.Param(mutable=True, initialize=n_max, within=pyo.NonNegativeIntegers)
+    # SZ: in sizing the installed containers are a decision and spec.containers its upper bound;
+    # the day starts with every installed container running, as a dispatch day does by default
+    installed = ctx.sized.containers.get(spec.name) if ctx.sized else None
+    if installed is None:
+        b.containers_before = pyo.Param(
+            mutable=True, initialize=n_max, within=pyo.NonNegativeIntegers
+        )
+    else:
+        # SZ: containers_on[t] <= installed containers
+        b.within_installed = pyo.Constraint(T, rule=lambda b, t: b.containers_on[t] <= installed)
+        b.containers_before = pyo.Expression(expr=installed)
     b.starts = pyo.Var(T, bounds=(0, n_max))
     b.stops = pyo.Var(T, bounds=(0, n_max))
     b.started_before = pyo.Param(T, mutable=True, initialize=0)
@@ -62,7 +72,8 @@ def build_mining_fleet(
     if spec.min_on_minutes > 0 and min_on > 1:
         b.min_on = pyo.Constraint(T, rule=lambda b, t: _m3_min_on(b, t, min_on))
     if spec.min_off_minutes > 0 and min_off > 1:
-        b.min_off = pyo.Constraint(T, rule=lambda b, t: _m3_min_off(b, t, min_off, n_max))
+        n_installed = n_max if installed is None else installed
+        b.min_off = pyo.Constraint(T, rule=lambda b, t: _m3_min_off(b, t, min_off, n_installed))
 
     history = max(min_on, min_off) - 1  # intervals before a horizon a window can reach back
 
@@ -151,7 +162,7 @@ def _m3_min_on(b: pyo.Block, t: int, window: int) -> pyo.Expression:
     return b.containers_on[t] >= recent + b.started_before[t]
 
 
-def _m3_min_off(b: pyo.Block, t: int, window: int, n_max: int) -> pyo.Expression:
+def _m3_min_off(b: pyo.Block, t: int, window: int, n_max: int | pyo.Expression) -> pyo.Expression:
     """M3: containers - containers_on[t] >= Σ_{τ=t-D+1..t} stops[τ] + stopped_before[t]"""
     recent = sum(b.stops[tau] for tau in range(max(0, t - window + 1), t + 1))
     return n_max - b.containers_on[t] >= recent + b.stopped_before[t]

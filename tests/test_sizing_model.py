@@ -1,0 +1,176 @@
+"""The sizing MILP on tiny cases with an answer worked out by hand.
+
+The toy site: 10 MW of interconnection at a flat 40 USD/MWh. An HPC hall (PUE 1, colocation
+100 USD/kW-month, nothing built yet) may be retrofitted into the halls of ten existing 1 MW
+containers (25 J/TH: 40 PH/s per MW), or built new at three times the cost. Per MW and year,
+with a retrofit at 1 M USD/MW over 10 years at 10 % (capital recovery factor 0.162745):
+
+* HPC:    100 x 1000 x 12 - 40 x 8760 - 162,745 = 12e5 - 350,400 - 162,745 = 686,855 USD
+* mining: hashprice x 40 x 365 - 350,400 = 525,600 USD at 60 USD/PH/day; 1,401,600 at 120.
+
+So at 60 USD/PH/day the optimizer fills the firm 10 MW with HPC; at 120 mining takes it back.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import fleet, make_inputs, make_site, mining
+
+from dispatch.sizing.days import split_days
+from dispatch.sizing.economics import capital_recovery_factor
+from dispatch.sizing.evaluate import costs_of, dispatch_plan, net_values
+from dispatch.sizing.model import optimize
+from dispatch.sizing.plan import Planning
+from dispatch.solver import SolveOptions
+
+OPTIONS = SolveOptions(mip_rel_gap=1e-9, time_limit_s=60)
+DAYS = 2
+N_YEARS = DAYS / 365.0
+CRF = capital_recovery_factor(0.10, 10)
+
+
+def toy_site(retrofit_usd_per_mw: float = 1e6, **sections):
+    data = {
+        "grid": {"import_limit_mw": 10},
+        "hpc": {
+            "it_load_mw": 1,
+            "pue": 1.0,
+            "contract": {"kind": "colocation", "usd_per_kw_month": 100},
+        },
+        "mining": mining(fleet("s19", 10)),
+        "sizing": {
+            "discount_rate_fraction": 0.10,
+            "hpc": {
+                "max_it_mw": 10,
+                "existing_it_mw": 0,
+                "fixed_om_usd_per_mw_year": 0,
+                "retrofit": {"capex_usd_per_mw": retrofit_usd_per_mw, "life_years": 10},
+                "new_build": {"capex_usd_per_mw": 3 * retrofit_usd_per_mw, "life_years": 10},
+            },
+            "mining": {"fixed_om_usd_per_mw_year": 0, "fleets": [{"name": "s19"}]},
+        },
+    }
+    data.update(sections)
+    return make_site(**data)
+
+
+def toy_days(site, hashprice: float = 60.0, prices=None):
+    inputs = make_inputs(site, prices or [40.0] * 24 * DAYS, hashprice)
+    return split_days(inputs)
+
+
+def test_hpc_fills_the_firm_capacity_when_its_margin_beats_mining():
+    planning = Planning(toy_site())
+    solution = optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS)
+    plan = solution.plan
+    assert plan.hpc_it_mw == pytest.approx(10.0)
+    assert plan.hpc_retrofit_it_mw == pytest.approx(10.0)  # cheaper or equal: the halls exist
+    assert plan.containers == {"s19": 0}
+    expected = 12e6 - 40 * 10 * 8760 - 10 * 1e6 * CRF
+    assert solution.objective_usd_per_year == pytest.approx(expected, rel=1e-7)
+    streams = dict(zip(solution.streams["stream"], solution.streams["usd_per_year"], strict=True))
+    assert streams["hpc_contract"] == pytest.approx(12e6, rel=1e-9)
+    assert streams["grid_energy_purchase"] == pytest.approx(-40 * 10 * 8760, rel=1e-9)
+    costs = dict(zip(solution.costs["term"], solution.costs["usd_per_year"], strict=True))
+    assert costs["hpc_retrofit_capex"] + costs["hpc_new_build_capex"] == pytest.approx(10e6 * CRF)
+
+
+def test_when_hashprice_doubles_mining_takes_the_capacity_back():
+    planning = Planning(toy_site())
+    solution = optimize(planning, toy_days(planning.site, hashprice=120.0), N_YEARS, OPTIONS)
+    assert solution.plan.hpc_it_mw == pytest.approx(0.0, abs=1e-6)
+    assert solution.plan.containers == {"s19": 10}
+    expected = 120 * 40 * 365 * 10 - 40 * 10 * 8760
+    assert solution.objective_usd_per_year == pytest.approx(expected, rel=1e-7)
+
+
+def test_higher_hpc_capex_never_increases_hpc_mw():
+    hpc_mw = []
+    for capex in (0.5e6, 1.5e6, 1.9e6, 2.1e6, 4e6):
+        planning = Planning(toy_site(capex))
+        hpc_mw.append(optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS).plan.hpc_it_mw)
+    # the switch is where capex x CRF = 686,855 + 162,745 - 525,600: 1.991 M USD/MW (retrofit)
+    assert hpc_mw == pytest.approx([10, 10, 10, 0, 0], abs=1e-6)
+
+
+def test_the_optimizer_scores_its_plan_as_dispatching_that_plan_does():
+    """Same builders, same days: the sizing objective equals the dispatched plan's net value."""
+    planning = Planning(toy_site(1.7e6))
+    prices = [25.0, 30, 35, 60, 90, 250, 40, 20] * 3 * DAYS
+    days = toy_days(planning.site, hashprice=75.0, prices=prices)
+    solution = optimize(planning, days, N_YEARS, OPTIONS)
+    operations = dispatch_plan(planning.site_for(solution.plan), days, N_YEARS, OPTIONS)
+    net = net_values(planning, solution.plan, operations.usd_per_year)
+    assert net["net_usd_per_year"] == pytest.approx(solution.objective_usd_per_year, rel=1e-7)
+    assert costs_of(planning, solution.plan)["usd_per_year"].sum() == pytest.approx(
+        solution.costs["usd_per_year"].sum()
+    )
+
+
+def test_sizing_keeps_the_hpc_ride_through_h2():
+    """A 4 MWh battery that starts each day half full, with a 60-minute ride-through, carries at
+    most 2 MW of HPC facility load (the reserve must be there from the first interval, as the
+    site file requires), however profitable HPC is."""
+    battery = {
+        "power_mw": 5,
+        "energy_mwh": 4,
+        "round_trip_efficiency": 0.88,
+        "initial_soc_fraction": 0.5,
+    }
+    hpc = {
+        "it_load_mw": 1,
+        "pue": 1.0,
+        "contract": {"kind": "colocation", "usd_per_kw_month": 100},
+        "ride_through_minutes": 60,
+    }
+    planning = Planning(toy_site(0.1e6, battery=battery, hpc=hpc))
+    solution = optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS)
+    assert solution.plan.hpc_it_mw == pytest.approx(2.0, abs=1e-6)
+    site = planning.site_for(solution.plan)  # a valid site: raises otherwise
+    operations = dispatch_plan(site, toy_days(site), N_YEARS, OPTIONS)
+    unserved = operations.streams.set_index("stream").loc["hpc_sla_penalty", "usd_per_year"]
+    assert unserved == 0
+
+
+def test_the_battery_is_sized_when_it_pays():
+    battery = {"power_mw": 1, "energy_mwh": 1, "round_trip_efficiency": 0.9}
+    prices = [10.0, 10, 10, 10, 300, 300] * 4 * DAYS
+    for capex_usd_per_mwh, built in ((1_000.0, True), (50e6, False)):
+        sizing = toy_site().sizing.model_dump()
+        sizing["battery"] = {
+            "max_power_mw": 4,
+            "max_energy_mwh": 8,
+            "capex_usd_per_mw": 1_000,
+            "capex_usd_per_mwh": capex_usd_per_mwh,
+            "fixed_om_usd_per_mw_year": 0,
+        }
+        planning = Planning(toy_site(battery=battery, sizing=sizing))
+        plan = optimize(planning, toy_days(planning.site, prices=prices), N_YEARS, OPTIONS).plan
+        added = (plan.battery_power_mw - 1, plan.battery_energy_mwh - 1)
+        if built:  # arbitrage 10 -> 300 USD/MWh pays for cheap storage
+            assert added[0] > 0.5 and added[1] > 2
+        else:  # the battery as it stands, nothing added
+            assert added == pytest.approx((0, 0), abs=1e-6)
+        assert plan.battery_power_mw <= 4 + 1e-6 and plan.battery_energy_mwh <= 8 + 1e-6
+
+
+def test_a_gpu_cloud_contract_is_paid_per_gpu_hour_served_on_the_sized_hall():
+    """GPU cloud at 2 USD/GPU-hour, 1 kW per GPU, PUE 1: 2,000 USD per MWh served, far above
+    mining, so HPC takes the 10 MW; revenue 2 x 1000 x 10 x 8760 a year."""
+    hpc = {
+        "it_load_mw": 1,
+        "pue": 1.0,
+        "contract": {
+            "kind": "gpu_cloud",
+            "usd_per_gpu_hour": 2.0,
+            "gpu_count": 1000,
+            "kw_per_gpu": 1.0,
+        },
+    }
+    planning = Planning(toy_site(hpc=hpc))
+    solution = optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS)
+    assert solution.plan.hpc_it_mw == pytest.approx(10.0)
+    streams = dict(zip(solution.streams["stream"], solution.streams["usd_per_year"], strict=True))
+    assert streams["hpc_contract"] == pytest.approx(2.0 * 1000 * 10 * 8760, rel=1e-9)
+    site = planning.site_for(solution.plan)  # the GPU count follows the hall
+    assert site.hpc.contract.gpu_count == 10_000
