@@ -15,9 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -25,18 +22,15 @@ from pydantic import (
 )
 
 from dispatch.errors import InputError
+from dispatch.site.base import Fraction, Identifier, NonNegative, Positive, Spec
+from dispatch.site.programs import (
+    AncillaryOffer,
+    DrEvent,
+    HeatReuse,
+    Programs,
+    program_problems,
+)
 from dispatch.sizing.spec import Sizing, sizing_problems
-
-Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-NonNegative = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-
-
-class Spec(BaseModel):
-    """Base of every site-file section: frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Market(Spec):
@@ -274,99 +268,6 @@ class Renewable(Spec):
     profile: Identifier = Field(description="inputs column <profile>_capacity_factor")
 
 
-AncillaryProduct = Literal["REGUP", "RRS", "ECRS", "NSPIN"]
-
-DEFAULT_SUSTAIN_MINUTES: dict[str, float] = {
-    "REGUP": 60.0,
-    "RRS": 60.0,
-    "ECRS": 120.0,
-    "NSPIN": 240.0,
-}
-
-
-class AncillaryOffer(Spec):
-    """A1: capacity offered hour by hour for one product, paid whether or not deployed."""
-
-    product: AncillaryProduct
-    max_mw: NonNegative = Field(description="cap on the offer in every hour")
-    sustain_minutes: Positive | None = Field(
-        None,
-        description="energy-limited resources must sustain the offer this long; default RRS 60, "
-        "ECRS 120, NSPIN 240, REGUP 60",
-    )
-    expected_deployment_fraction: Fraction = Field(
-        0.0, description="expected share of the offered MW-h actually deployed"
-    )
-    deployment_cost_usd_per_mwh: NonNegative = Field(
-        0.0,
-        description="what one deployed MWh costs the site (the mining margin curtailed); priced "
-        "on the expected deployment",
-    )
-
-    @property
-    def sustain_hours(self) -> float:
-        minutes = self.sustain_minutes or DEFAULT_SUSTAIN_MINUTES[self.product]
-        return minutes / 60.0
-
-
-class DrEvent(Spec):
-    """A demand-response event: paid per MWh curtailed against a baseline, penalised if short."""
-
-    name: Identifier
-    start: AwareDatetime = Field(description="event start, ISO 8601 with UTC offset")
-    end: AwareDatetime = Field(description="event end (exclusive), ISO 8601 with UTC offset")
-    committed_mw: Positive = Field(description="curtailment promised below the baseline")
-    usd_per_mwh: NonNegative = Field(description="payment per MWh curtailed, up to committed_mw")
-    penalty_usd_per_mwh: NonNegative = Field(
-        0.0, description="per MWh the curtailment falls short of committed_mw"
-    )
-    baseline: Literal["scheduled", "fixed"] = Field(
-        "scheduled",
-        description="scheduled: the site's mean grid import over baseline_minutes before the "
-        "event; fixed: baseline_mw",
-    )
-    baseline_mw: NonNegative | None = None
-    baseline_minutes: Positive = 60.0
-
-    @model_validator(mode="after")
-    def _window_and_baseline(self) -> DrEvent:
-        if self.end <= self.start:
-            raise ValueError(
-                f"end {self.end.isoformat()} must be after start {self.start.isoformat()}"
-            )
-        if self.baseline == "fixed" and self.baseline_mw is None:
-            raise ValueError("baseline: fixed needs baseline_mw")
-        if self.baseline == "scheduled" and self.baseline_mw is not None:
-            raise ValueError("baseline_mw is only used with baseline: fixed")
-        return self
-
-
-class Programs(Spec):
-    ancillary: list[AncillaryOffer] = Field(default_factory=list)
-    events: list[DrEvent] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique(self) -> Programs:
-        products = [o.product for o in self.ancillary]
-        if len(set(products)) != len(products):
-            raise ValueError(f"ancillary products must not repeat, found {products}")
-        names = [e.name for e in self.events]
-        if len(set(names)) != len(names):
-            raise ValueError(f"event names must not repeat, found {names}")
-        return self
-
-
-class HeatReuse(Spec):
-    """X1: mining waste heat recovered and sold up to a heat demand."""
-
-    recovery_fraction: float = Field(gt=0, le=1, description="heat recovered per MWh of mining")
-    price_usd_per_mwh_thermal: NonNegative
-    max_mw_thermal: Positive | None = Field(
-        None,
-        description="heat demand [MW thermal] when the inputs carry no heat_demand_mw_thermal",
-    )
-
-
 class Site(Spec):
     name: str
     timezone: str = "America/Chicago"
@@ -456,50 +357,8 @@ def semantic_problems(site: Site) -> list[str]:
                 f"battery.initial_soc_fraction {battery.initial_soc_fraction} leaves less than the "
                 f"{ride_through_mwh:g} MWh hpc ride-through reserve above the minimum"
             )
-    problems += _program_problems(site)
+    problems += program_problems(site)
     problems += sizing_problems(site)
-    return problems
-
-
-def _program_problems(site: Site) -> list[str]:
-    """Cross-field checks of the grid tariffs, programs and heat reuse."""
-    problems: list[str] = []
-    grid = site.grid
-    ppa = grid.ppa if grid is not None else None
-    if (
-        grid is not None
-        and ppa is not None
-        and grid.export_limit_mw == 0
-        and ppa.volume_mw > grid.import_limit_mw + 1e-9
-    ):
-        problems.append(
-            f"grid.ppa.volume_mw = {ppa.volume_mw:g} MW exceeds grid.import_limit_mw = "
-            f"{grid.import_limit_mw:g} MW with export_limit_mw = 0: the site could never take "
-            "the block"
-        )
-    can_back = bool(site.fleets or site.battery or site.economic_generators) or (
-        site.hpc is not None and site.hpc.flexible_fraction > 0
-    )
-    for i, offer in enumerate(site.ancillary_offers):
-        if not can_back:
-            problems.append(
-                f"programs.ancillary[{i}]: {offer.product} is offered but the site has no mining, "
-                "battery, economic generator or flexible HPC load to deliver it"
-            )
-    for i, event in enumerate(site.dr_events):
-        if grid is None:
-            problems.append(
-                f"programs.events[{i}]: a demand-response event is measured at the grid meter "
-                "but the site has no grid"
-            )
-        for field, moment in (("start", event.start), ("end", event.end)):
-            if moment.second or moment.microsecond or moment.minute % site.interval_minutes:
-                problems.append(
-                    f"programs.events[{i}].{field}: {moment.isoformat()} is not on an interval "
-                    f"boundary (interval_minutes = {site.interval_minutes})"
-                )
-    if site.heat_reuse is not None and not site.fleets:
-        problems.append("heat_reuse: recovers mining heat but the site has no mining fleet")
     return problems
 
 

@@ -1,0 +1,145 @@
+"""`dispatch batch`: many days, sites and price histories, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dispatch.cli.common import (
+    SplitChoice,
+    app,
+    console,
+    errors,
+    user_errors,
+)
+from dispatch.errors import InputError
+
+
+@app.command()
+@user_errors
+def batch(
+    site_files: Annotated[list[Path], typer.Argument(help="site files (YAML)", show_default=False)],
+    start: Annotated[str, typer.Option(help="first local day YYYY-MM-DD", show_default=False)],
+    end: Annotated[
+        str, typer.Option(help="last local day YYYY-MM-DD (inclusive)", show_default=False)
+    ],
+    out: Annotated[
+        Path, typer.Option(help="folder for parts, manifest and summary", show_default=False)
+    ],
+    prices: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="bundled data set (ercot_dam_spp, ercot_rtm_spp) or tidy price file; repeat "
+            "for several [default: each site's default; ercot_dam_spp with --forecast]"
+        ),
+    ] = None,
+    settlement_point: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="settlement point of bundled prices; repeat for several [default: each site's own]"
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="local worker processes [default: one per CPU]")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="address of a Dask scheduler, e.g. tcp://host:8786")
+    ] = None,
+    scheduler_timeout: Annotated[
+        float, typer.Option(help="seconds to wait for the Dask scheduler")
+    ] = 10.0,
+    resume: Annotated[bool, typer.Option(help="skip tasks OUT records as finished")] = False,
+    lookahead_hours: Annotated[
+        float, typer.Option(help="hours solved past each day and then discarded")
+    ] = 0.0,
+    split: Annotated[
+        SplitChoice, typer.Option(help="one task per year, per month, or per whole period")
+    ] = SplitChoice.year,
+    forecast: Annotated[
+        bool, typer.Option(help="schedule on --prices, settle at --rt-prices")
+    ] = False,
+    rt_prices: Annotated[
+        str | None,
+        typer.Option(help="forecast mode: real-time prices [default: ercot_rtm_spp]"),
+    ] = None,
+    redispatch_mining: Annotated[
+        bool, typer.Option(help="forecast mode: re-dispatch mining at real-time prices")
+    ] = False,
+    hashprice: Annotated[Path | None, typer.Option(help="tidy daily hashprice file")] = None,
+    profiles: Annotated[
+        Path | None, typer.Option(help="tidy file of capacity factors / HPC utilization")
+    ] = None,
+    mip_gap: Annotated[float, typer.Option(help="relative MIP gap")] = 1e-4,
+    time_limit: Annotated[float, typer.Option(help="solver time limit per day [s]")] = 60.0,
+) -> None:
+    """Roll sites day by day over price histories; write Parquet parts, a manifest, a summary.
+
+    Exit code 0: every task finished; 1: some failed or the batch stopped (the manifest says
+    which; re-run with --resume); 2: a mistake in the command or a site file.
+    """
+    from dispatch.batch.display import progress, report_lines, summary_tables
+    from dispatch.batch.outputs import OutputDir
+    from dispatch.batch.runner import BatchStopped, run_batch
+    from dispatch.batch.summary import summarize, write_summary
+    from dispatch.batch.tasks import plan_tasks
+    from dispatch.options import SolveOptions
+
+    if workers is not None and scheduler is not None:
+        raise InputError("--workers and --scheduler: use one (local processes or a Dask cluster)")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers: expected at least 1, found {workers}")
+    if not forecast and (rt_prices is not None or redispatch_mining):
+        raise InputError("--rt-prices and --redispatch-mining apply with --forecast only")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    tasks = plan_tasks(
+        site_files,
+        start,
+        end,
+        prices=prices or (["ercot_dam_spp"] if forecast else []),
+        settlement_points=settlement_point or [],
+        split=split.value,
+        hashprice=hashprice,
+        profiles=profiles,
+        lookahead_hours=lookahead_hours,
+        options=SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit, threads=1),
+        settlement_prices=(rt_prices or "ercot_rtm_spp") if forecast else None,
+        redispatch_mining=redispatch_mining,
+    )
+    where = f"Dask scheduler {scheduler}" if scheduler else f"{workers or 'one per CPU'} workers"
+    errors.print(
+        f"{len(tasks)} tasks, {sum(t.days for t in tasks)} site-days on {where}", highlight=False
+    )
+    try:
+        with progress(errors, tasks) as on_task_done:
+            report = run_batch(
+                tasks,
+                out,
+                workers=workers,
+                scheduler=scheduler,
+                scheduler_timeout_s=scheduler_timeout,
+                resume=resume,
+                on_task_done=on_task_done,
+            )
+    except BatchStopped as error:
+        errors.print(f"[bold red]stopped:[/] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        errors.print("interrupted: finished tasks are kept; re-run with --resume", highlight=False)
+        raise typer.Exit(130) from None
+    summary = summarize(OutputDir(out), [t.key for t in tasks])
+    for table in summary_tables(summary):
+        console.print(table)
+    if not report.stopped:
+        try:
+            for path in write_summary(summary, out):
+                console.print(f"wrote {path}", highlight=False)
+        except OSError as error:
+            errors.print(f"[bold red]error:[/] cannot write the summary: {error}", highlight=False)
+            raise typer.Exit(1) from None
+    for line in report_lines(report):
+        (console if report.complete else errors).print(line, highlight=False, soft_wrap=True)
+    if not report.complete:
+        raise typer.Exit(1)
