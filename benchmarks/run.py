@@ -208,7 +208,9 @@ def main() -> None:
     )
     parser.add_argument("--mip-gap", type=float, default=1e-4)
     parser.add_argument("--time-limit", type=float, default=30.0)
-    parser.add_argument("--presolve", choices=["choose", "on", "off"], default="choose")
+    parser.add_argument(
+        "--presolve", choices=["choose", "on", "off"], default=SolveOptions().presolve
+    )
     parser.add_argument(
         "--highs-option",
         action="append",
