@@ -18,7 +18,7 @@ from dispatch.errors import SolveError
 from dispatch.inputs import Inputs
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.extract import extract_result
-from dispatch.model.state import SiteState, write_state
+from dispatch.model.state import SiteState, settle_solution, write_state
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
@@ -164,9 +164,7 @@ def solve_exact(
             break
         report = run_highs(solver, built, options, inputs)
         rounds += 1
-    for term in terms:
-        if term.settle is not None:
-            term.settle()
+    settle_solution(built)
     return replace(report, rounds=rounds + 1)
 
 

@@ -281,8 +281,11 @@ def test_consumption_above_the_block_is_bought_at_spot():
     assert schedule["ppa_used_mw"].tolist() == pytest.approx([3, 3])
     assert schedule["ppa_resold_mw"].tolist() == pytest.approx([0, 0])
     money = streams(result)
-    # 2 MW above the block at spot, plus the adder on all 5 MW metered
-    assert money["grid_energy_purchase"] == pytest.approx(-(20 * 2 + 30 * 2) - 1.0 * 5 * 2)
+    # 2 MW above the block at spot plus its adder; the adder on the 3 MW block used is PPA cost
+    assert money["grid_energy_purchase"] == pytest.approx(-(20 * 2 + 30 * 2) - 1.0 * 2 * 2)
+    assert money["ppa_energy"] == pytest.approx(-35 * 3 * 2 - 1.0 * 3 * 2)
+    basis = result.streams.set_index("stream")["basis_mwh"]
+    assert basis["grid_energy_purchase"] == pytest.approx(2 * 2)  # MWh bought at spot
     assert money["power_credits"] == pytest.approx(0.0, abs=1e-6)
 
 
@@ -419,3 +422,37 @@ def test_dr_windows_as_data_re_solve_on_the_persistent_model():
     assert resolved.kpis.net_margin_usd == pytest.approx(
         solve(site, moved, EXACT).kpis.net_margin_usd
     )
+
+
+def test_backup_larger_than_the_hpc_load_frees_no_battery_energy_for_offers():
+    # 20 MW of backup covers the 10 MW HPC ride-through, so H2 asks nothing of the battery; it
+    # must still hold every MWh of RRS it backs (sustain 60 min) and starts empty.
+    site = make_site(
+        grid={"import_limit_mw": 30},
+        hpc={
+            "it_load_mw": 10,
+            "pue": 1.0,
+            "contract": {"kind": "colocation", "usd_per_kw_month": 0},
+            "ride_through_minutes": 60,
+        },
+        generators=[
+            {
+                "name": "backup",
+                "capacity_mw": 20,
+                "heat_rate_mmbtu_per_mwh": 9,
+                "fuel_price_usd_per_mmbtu": 3,
+                "role": "backup",
+            }
+        ],
+        battery={
+            "power_mw": 10,
+            "energy_mwh": 10,
+            "round_trip_efficiency": 1.0,
+            "initial_soc_fraction": 0.0,
+        },
+        programs={"ancillary": [{"product": "RRS", "max_mw": 10, "sustain_minutes": 60}]},
+    )
+    inputs = make_inputs(site, [30.0] * 6, rrs_usd_per_mw_h=[50.0] * 6)
+    schedule = solve(site, inputs, EXACT).schedule
+    assert schedule["rrs_offer_mw"].max() > 0  # it does sell, once charged
+    assert (schedule["rrs_offer_mw"] <= schedule["battery_soc_mwh"] + 1e-6).all()

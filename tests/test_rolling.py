@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import fleet, make_inputs, make_site, mining
 
+from dispatch import InputError, Inputs
 from dispatch.batch.rolling import day_windows, roll, slice_inputs
 from dispatch.model.battery import BatteryState
 from dispatch.model.carry import carried_window, recent, run_length, switches
@@ -260,3 +261,107 @@ def test_demand_charge_carries_the_month_to_date_peak_across_days():
     assert charges == pytest.approx([-5_000, 0, -5_000])  # June 29, June 30, July 1
     assert days[1].state.get("grid").peak_import_mw == pytest.approx(10.0)
     assert days[2].state.get("grid").month == (2024, 7)
+
+
+def test_look_ahead_does_not_charge_the_demand_peak_twice():
+    # Day 1 at 100 USD/MWh keeps mining off; days 2-3 at 20 set a 10 MW peak once. With a 24 h
+    # look-ahead the kept day 1 must not pay for the look-ahead's (day 2's) peak: the month
+    # pays one 10 MW increase, 5,000 USD, with or without look-ahead.
+    site = make_site(
+        grid={"import_limit_mw": 20, "demand_charge": {"usd_per_mw_month": 500}},
+        mining=mining(fleet(containers=10)),
+    )
+    inputs = make_inputs(
+        site, [100.0] * 24 + [20.0] * 48, HASHPRICE_60_USD_PER_MWH, start="2024-06-10"
+    )
+    for hours in (0, 24):
+        days = roll(site, inputs, EXACT, lookahead_hours=hours)
+        charges = [d.result.streams.set_index("stream").loc["demand_charge", "usd"] for d in days]
+        assert charges == pytest.approx([0, -5_000, 0])
+        margins = [d.result.kpis.net_margin_usd for d in days]
+        assert margins == pytest.approx([0, 24 * 10 * 40 - 5_000, 24 * 10 * 40])
+
+
+def test_deferred_hpc_work_is_never_dropped_at_midnight():
+    # Half the HPC load may be deferred within 5-hour windows; a 200 USD/MWh hour just before
+    # midnight tempts deferring into the next day. Windows restart at local midnight, so with a
+    # 24 h look-ahead every MWh required is still served within its own day.
+    site = make_site(
+        grid={"import_limit_mw": 30},
+        hpc={
+            "it_load_mw": 10,
+            "pue": 1.0,
+            "contract": {"kind": "colocation", "usd_per_kw_month": 0},
+            "flexible_fraction": 0.5,
+            "flexible_window_minutes": 300,
+            "deferral_cost_usd_per_mwh": 1,
+        },
+    )
+    prices = [20.0] * 23 + [200.0] + [10.0] + [20.0] * 23
+    inputs = make_inputs(site, prices, hpc_utilization_fraction=[0.5] * 48)
+    for hours in (0, 24):
+        for day in roll(site, inputs, EXACT, lookahead_hours=hours):
+            schedule = day.result.schedule
+            assert schedule["hpc_served_mw"].sum() == pytest.approx(
+                schedule["hpc_required_mw"].sum()
+            )
+            assert schedule["hpc_deferred_mw"].sum() == pytest.approx(
+                schedule["hpc_made_up_mw"].sum()
+            )
+
+
+def dr_site(start: str, end: str):
+    return make_site(
+        grid={"import_limit_mw": 20},
+        mining=mining(fleet(containers=10)),
+        programs={
+            "events": [
+                {
+                    "name": "e",
+                    "start": start,
+                    "end": end,
+                    "committed_mw": 5,
+                    "usd_per_mwh": 200,
+                    "penalty_usd_per_mwh": 500,
+                    "baseline": "scheduled",
+                    "baseline_minutes": 120,
+                }
+            ]
+        },
+    )
+
+
+def test_rolled_dr_event_earns_what_a_single_solve_earns():
+    # the event (02:00-04:00 on day 2) and its 2-hour baseline lie inside day 2
+    site = dr_site("2024-06-04T02:00:00-05:00", "2024-06-04T04:00:00-05:00")
+    inputs = make_inputs(site, [20.0] * 48, HASHPRICE_60_USD_PER_MWH)
+    whole = solve(site, inputs, EXACT).streams.set_index("stream").loc["dr_events", "usd"]
+    rolled = [
+        d.result.streams.set_index("stream").loc["dr_events", "usd"]
+        for d in roll(site, inputs, EXACT)
+    ]
+    assert rolled == pytest.approx([0.0, whole])
+    assert whole == pytest.approx(5 * 2 * 200)  # 5 MW curtailed for 2 h
+
+
+def test_a_baseline_cut_by_midnight_is_refused_in_a_rolling_run():
+    site = dr_site("2024-06-04T00:00:00-05:00", "2024-06-04T02:00:00-05:00")
+    inputs = make_inputs(site, [20.0] * 48, HASHPRICE_60_USD_PER_MWH)
+    assert solve(site, inputs, EXACT).kpis.status == "optimal"  # one 2-day model is fine
+    with pytest.raises(
+        InputError, match=r"programs.events\[0\].baseline_minutes: .* baseline: fixed"
+    ):
+        roll(site, inputs, EXACT)
+
+
+def test_events_outside_a_batch_task_are_inactive_not_errors():
+    site = dr_site("2024-06-04T02:00:00-05:00", "2024-06-04T04:00:00-05:00")
+    index = pd.date_range(pd.Timestamp("2024-06-10", tz="America/Chicago"), periods=24, freq="h")
+    frame = pd.DataFrame(
+        {"price_usd_per_mwh": 20.0, "hashprice_usd_per_ph_day": HASHPRICE_60_USD_PER_MWH},
+        index=index,
+    )
+    with pytest.raises(InputError, match=r"programs.events\[0\] \(e\): .* is outside the horizon"):
+        Inputs.from_frame(site, frame)
+    inactive = Inputs.from_frame(site, frame, dr_events_outside="inactive")
+    assert inactive.frame["dr_e_active_fraction"].sum() == 0

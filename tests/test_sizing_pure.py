@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+import yaml
 from conftest import SITES, fleet, make_site, mining
 
 from dispatch import InputError, load_site
-from dispatch.site import site_json_schema
+from dispatch.site import parse_site, site_json_schema
 from dispatch.sizing.economics import (
     CostTerm,
     Sizes,
@@ -193,3 +194,10 @@ def test_axes():
         with pytest.raises(InputError, match="--hpc-mw"):
             parse_axis(bad, "--hpc-mw")
     assert math.isclose(parse_axis("0:1:0.1", "--hpc-mw")[-1], 1.0)
+
+
+def test_sizing_refuses_a_monthly_demand_charge():
+    data = yaml.safe_load((SITES / "retrofit_campus.yaml").read_text())
+    data["grid"]["demand_charge"] = {"usd_per_mw_month": 9000}
+    with pytest.raises(InputError, match=r"grid\.demand_charge: sizing dispatches each day"):
+        parse_site(data, "retrofit.yaml")

@@ -17,10 +17,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dispatch.errors import InputError
 from dispatch.inputs import Inputs
+from dispatch.inputs.programs import dr_active_column, dr_baseline_column
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.extract import extract_result
-from dispatch.model.state import SiteState, copy_solution, read_state, write_state
+from dispatch.model.state import (
+    SiteState,
+    copy_solution,
+    read_state,
+    settle_solution,
+    write_state,
+)
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
@@ -91,6 +99,7 @@ class Evaluator:
             load_data(target, inputs)
         write_state(target, state, inputs.index)
         copy_solution(source, target)
+        settle_solution(target)  # e.g. the kept day's own demand peak, not the look-ahead's
         return target
 
 
@@ -124,7 +133,9 @@ class Roller:
         self, inputs: Inputs, window: Window, state: SiteState | None
     ) -> tuple[BuiltModel, SolveReport]:
         """Solve the window's horizon (day + look-ahead) from ``state``."""
-        return self.dispatcher.solve_model(slice_inputs(inputs, window.start, window.stop), state)
+        horizon = slice_inputs(inputs, window.start, window.stop)
+        _check_dr_baselines(self.site, horizon)
+        return self.dispatcher.solve_model(horizon, state)
 
     def keep(
         self,
@@ -145,6 +156,23 @@ class Roller:
             model = self.evaluator.hold(solved, kept, state)
         result = extract_result(model, kept, report)
         return result, read_state(model, kept.index, state)
+
+
+def _check_dr_baselines(site: Site, horizon: Inputs) -> None:
+    """A scheduled DR baseline is measured inside the solve; a rolling window that holds an
+    event but not its whole baseline window would measure it against nothing."""
+    for i, event in enumerate(site.dr_events):
+        if event.baseline != "scheduled":
+            continue
+        active = horizon.frame[dr_active_column(event.name)].to_numpy()
+        weights = horizon.frame[dr_baseline_column(event.name)].to_numpy()
+        if active.any() and weights.sum() < 1 - 1e-9:
+            raise InputError(
+                f"programs.events[{i}].baseline_minutes: the scheduled baseline of "
+                f"{event.name} starts before the day that holds the event; a rolling run solves "
+                "one local day at a time, so keep the baseline window inside that day or use "
+                "baseline: fixed"
+            )
 
 
 def roll(

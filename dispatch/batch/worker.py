@@ -117,6 +117,7 @@ def _results(task: Task, site: Site) -> list[tuple[dt.date, str, DispatchResult]
             prices=prices,
             hashprice=task.hashprice,
             profiles=task.profiles,
+            dr_events_outside="inactive",  # a task spans many days; events fall on some
         )
 
     inputs = inputs_at(task.prices)

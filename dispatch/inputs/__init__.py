@@ -26,6 +26,7 @@ from dispatch.inputs.horizon import horizon_index, parse_date
 from dispatch.inputs.programs import (
     COINCIDENT_PEAK_WEIGHT,
     HEAT_DEMAND,
+    EventsOutside,
     ancillary_price_column,
     bundled_ancillary,
     dr_active_column,
@@ -82,9 +83,18 @@ class Inputs:
 
     @classmethod
     def from_frame(
-        cls, site: Site, frame: pd.DataFrame, sources: Mapping[str, str] | None = None
+        cls,
+        site: Site,
+        frame: pd.DataFrame,
+        sources: Mapping[str, str] | None = None,
+        *,
+        dr_events_outside: EventsOutside = "error",
     ) -> Inputs:
-        """Check a frame already on the site's intervals (used by tests and the API)."""
+        """Check a frame already on the site's intervals (used by tests and the API).
+
+        ``dr_events_outside``: a DR event wholly outside the horizon is an ``"error"`` (a
+        single run) or ``"inactive"`` (a batch task or sizing history of many days).
+        """
         index = frame.index
         if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
             raise InputError("inputs: index must be tz-aware interval starts")
@@ -100,7 +110,7 @@ class Inputs:
         frame = frame.copy()
         if site.hpc is not None and HPC_UTILIZATION not in frame.columns:
             frame[HPC_UTILIZATION] = 1.0
-        _derive_program_columns(site, frame)
+        _derive_program_columns(site, frame, dr_events_outside)
         missing = [c for c in required_columns(site) if c not in frame.columns]
         for i, offer in enumerate(site.ancillary_offers):
             if ancillary_price_column(offer.product) in missing:
@@ -130,12 +140,15 @@ def _dr_windows_missing(site: Site, frame: pd.DataFrame) -> bool:
     return any(dr_active_column(e.name) not in frame.columns for e in site.dr_events)
 
 
-def _derive_program_columns(site: Site, frame: pd.DataFrame) -> None:
+def _derive_program_columns(
+    site: Site, frame: pd.DataFrame, dr_events_outside: EventsOutside
+) -> None:
     """Fill program series the site file defines: DR event windows from ``programs.events`` and a
     constant heat demand from ``heat_reuse.max_mw_thermal`` (unless the frame carries them: a
     frame that brings its own ``dr_<event>_active_fraction`` sets the window as data)."""
     if _dr_windows_missing(site, frame):
-        for column, values in event_columns(site, pd.DatetimeIndex(frame.index)).items():
+        index = pd.DatetimeIndex(frame.index)
+        for column, values in event_columns(site, index, dr_events_outside).items():
             if column not in frame.columns:
                 frame[column] = values
     heat = site.heat_reuse
@@ -173,6 +186,7 @@ def load_inputs(
     peaks: Source | None = None,
     fill: Fill | None = None,
     timezone: str | None = None,
+    dr_events_outside: EventsOutside = "error",
 ) -> Inputs:
     """Inputs for local days ``start``..``end`` (inclusive) at the site's interval.
 
@@ -257,7 +271,7 @@ def load_inputs(
             )
     columns.update(_market_series(site, horizon, ancillary, peaks, sources, timezone))
     frame = pd.DataFrame(columns, index=horizon)
-    return Inputs.from_frame(site, frame, sources)
+    return Inputs.from_frame(site, frame, sources, dr_events_outside=dr_events_outside)
 
 
 def _market_series(

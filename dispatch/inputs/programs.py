@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ COINCIDENT_PEAK_WEIGHT = "coincident_peak_weight"
 HEAT_DEMAND = "heat_demand_mw_thermal"
 ANCILLARY_DATASET = "ercot_dam_as"
 LOAD_DATASET = "ercot_wind_solar"
+EventsOutside = Literal["error", "inactive"]
 ECRS_LAUNCH = dt.date(2023, 6, 10)
 
 
@@ -144,11 +146,15 @@ def historical_weights(spec: CoincidentPeak, horizon: pd.DatetimeIndex) -> pd.Se
     return pd.Series(weights, index=horizon, name=COINCIDENT_PEAK_WEIGHT)
 
 
-def event_columns(site: Site, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+def event_columns(
+    site: Site, index: pd.DatetimeIndex, outside: EventsOutside = "error"
+) -> dict[str, np.ndarray]:
     """Active flags and baseline weights of the site's DR events on ``index``.
 
     An event (or the baseline window of a scheduled baseline) that is not wholly inside the
-    horizon is an error naming the event.
+    horizon is an error naming the event; with ``outside="inactive"`` (batch tasks and sizing
+    histories, which cover many days) an event wholly outside the horizon is simply inactive,
+    while one that straddles its edge is still an error.
     """
     if len(index) == 0:
         return {}
@@ -158,6 +164,11 @@ def event_columns(site: Site, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for i, event in enumerate(site.dr_events):
         start, stop = pd.Timestamp(event.start), pd.Timestamp(event.end)
+        if outside == "inactive" and (stop <= first or start >= end):
+            out[dr_active_column(event.name)] = np.zeros(len(index))
+            if event.baseline == "scheduled":
+                out[dr_baseline_column(event.name)] = np.zeros(len(index))
+            continue
         if start < first or stop > end:
             raise InputError(
                 f"programs.events[{i}] ({event.name}): {start.isoformat()} to {stop.isoformat()} "

@@ -11,6 +11,7 @@ from dispatch.model.tariffs import (
     add_demand_charge,
     add_ppa,
     demand_peak_hooks,
+    settle_demand_peaks,
     settle_ppa_split,
 )
 from dispatch.site import Grid
@@ -49,24 +50,34 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
         schedule["ppa_resold_mw"] = b.ppa_resold_mw
     else:
         spot_mw = b.import_mw
-    b.purchase_usd = pyo.Expression(
-        expr=-sum((price[t] * spot_mw[t] + adder * b.import_mw[t]) * dt for t in T)
-    )
+    # Energy bought at spot pays price + adder; with a PPA the adder on the block energy used is
+    # part of ppa_energy, so this line reads as USD per MWh actually bought at spot.
+    b.spot_import_mwh = pyo.Expression(expr=sum(spot_mw[t] * dt for t in T))
+    b.purchase_usd = pyo.Expression(expr=-sum((price[t] + adder) * spot_mw[t] * dt for t in T))
     b.sale_usd = pyo.Expression(expr=sum(price[t] * b.export_mw[t] * dt for t in T))
-    streams[Stream.GRID_ENERGY_PURCHASE] = StreamTerm(b.purchase_usd, b.import_mwh)
+    streams[Stream.GRID_ENERGY_PURCHASE] = StreamTerm(b.purchase_usd, b.spot_import_mwh)
     if spec.export_limit_mw > 0:
         streams[Stream.GRID_ENERGY_SALE] = StreamTerm(b.sale_usd, b.export_mwh)
     if spec.coincident_peak is not None:
         streams[Stream.COINCIDENT_PEAK] = add_coincident_peak(b, spec.coincident_peak, ctx)
     if spec.demand_charge is not None:
         streams[Stream.DEMAND_CHARGE] = add_demand_charge(b, spec.demand_charge, ctx)
-    ppa = spec.ppa
+    ppa, settles = spec.ppa, []
+    if ppa is not None:
+        settles.append(lambda: settle_ppa_split(b, ppa, ctx))
+    if spec.demand_charge is not None:
+        settles.append(lambda: settle_demand_peaks(b, ctx))
+
+    def settle() -> None:
+        for step in settles:
+            step()
+
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
         streams=streams,
         schedule=schedule,
         metered_import_mw=b.net_injection_mw,
-        settle=(lambda: settle_ppa_split(b, ppa, ctx)) if ppa is not None else None,
+        settle=settle if settles else None,
         real_time_flexible=True,  # the grid balances whatever the other assets do
         state=demand_peak_hooks(b) if spec.demand_charge is not None else None,
     )

@@ -59,11 +59,23 @@ def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
         schedule["hpc_made_up_mw"] = b.made_up_mw
     ride_through_h = spec.ride_through_minutes / 60.0
     backup_mw = ctx.site.backup_capacity_mw
-    # H2 requirement: (firm facility load - backup generation) x ride-through time; when backup
-    # covers the load the requirement is negative and the reserve constraint is slack.
-    b.ride_through_required_mwh = pyo.Expression(
-        T, rule=lambda b, t: (b.required_mw[t] - backup_mw) * ride_through_h
-    )
+    if backup_mw == 0:
+        # H2 requirement: firm facility load x ride-through time
+        b.ride_through_required_mwh = pyo.Expression(
+            T, rule=lambda b, t: b.required_mw[t] * ride_through_h
+        )
+    else:
+        # H2 requirement: (firm facility load - backup generation)+ x ride-through time, as an
+        # epigraph (the reserve constraint pushes it down to the max). Without the (.)+ a backup
+        # larger than the load would give a negative requirement that cancels the energy the
+        # battery must hold for its ancillary offers in the same constraint.
+        b.ride_through_required_mwh = pyo.Var(T, bounds=(0, None))
+        b.ride_through_above_backup = pyo.Constraint(
+            T,
+            rule=lambda b, t: (
+                b.ride_through_required_mwh[t] >= (b.required_mw[t] - backup_mw) * ride_through_h
+            ),
+        )
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
         load_mw=b.served_mw,
@@ -87,7 +99,7 @@ def _add_flexible_share(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> None:
     """H3: a share of the load may be deferred and made up later in the same window, at a cost.
 
     deferred_mw[t] <= flexible_fraction × required_mw[t]; Σ_{t in window w} deferred_mw[t] ==
-    Σ_{t in w} made_up_mw[t] (windows of ``flexible_window_minutes`` from the horizon start);
+    Σ_{t in w} made_up_mw[t] (windows of ``flexible_window_minutes`` from each local midnight);
     served never exceeds the facility load, so work is made up only where the load runs below
     it. The flexible load still running, flexible_fraction × required - deferred + made_up,
     can be shed on deployment and backs ancillary offers (A1); the firm share never does.
@@ -98,11 +110,16 @@ def _add_flexible_share(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> None:
     b.made_up_mw = pyo.Var(T, bounds=(0, facility_mw))
     b.deferrable = pyo.Constraint(T, rule=lambda b, t: b.deferred_mw[t] <= share * b.required_mw[t])
     width = ctx.intervals_for(spec.flexible_window_minutes)
-    b.windows = pyo.Set(initialize=sorted({t // width for t in T}), ordered=True)
+    # Windows restart at every local midnight, so no deferred work is owed across a day boundary:
+    # a rolling run that keeps whole days (with or without look-ahead) never drops deferred work.
+    days = ctx.day_of_interval
+    day_start = {d: days.index(d) for d in set(days)}
+    window_of = [(days[t], (t - day_start[days[t]]) // width) for t in T]
+    b.windows = pyo.Set(initialize=sorted(set(window_of)), dimen=2, ordered=True)
 
-    def made_up_in_window(b: pyo.Block, w: int) -> pyo.Expression:
-        """H3: Σ_{t in w} deferred_mw[t] == Σ_{t in w} made_up_mw[t]"""
-        members = [t for t in T if t // width == w]
+    def made_up_in_window(b: pyo.Block, day: int, w: int) -> pyo.Expression:
+        """H3: Σ_{t in w} deferred_mw[t] == Σ_{t in w} made_up_mw[t]  (windows within a day)"""
+        members = [t for t in T if window_of[t] == (day, w)]
         return sum(b.deferred_mw[t] for t in members) == sum(b.made_up_mw[t] for t in members)
 
     b.made_up_in_window = pyo.Constraint(b.windows, rule=made_up_in_window)

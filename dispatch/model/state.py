@@ -68,6 +68,13 @@ def copy_solution(source: BuiltModel, target: BuiltModel) -> None:
             data.set_value(from_var[index].value, skip_validation=True)
 
 
+def settle_solution(built: BuiltModel) -> None:
+    """Put the solution at each block's canonical point (``AssetTerms.settle``)."""
+    for _, terms in built.blocks:
+        if terms.settle is not None:
+            terms.settle()
+
+
 def fixed_decisions(built: BuiltModel) -> list[pyo.Var]:
     """Variables of the assets that cannot re-dispatch in real time (``real_time_flexible``
     False): a real-time re-dispatch holds these at their day-ahead values."""

@@ -54,6 +54,19 @@ def add_demand_charge(b: pyo.Block, spec: DemandCharge, ctx: ModelContext) -> St
     return StreamTerm(b.demand_charge_usd, b.import_mwh)
 
 
+def settle_demand_peaks(b: pyo.Block, ctx: ModelContext) -> None:
+    """P2 canonical peaks: each month's peak is its largest import (and, in the first month, at
+    least the carried peak): the least the constraints allow, which an optimum with a positive
+    rate already has. It matters where a solution is held on a shorter window than it was solved
+    over (the kept day of a look-ahead solve), which must not pay for the look-ahead's peak."""
+    for month in b.months:
+        imports = [
+            b.import_mw[t].value or 0.0 for t in ctx.intervals if ctx.month_of_interval[t] == month
+        ]
+        floor = pyo.value(b.month_to_date_peak_mw) if month == ctx.months[0] else 0.0
+        b.peak_import_mw[month].set_value(max([floor, *imports]))
+
+
 @dataclass(frozen=True)
 class DemandPeakState:
     """P2 carried state: the local (year, month) and the peak grid import set in it so far [MW]."""
@@ -100,7 +113,12 @@ def add_ppa(b: pyo.Block, spec: Ppa, grid: Grid, ctx: ModelContext) -> dict[Stre
     b.ppa_resold_mw = pyo.Expression(T, rule=lambda b, t: volume - b.ppa_used_mw[t])
     horizon_h = ctx.n_intervals * dt
     b.ppa_block_mwh = pyo.Expression(expr=volume * horizon_h)
-    b.ppa_energy_usd = pyo.Expression(expr=-spec.price_usd_per_mwh * volume * horizon_h)
+    # the block at its fixed price, plus the import adder (wires, fees) on the block energy used
+    adder = grid.import_adder_usd_per_mwh
+    b.ppa_energy_usd = pyo.Expression(
+        expr=-spec.price_usd_per_mwh * volume * horizon_h
+        - adder * sum(b.ppa_used_mw[t] * dt for t in T)
+    )
     b.ppa_resold_mwh = pyo.Expression(expr=sum(b.ppa_resold_mw[t] * dt for t in T))
     b.power_credits_usd = pyo.Expression(expr=sum(price[t] * b.ppa_resold_mw[t] * dt for t in T))
     return {

@@ -91,7 +91,8 @@ def load_history(
         label = f"{start} to {end}"
     else:
         raise InputError("--years or --start/--end: the history to size over is missing")
-    return History(load_inputs(site, first, last, **load), n_years, label)
+    inputs = load_inputs(site, first, last, **load, dr_events_outside="inactive")
+    return History(inputs, n_years, label)
 
 
 def split_days(inputs: Inputs) -> list[Day]:

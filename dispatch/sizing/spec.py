@@ -162,6 +162,12 @@ def sizing_problems(site: Site) -> list[str]:
     problems: list[str] = []
     if spec.hpc is None and spec.mining is None and spec.battery is None:
         problems.append("sizing: nothing to size; give sizing.hpc, sizing.mining or sizing.battery")
+    if site.grid is not None and site.grid.demand_charge is not None:
+        problems.append(
+            "grid.demand_charge: sizing dispatches each day on its own, so a monthly demand "
+            "charge would be paid once a day (about 30 times over); remove it from the site "
+            "file you size (4CP, grid.coincident_peak, is fine)"
+        )
     if spec.hpc is not None:
         if site.hpc is None:
             problems.append(
