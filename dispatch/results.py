@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch import columns
+from dispatch.errors import InputError
 from dispatch.files import write_atomic as _atomic
 from dispatch.inputs import HASHPRICE
 from dispatch.streams import ANCILLARY_STREAMS, Stream
@@ -42,7 +43,12 @@ class SolveReport:
 
 @dataclass(frozen=True)
 class Kpis:
-    """Headline numbers of one solve. Money in USD, energy in MWh, fractions 0..1."""
+    """Headline numbers of one solve. Money in USD, energy in MWh, fractions 0..1.
+
+    ``net_margin_usd`` is the sum of the streams table; ``objective_usd`` is the objective value
+    HiGHS reports for the horizon it solved (equal to ``net_margin_usd`` for a plain solve; for a
+    kept day of a look-ahead solve it covers the day and its look-ahead).
+    """
 
     net_margin_usd: float
     site_load_mwh: float
@@ -89,7 +95,10 @@ class DispatchResult:
         """Write schedule, streams and KPIs into ``out_dir``; each file appears whole or not at
         all (written to a temporary file, then renamed)."""
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"--out {out}: cannot make the folder ({error.strerror})") from None
         kpis = {"site": self.site_name, **self.kpis.as_dict(), "sources": self.sources}
         schedule = self.schedule.reset_index()
         schedule["interval_start"] = schedule["interval_start"].map(pd.Timestamp.isoformat)

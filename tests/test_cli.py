@@ -109,3 +109,19 @@ def test_console_script_is_installed_and_help_is_fast():
         check=True,
     )
     assert completed.stdout.strip() == "False"  # pyomo is loaded only when a command solves
+
+
+def test_out_that_is_a_file_exits_2_before_solving(tmp_path: Path):
+    blocker = tmp_path / "taken"
+    blocker.write_text("")
+    result = runner.invoke(app, ["run", HYBRID, "--out", str(blocker)])
+    assert result.exit_code == 2
+    assert "is a file, expected a folder" in result.output
+
+
+def test_inputs_a_site_does_not_use_are_named_as_ignored():
+    result = runner.invoke(
+        app, ["run", str(SITES / "flare_gas_offgrid.yaml"), "--prices", "ercot_dam_spp"]
+    )
+    assert result.exit_code == 0
+    assert "warning: --prices: ignored, it has no grid to price" in result.output

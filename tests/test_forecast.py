@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import SITES, fleet, make_inputs, make_site, mining
+from conftest import SITES, fleet, hand_energy_and_hashing_usd, make_inputs, make_site, mining
 
 from dispatch import load_inputs, load_site
 from dispatch.batch.forecast import roll_forecast
@@ -88,8 +88,10 @@ def test_settlement_values_the_day_ahead_schedule_at_real_time_prices():
     )
     assert settled_usd <= redispatched_usd + 1e-6
     assert redispatched_usd <= day.perfect.kpis.net_margin_usd + 1e-6
-    for result in day.cases().values():
-        assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd, abs=1e-9)
+    for result in day.cases().values():  # each case's money, recomputed from its schedule
+        money = result.streams.set_index("stream")["usd"]
+        for stream, usd in hand_energy_and_hashing_usd(result, site).items():
+            assert money[stream] == pytest.approx(usd, abs=1e-6)
 
 
 def test_forecast_mode_on_real_ercot_prices_with_look_ahead():
@@ -104,7 +106,9 @@ def test_forecast_mode_on_real_ercot_prices_with_look_ahead():
         assert len(day.executed.schedule) == 24
         assert day.executed.kpis.hpc_availability_fraction == pytest.approx(1.0)
         for result in day.cases().values():
-            assert result.streams["usd"].sum() == pytest.approx(result.kpis.net_margin_usd)
+            money = result.streams.set_index("stream")["usd"]
+            for stream, usd in hand_energy_and_hashing_usd(result, site).items():
+                assert money[stream] == pytest.approx(usd, rel=1e-9, abs=1e-6)
     # 17 August 2023: RT spiked far above DA in the evening; knowing it was worth a lot
     assert days[1].value_of_perfect_foresight_usd > 50_000
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +155,11 @@ def test_bundled_hashprice_skips_the_days_with_the_wrong_subsidy():
         InputError, match=r"no value for 2020-05-01 \(covers 2020-05-12 to 2025-04-07"
     ):
         load_inputs(site, "2020-05-01")
+
+
+def test_a_zone_whose_clocks_change_at_midnight_starts_the_day_at_its_first_instant():
+    from dispatch.inputs.horizon import horizon_index
+
+    # Cuba springs forward at 00:00 -> 01:00: the local day has 23 hours from 01:00
+    index = horizon_index("America/Havana", 15, dt.date(2023, 3, 12), dt.date(2023, 3, 12))
+    assert len(index) == 92 and index[0].hour == 1

@@ -258,7 +258,7 @@ def plan_tasks(
         if source is not None and not Path(source).is_file():
             raise InputError(f"{what}: {source}: file not found")
     for source in (*prices, *([settlement_prices] if settlement_prices else [])):
-        _check_source(source, "--prices" if source in prices else "--settlement-prices")
+        _check_source(source, "--prices" if source in prices else "--rt-prices")
     if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
         raise InputError(
             "--settlement-point applies to bundled data sets; --prices names only files"
@@ -284,7 +284,7 @@ def plan_tasks(
             )
             for point in points:
                 if point is not None and settlement_prices is not None:
-                    _points_for(settlement_prices, [point], site, "--settlement-prices")
+                    _points_for(settlement_prices, [point], site, "--rt-prices")
                 for period_start, period_end in split_period(first, last, split):
                     task = Task(
                         site_file=str(site_file),

@@ -82,6 +82,8 @@ def run(
 
     if report and out is None:
         raise InputError("--report: needs --out DIR to write report.html into")
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: is a file, expected a folder for the outputs")
     if day is not None and (start is not None or end is not None):
         raise InputError("--day: use either --day or --start/--end, not both")
     first = parse_date(day or start or DEFAULT_DAY, "--day" if day else "--start")

@@ -10,6 +10,7 @@ event windows ``dr_<event>_active_fraction`` / ``dr_<event>_baseline_fraction`` 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dispatch.errors import InputError
+from dispatch.errors import InputError, InputWarning
 from dispatch.inputs.align import Fill, align
 from dispatch.inputs.bundled import DATASETS, bundled_hashprice, bundled_price, bundled_profile
 from dispatch.inputs.detect import read_input
@@ -212,6 +213,13 @@ def load_inputs(
     columns: dict[str, pd.Series] = {}
     sources: dict[str, str] = {}
     needed = required_columns(site)
+    unused = (
+        ("--prices", prices, PRICE, "it has no grid to price"),
+        ("--hashprice", hashprice, HASHPRICE, "it has no mining"),
+    )
+    for option, given, column, why in unused:
+        if given is not None and column not in needed:
+            warnings.warn(f"{option}: ignored, {why}", InputWarning, stacklevel=2)
     bundled_fill: Fill = fill or "hold"
     price_fill: Fill | None
     profile_fill: Fill | None

@@ -25,11 +25,15 @@ def horizon_index(
     """Interval starts from local midnight of ``start`` to local midnight after ``end`` (inclusive).
 
     Steps are absolute, so a spring-forward day has 23 h (92 quarter-hours) and a fall-back day
-    25 h (100 quarter-hours).
+    25 h (100 quarter-hours). In the few zones whose clocks change at midnight, a day starts at
+    its first existing instant (spring) or at the first of two midnights (fall).
     """
     if end < start:
         raise InputError(f"--end {end} is before --start {start}")
-    first = pd.Timestamp(start).tz_localize(timezone)
-    stop = pd.Timestamp(end + dt.timedelta(days=1)).tz_localize(timezone)
+
+    def midnight(day: dt.date) -> pd.Timestamp:
+        return pd.Timestamp(day).tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
+
+    first, stop = midnight(start), midnight(end + dt.timedelta(days=1))
     index = pd.date_range(first, stop, freq=f"{interval_minutes}min", inclusive="left")
     return index.rename("interval_start")
