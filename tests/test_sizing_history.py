@@ -50,7 +50,7 @@ def test_history_of_whole_years_counts_years_and_days(campus):
 
 def test_representative_days_are_real_days_whose_weights_add_up_to_the_history(summer):
     days = summer.days()
-    rep = representative_days(days, 12)
+    rep = representative_days(days, 12, summer.event_columns)
     assert len(rep.days) == 12 + 4  # 12 chosen by tsam, and the four 4CP days on top
     assert sum(d.weight_days for d in rep.days) == pytest.approx(len(days))
     by_date = {d.date: d for d in days}
@@ -74,18 +74,20 @@ def test_representative_days_are_real_days_whose_weights_add_up_to_the_history(s
 
 def test_enough_representative_days_are_every_day(summer):
     days = summer.days()
-    rep = representative_days(days, len(days) + 5)
+    rep = representative_days(days, len(days) + 5, summer.event_columns)
     assert [d.date for d in rep.days] == [d.date for d in days]
     assert all(d.weight_days == 1 for d in rep.days)
 
 
 def test_pinned_days_come_on_top_of_the_days_tsam_chooses(summer):
-    rep = representative_days(summer.days(), 2)  # too few for extremes: two clusters
+    rep = representative_days(
+        summer.days(), 2, summer.event_columns
+    )  # too few for extremes: two clusters
     assert [d.kind for d in rep.days].count("pinned") == 4
     assert [d.kind for d in rep.days].count("cluster") == 2
     assert sum(d.weight_days for d in rep.days) == pytest.approx(len(summer.days()))
     with pytest.raises(InputError, match="--representative-days: expected at least 1"):
-        representative_days(summer.days(), 0)
+        representative_days(summer.days(), 0, summer.event_columns)
 
 
 def test_halving_scenario_halves_the_subsidy_part_of_each_day(summer):

@@ -59,6 +59,19 @@ def program_columns(site: Site) -> list[str]:
     return columns
 
 
+def event_signal_columns(site: Site) -> list[str]:
+    """The program series that mark a few decisive intervals rather than a level: the
+    coincident-peak weight and the DR event windows and baseline weights."""
+    columns = []
+    if site.grid is not None and site.grid.coincident_peak is not None:
+        columns.append(COINCIDENT_PEAK_WEIGHT)
+    for event in site.dr_events:
+        columns.append(dr_active_column(event.name))
+        if event.baseline == "scheduled":
+            columns.append(dr_baseline_column(event.name))
+    return columns
+
+
 def bundled_ancillary(site: Site, horizon: pd.DatetimeIndex) -> dict[str, pd.Series]:
     """Hourly ERCOT DAM clearing prices of every offered product, held over the site's intervals.
 

@@ -30,7 +30,7 @@ def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
     flexible = spec.flexible_fraction > 0
     if flexible:
         _add_flexible_share(b, spec, ctx)
-    b.firm_load = pyo.Constraint(T, rule=_h1_firm_load)
+    b.firm_load = pyo.Constraint(T, rule=lambda b, t: _h1_firm_load(b, t, flexible))
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: -b.served_mw[t])
     b.served_mwh = pyo.Expression(expr=sum(b.served_mw[t] * dt for t in T))
     b.unserved_mwh = pyo.Expression(expr=sum(b.unserved_mw[t] * dt for t in T))
@@ -86,10 +86,10 @@ def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
     )
 
 
-def _h1_firm_load(b: pyo.Block, t: int) -> pyo.Expression:
+def _h1_firm_load(b: pyo.Block, t: int, flexible: bool) -> pyo.Expression:
     """H1: served_mw[t] + unserved_mw[t] == it_load_mw * pue * utilization[t]
     (- deferred_mw[t] + made_up_mw[t] with a flexible share, H3)"""
-    if b.component("deferred_mw") is None:
+    if not flexible:
         return b.served_mw[t] + b.unserved_mw[t] == b.required_mw[t]
     shifted = b.made_up_mw[t] - b.deferred_mw[t]
     return b.served_mw[t] + b.unserved_mw[t] == b.required_mw[t] + shifted

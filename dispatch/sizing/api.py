@@ -242,7 +242,7 @@ def size(
 
 def representative_days_of(history: History, n_days: int) -> RepresentativeDays:
     """Representative days of a history (see :func:`dispatch.sizing.days.representative_days`)."""
-    return representative_days(history.days(), n_days)
+    return representative_days(history.days(), n_days, history.event_columns)
 
 
 def same_days(rep: RepresentativeDays, history: History) -> list[Day]:

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from dispatch.errors import InputError
-from dispatch.inputs import COINCIDENT_PEAK_WEIGHT, HASHPRICE, PRICE, Inputs, load_inputs
+from dispatch.inputs import HASHPRICE, PRICE, Inputs, load_inputs
+from dispatch.inputs.programs import event_signal_columns
 from dispatch.site import Site
 
 DayKind = Literal["day", "cluster", "extreme", "pinned"]
@@ -45,6 +46,7 @@ class History:
     inputs: Inputs
     n_years: float
     label: str
+    event_columns: tuple[str, ...] = ()  # CP weights, DR windows: they pin days, never clustered
 
     def days(self) -> list[Day]:
         """Every local day, weight 1."""
@@ -92,7 +94,7 @@ def load_history(
     else:
         raise InputError("--years or --start/--end: the history to size over is missing")
     inputs = load_inputs(site, first, last, **load, dr_events_outside="inactive")
-    return History(inputs, n_years, label)
+    return History(inputs, n_years, label, tuple(event_signal_columns(site)))
 
 
 def split_days(inputs: Inputs) -> list[Day]:
@@ -128,13 +130,11 @@ class RepresentativeDays:
         )
 
 
-def _is_pinned(day: Day) -> bool:
+def _is_pinned(day: Day, event_columns: Sequence[str]) -> bool:
     """Days whose money hangs on a few intervals a clustering would blur: a coincident-peak
-    weight or an active DR event."""
-    frame = day.inputs.frame
-    columns = [c for c in frame.columns if c == COINCIDENT_PEAK_WEIGHT or c.startswith("dr_")]
-    columns = [c for c in columns if c.endswith(("_weight", "_active_fraction"))]
-    return bool(columns) and bool((frame[columns].to_numpy() > 0).any())
+    weight, a DR event or its baseline window."""
+    columns = list(event_columns)
+    return bool(columns) and bool((day.inputs.frame[columns].to_numpy() > 0).any())
 
 
 def _hourly_profiles(days: Sequence[Day], columns: list[str]) -> pd.DataFrame:
@@ -171,11 +171,14 @@ def _means(history: Sequence[Day], chosen: Sequence[Day]) -> pd.DataFrame:
     )
 
 
-def representative_days(history: Sequence[Day], n_days: int) -> RepresentativeDays:
+def representative_days(
+    history: Sequence[Day], n_days: int, event_columns: Sequence[str] = ()
+) -> RepresentativeDays:
     """``n_days`` representative days of ``history`` chosen by tsam, plus the pinned days
     (weights summing to the history's length).
 
-    Pinned days (a coincident-peak weight or a DR event) are kept as themselves, weight 1, on
+    Pinned days (positive ``event_columns``: a coincident-peak weight or a DR event, see
+    :attr:`History.event_columns`) are kept as themselves, weight 1, on
     top of ``n_days`` (so several years of 4CP never crowd out the clusters). Of the other days,
     the days of the highest and lowest price are kept as extremes (tsam
     ``ExtremeConfig(method="append")``, when ``n_days`` >= 3) and the rest are represented by
@@ -185,8 +188,8 @@ def representative_days(history: Sequence[Day], n_days: int) -> RepresentativeDa
     """
     if n_days < 1:
         raise InputError(f"--representative-days: expected at least 1, found {n_days}")
-    pinned = [Day(d.date, d.inputs, 1.0, "pinned") for d in history if _is_pinned(d)]
-    rest = [d for d in history if not _is_pinned(d)]
+    pinned = [Day(d.date, d.inputs, 1.0, "pinned") for d in history if _is_pinned(d, event_columns)]
+    rest = [d for d in history if not _is_pinned(d, event_columns)]
     if n_days >= len(rest):
         empty = pd.DataFrame(columns=["rmse", "mae", "rmse_duration"])
         return RepresentativeDays(tuple(history), len(history), empty, _means(history, history))
@@ -195,8 +198,7 @@ def representative_days(history: Sequence[Day], n_days: int) -> RepresentativeDa
     columns = [
         c
         for c in frame.columns
-        if c != COINCIDENT_PEAK_WEIGHT
-        and not c.startswith("dr_")
+        if c not in event_columns
         and np.ptp(np.concatenate([d.inputs.frame[c].to_numpy() for d in rest])) > 0
     ]
     extremes = [PRICE] if PRICE in columns and free >= 3 else []
