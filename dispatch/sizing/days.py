@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -46,14 +46,14 @@ class History:
     inputs: Inputs
     n_years: float
     label: str
-    event_columns: tuple[str, ...] = ()  # CP weights, DR windows: they pin days, never clustered
+    event_columns: tuple[str, ...]  # CP weights, DR windows: they pin days, never clustered
 
     def days(self) -> list[Day]:
         """Every local day, weight 1."""
         return split_days(self.inputs)
 
     def with_inputs(self, inputs: Inputs) -> History:
-        return History(inputs, self.n_years, self.label)
+        return replace(self, inputs=inputs)
 
 
 def parse_years(text: str) -> tuple[int, ...]:
