@@ -7,7 +7,7 @@ solving the next day with the same shape only rewrites the data and carried-stat
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -17,8 +17,9 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from dispatch.errors import SolveError
 from dispatch.inputs import Inputs
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
+from dispatch.model.context import AssetTerms
 from dispatch.model.extract import extract_result
-from dispatch.model.state import SiteState, settle_solution, write_state
+from dispatch.model.state import SiteState, write_state
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
@@ -151,21 +152,37 @@ MAX_ENFORCE_ROUNDS = 3
 def solve_exact(
     solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs
 ) -> SolveReport:
+    """Solve ``built`` exactly (:func:`solve_until_exact`); the report counts the solves."""
+    terms = [t for _, t in built.blocks]
+    report, rounds = solve_until_exact(
+        terms,
+        lambda: run_highs(solver, built, options, inputs),
+        relaxed=options.relax_integrality,
+    )
+    return replace(report, rounds=rounds)
+
+
+def solve_until_exact(
+    terms: Sequence[AssetTerms], solve_once: Callable[[], T], *, relaxed: bool
+) -> tuple[T, int]:
     """Solve; while the solution needs lazy binaries (``AssetTerms.enforce``), switch them on
     and solve again (after ``MAX_ENFORCE_ROUNDS`` rounds, all of them at once); then settle the
-    solution's degenerate splits (``AssetTerms.settle``)."""
-    terms = [t for _, t in built.blocks]
-    report = run_highs(solver, built, options, inputs)
+    solution's degenerate splits (``AssetTerms.settle``). Returns the last solve's result and
+    the number of solves. Any model built from the asset builders (a dispatch model, the day
+    blocks of a sizing model) is solved through here."""
+    result = solve_once()
     rounds = 0
-    while not options.relax_integrality:
+    while not relaxed:
         everywhere = rounds >= MAX_ENFORCE_ROUNDS
         switched = sum(t.enforce(everywhere) for t in terms if t.enforce is not None)
         if not switched:
             break
-        report = run_highs(solver, built, options, inputs)
+        result = solve_once()
         rounds += 1
-    settle_solution(built)
-    return replace(report, rounds=rounds + 1)
+    for term in terms:
+        if term.settle is not None:
+            term.settle()
+    return result, rounds + 1
 
 
 def run_highs(

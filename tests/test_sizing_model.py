@@ -13,13 +13,15 @@ So at 60 USD/PH/day the optimizer fills the firm 10 MW with HPC; at 120 mining t
 
 from __future__ import annotations
 
+import pyomo.environ as pyo
 import pytest
 from conftest import fleet, make_inputs, make_site, mining
+from pyomo.contrib.solver.solvers.highs import Highs
 
 from dispatch.sizing.days import split_days
 from dispatch.sizing.economics import capital_recovery_factor
 from dispatch.sizing.evaluate import costs_of, dispatch_plan, net_values
-from dispatch.sizing.model import optimize
+from dispatch.sizing.model import build_sizing_model, optimize
 from dispatch.sizing.plan import Planning
 from dispatch.solver import SolveOptions
 
@@ -174,3 +176,25 @@ def test_a_gpu_cloud_contract_is_paid_per_gpu_hour_served_on_the_sized_hall():
     assert streams["hpc_contract"] == pytest.approx(2.0 * 1000 * 10 * 8760, rel=1e-9)
     site = planning.site_for(solution.plan)  # the GPU count follows the hall
     assert site.hpc.contract.gpu_count == 10_000
+
+
+def test_sized_days_keep_the_battery_from_charging_and_discharging_at_once():
+    # At -50 USD/MWh a full battery that must end full can earn by charging and discharging at
+    # once (burning energy as a heater) unless exclusivity holds. The day blocks get the lazy
+    # exclusivity of dispatch: the optimum equals the model with the binary everywhere.
+    battery = {
+        "power_mw": 1,
+        "energy_mwh": 1,
+        "round_trip_efficiency": 0.81,
+        "initial_soc_fraction": 1.0,
+    }
+    site = toy_site(battery=battery, mining=mining(fleet("s19", 1)), grid={"import_limit_mw": 30})
+    planning = Planning(site)
+    days = toy_days(planning.site, prices=[-50.0] * 24 * DAYS)
+    lazy = optimize(planning, days, N_YEARS, OPTIONS).objective_usd_per_year
+    m, _, terms = build_sizing_model(planning, days, N_YEARS)
+    for term in terms:
+        if term.enforce is not None:
+            term.enforce(True)
+    Highs().solve(m, rel_gap=1e-9, solver_options={"presolve": "off"})
+    assert lazy == pytest.approx(pyo.value(m.net_usd_per_year), rel=1e-7)

@@ -31,16 +31,16 @@ from typing import Any
 
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.common.results import Results, SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from dispatch.errors import SolveError
 from dispatch.model.build import build_block
-from dispatch.model.context import SizedCapacities
+from dispatch.model.context import AssetTerms, SizedCapacities
 from dispatch.sizing.days import Day
 from dispatch.sizing.economics import CostTerm, Sizes, cost_terms
 from dispatch.sizing.plan import Plan, Planning
-from dispatch.solver import SolveOptions
+from dispatch.solver import SolveOptions, solve_until_exact
 from dispatch.streams import Stream
 
 
@@ -64,8 +64,9 @@ class SizingSolution:
 
 def build_sizing_model(
     planning: Planning, days: Sequence[Day], n_years: float
-) -> tuple[pyo.ConcreteModel, list[Stream]]:
-    """The sizing MILP over ``days`` (weights in history days) for ``n_years`` of history."""
+) -> tuple[pyo.ConcreteModel, list[Stream], list[AssetTerms]]:
+    """The sizing MILP over ``days`` (weights in history days) for ``n_years`` of history, its
+    streams and the day blocks' asset terms (for lazy binaries and settling)."""
     site, spec = planning.site, planning.spec
     m = pyo.ConcreteModel(name=f"sizing {site.name}")
     cap = m.capacity = pyo.Block()
@@ -148,8 +149,10 @@ def build_sizing_model(
     )
     m.days = pyo.Block(range(len(days)))
     present: list[Stream] = []
+    terms: list[AssetTerms] = []
     for i, day in enumerate(days):
         built = build_block(m.days[i], upper, day.inputs, sized)
+        terms += [t for _, t in built.blocks]
         m.days[i].margin_usd.deactivate()  # the sizing objective sums the days' streams itself
         present += [s for s in built.streams if s not in present]
     streams = [s for s in Stream if s in present]
@@ -173,7 +176,7 @@ def build_sizing_model(
         - sum(cap.cost_usd_per_year[t] for t in cap.cost_terms),
         sense=pyo.maximize,
     )
-    return m, streams
+    return m, streams, terms
 
 
 def _add_ride_through_at_start(cap: pyo.Block, planning: Planning, hpc_it_mw: Any) -> None:
@@ -220,24 +223,36 @@ def optimize(
 ) -> SizingSolution:
     """Build and solve the sizing MILP; the optimal plan and the model's money tables."""
     started = time.perf_counter()
-    m, streams = build_sizing_model(planning, days, n_years)
+    m, streams, terms = build_sizing_model(planning, days, n_years)
     built_at = time.perf_counter()
-    results = Highs().solve(
-        m,
-        time_limit=options.time_limit_s,
-        rel_gap=options.mip_rel_gap,
-        threads=options.threads,
-        solver_options={"presolve": options.presolve, "output_flag": False},
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
-    )
-    if results.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
-        raise SolveError(
-            f"sizing of site {planning.site.name!r} over {len(days)} days: HiGHS stopped with "
-            f"{results.termination_condition.name} and no plan (check the sizing ranges: the "
-            "site as it stands must fit them, and the HPC ride-through needs battery energy)"
+    solver = Highs()
+
+    def solve_once() -> Results:
+        results = solver.solve(
+            m,
+            time_limit=options.time_limit_s,
+            rel_gap=options.mip_rel_gap,
+            threads=options.threads,
+            solver_options={
+                **options.highs_options,
+                "presolve": options.presolve,
+                "output_flag": False,
+            },
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
         )
-    results.solution_loader.load_vars()
+        if results.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
+            raise SolveError(
+                f"sizing of site {planning.site.name!r} over {len(days)} days: HiGHS stopped "
+                f"with {results.termination_condition.name} and no plan (check the sizing "
+                "ranges: the site as it stands must fit them, and the HPC ride-through needs "
+                "battery energy)"
+            )
+        results.solution_loader.load_vars()
+        return results
+
+    # the day blocks' lazy binaries (battery exclusivity) and settling, as in dispatch
+    results, _ = solve_until_exact(terms, solve_once, relaxed=options.relax_integrality)
     objective = pyo.value(m.net_usd_per_year)
     bound = results.objective_bound
     gap = 0.0 if bound is None else abs(bound - objective) / max(abs(objective), 1e-9)
