@@ -10,6 +10,7 @@ from conftest import SITES, fleet, make_site, mining
 
 from dispatch import InputError, load_site
 from dispatch.site import parse_site, site_json_schema
+from dispatch.site.sizing import Sizing
 from dispatch.sizing.economics import (
     CostTerm,
     Sizes,
@@ -21,7 +22,6 @@ from dispatch.sizing.economics import (
 )
 from dispatch.sizing.evaluate import parse_axis
 from dispatch.sizing.plan import Plan, Planning
-from dispatch.sizing.spec import Sizing
 
 
 def hybrid(**sizing) -> dict:

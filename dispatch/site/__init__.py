@@ -30,7 +30,7 @@ from dispatch.site.programs import (
     Programs,
     program_problems,
 )
-from dispatch.sizing.spec import Sizing, sizing_problems
+from dispatch.site.sizing import Sizing, sizing_problems
 
 
 class Market(Spec):

@@ -1,6 +1,6 @@
 """Sizing: how many MW go to HPC (new build or retrofit) and to mining, over real price history.
 
-``dispatch.sizing.size`` is imported lazily so that the schema (:mod:`dispatch.sizing.spec`),
+``dispatch.sizing.size`` is imported lazily so that the schema (:mod:`dispatch.site.sizing`),
 which the site file uses, never pulls in the solver.
 """
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from dispatch.sizing.spec import Sizing
+from dispatch.site.sizing import Sizing
 
 
 class CostTerm(StrEnum):

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from dispatch.errors import InputError
 from dispatch.site import GpuCloud, Site, semantic_problems
+from dispatch.site.sizing import Sizing, existing_hpc_it_mw
 from dispatch.sizing.economics import Sizes
-from dispatch.sizing.spec import Sizing, existing_hpc_it_mw
 
 TOLERANCE_MW = 1e-6
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from dispatch.errors import InputError
 
-if TYPE_CHECKING:
-    from dispatch.sizing.results import SizingResult
+Point = tuple[float, float]  # (mining [MW nominal], HPC [MW IT])
 
 
-def sweep_heatmap(sweep: pd.DataFrame, result: SizingResult, path: Path, scenario: str) -> None:
+@dataclass(frozen=True)
+class HeatmapMarks:
+    """What the heat map marks besides the sweep: its title, the site as it stands and the
+    optimizer's plan (None where there is none)."""
+
+    title: str
+    as_it_stands: Point | None = None
+    optimum: Point | None = None
+
+
+def sweep_heatmap(sweep: pd.DataFrame, marks: HeatmapMarks, path: Path) -> None:
     """NPV [M USD] of every grid point (grey where the plan is not allowed), the sweep's best
     point (star), the optimizer's plan (circle) and the site as it stands (square)."""
     try:
@@ -59,28 +68,12 @@ def sweep_heatmap(sweep: pd.DataFrame, result: SizingResult, path: Path, scenari
             mec="black",
             label=f"sweep best {best['npv_usd'] / 1e6:,.0f} M USD",
         )
-    outcome = next((o for o in result.outcomes if o.scenario.name == scenario), None)
-    if outcome is not None:
-        optimum, bau = outcome.optimum, outcome.business_as_usual
-        ax.plot(
-            bau.mining_mw,
-            bau.plan.hpc_it_mw,
-            "s",
-            color="orange",
-            ms=11,
-            mec="black",
-            label="as it stands",
-        )
-        if outcome.solve:
-            ax.plot(
-                optimum.mining_mw,
-                optimum.plan.hpc_it_mw,
-                "o",
-                color="red",
-                ms=6,
-                mec="white",
-                label="optimizer (representative days)",
-            )
+    if marks.as_it_stands is not None:
+        x, y = marks.as_it_stands
+        ax.plot(x, y, "s", color="orange", ms=11, mec="black", label="as it stands")
+    if marks.optimum is not None:
+        x, y = marks.optimum
+        ax.plot(x, y, "o", color="red", ms=6, mec="white", label="optimizer (representative days)")
     points = [line.get_xydata() for line in ax.get_lines()]
     if points:  # keep markers off the grid (e.g. the optimizer's exact mix) inside the frame
         xy = np.vstack(points)
@@ -93,7 +86,7 @@ def sweep_heatmap(sweep: pd.DataFrame, result: SizingResult, path: Path, scenari
         )
     ax.set_xlabel("mining [MW nominal]")
     ax.set_ylabel("HPC [MW IT]")
-    ax.set_title(f"{result.site_name}: NPV, {result.period}, scenario {scenario}")
+    ax.set_title(marks.title)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=110)

@@ -20,6 +20,7 @@ from dispatch.files import write_atomic
 from dispatch.sizing.days import RepresentativeDays
 from dispatch.sizing.economics import CostTerm, npv_usd, payback_years
 from dispatch.sizing.plan import Plan, Planning
+from dispatch.sizing.plot import HeatmapMarks, sweep_heatmap
 from dispatch.sizing.scenarios import Scenario
 from dispatch.streams import Stream
 
@@ -250,13 +251,23 @@ class SizingResult:
         text = json.dumps(_plain(self.summary()), indent=2, allow_nan=False) + "\n"
         written.append(write_atomic(out / "summary.json", _text_writer(text)))
         if plot:
-            from dispatch.sizing.plot import sweep_heatmap
-
             for scenario, frame in self._sweeps():
                 path = out / f"sweep_npv_{scenario}.png"
-                writer = _heatmap_writer(sweep_heatmap, frame, self, scenario)
-                written.append(write_atomic(path, writer))
+                written.append(write_atomic(path, _heatmap_writer(frame, self._marks(scenario))))
         return written
+
+    def _marks(self, scenario: str) -> HeatmapMarks:
+        """The heat map's title, and the site as it stands and the optimizer's plan in it."""
+        title = f"{self.site_name}: NPV, {self.period}, scenario {scenario}"
+        outcome = next((o for o in self.outcomes if o.scenario.name == scenario), None)
+        if outcome is None:
+            return HeatmapMarks(title)
+        bau, optimum = outcome.business_as_usual, outcome.optimum
+        return HeatmapMarks(
+            title,
+            as_it_stands=(bau.mining_mw, bau.plan.hpc_it_mw),
+            optimum=(optimum.mining_mw, optimum.plan.hpc_it_mw) if outcome.solve else None,
+        )
 
     def _sweeps(self) -> list[tuple[str, pd.DataFrame]]:
         found = [(o.scenario.name, o.sweep) for o in self.outcomes if o.sweep is not None]
@@ -279,14 +290,9 @@ def _text_writer(text: str) -> Callable[[Path], None]:
     return write
 
 
-def _heatmap_writer(
-    plot: Callable[[pd.DataFrame, SizingResult, Path, str], None],
-    frame: pd.DataFrame,
-    result: SizingResult,
-    scenario: str,
-) -> Callable[[Path], None]:
+def _heatmap_writer(frame: pd.DataFrame, marks: HeatmapMarks) -> Callable[[Path], None]:
     def write(temp: Path) -> None:
-        plot(frame, result, temp, scenario)
+        sweep_heatmap(frame, marks, temp)
 
     return write
 

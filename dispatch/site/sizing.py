@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from dispatch.site.base import Identifier, NonNegative, Positive, Spec
 
 if TYPE_CHECKING:
     from dispatch.site import Site
 
-NonNegative = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 LifeYears = Annotated[int, Field(ge=1, le=60)]
 
 # Market ranges (README, Sizing: sources); the defaults are their mid-points.
@@ -35,13 +34,7 @@ def _mid(bounds: tuple[float, float]) -> float:
     return (bounds[0] + bounds[1]) / 2.0
 
 
-class _Spec(BaseModel):
-    """Frozen, unknown keys rejected (as every site-file section)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class HpcRoute(_Spec):
+class HpcRoute(Spec):
     """One way of adding HPC IT capacity: its capex, life and an optional cap."""
 
     capex_usd_per_mw: NonNegative = Field(description="overnight capex per MW of IT load added")
@@ -51,7 +44,7 @@ class HpcRoute(_Spec):
     )
 
 
-class HpcSizing(_Spec):
+class HpcSizing(Spec):
     """HPC IT MW as a decision. The site file's ``hpc`` section describes the hall (PUE,
     contract, SLA, ride-through); its ``it_load_mw`` is what exists today unless
     ``existing_it_mw`` says otherwise (0: the hall is planned, nothing is built yet)."""
@@ -81,7 +74,7 @@ class HpcSizing(_Spec):
     )
 
 
-class FleetSizing(_Spec):
+class FleetSizing(Spec):
     """Containers of one fleet of the site file as a decision (existing ones kept at no capex,
     new ones at the mining build capex)."""
 
@@ -100,7 +93,7 @@ class FleetSizing(_Spec):
         return self
 
 
-class MiningSizing(_Spec):
+class MiningSizing(Spec):
     """Containers per fleet as decisions; fleets not listed stay as they stand."""
 
     capex_usd_per_mw: NonNegative = Field(
@@ -121,7 +114,7 @@ class MiningSizing(_Spec):
         return self
 
 
-class BatterySizing(_Spec):
+class BatterySizing(Spec):
     """Battery power and energy as decisions (the site file's ``battery`` section gives
     efficiency, SoC limits and what exists today)."""
 
@@ -137,7 +130,7 @@ class BatterySizing(_Spec):
     fixed_om_usd_per_mw_year: NonNegative = Field(10_000.0, description="assumption")
 
 
-class Sizing(_Spec):
+class Sizing(Spec):
     """What the planner may change, and the money that decides it."""
 
     discount_rate_fraction: float = Field(
