@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dispatch import columns
+from dispatch.distribution import install_hint
 from dispatch.errors import InputError
 from dispatch.files import write_atomic
 
@@ -35,7 +36,7 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise InputError("--report needs matplotlib: pip install 'dispatch[report]'") from None
+        raise InputError(f"--report needs matplotlib: {install_hint('report')}") from None
     return plt
 
 

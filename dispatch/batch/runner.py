@@ -21,6 +21,7 @@ from typing import Literal
 from dispatch.batch.outputs import OutputDir
 from dispatch.batch.tasks import Task
 from dispatch.batch.worker import TaskOutcome, run_task
+from dispatch.distribution import install_hint
 from dispatch.errors import InputError
 
 RecordStatus = Literal["ok", "failed", "skipped", "not_run"]
@@ -86,9 +87,7 @@ def dask_executor(address: str, timeout_s: float = 10.0) -> Iterator[Executor]:
     try:
         from distributed import Client
     except ImportError:
-        raise InputError(
-            "--scheduler needs Dask distributed: pip install 'dispatch[dask]'"
-        ) from None
+        raise InputError(f"--scheduler needs Dask distributed: {install_hint('dask')}") from None
     _check_address(address)
     try:
         client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)

@@ -15,13 +15,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 import yaml
 
+from dispatch.distribution import package_version
 from dispatch.errors import InputError
 from dispatch.inputs import PRICE, default_price_dataset, required_columns
 from dispatch.inputs.bundled import DATASETS, data_path
@@ -135,13 +135,6 @@ def _source_identity(source: str | None, memo: dict[str, str]) -> str | None:
     return memo[source]
 
 
-def _package_version() -> str:
-    try:
-        return version("dispatch")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "unknown"
-
-
 def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
     """sha256 (hex) of everything the task's result depends on.
 
@@ -150,7 +143,7 @@ def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
     memo = {} if memo is None else memo
     identity = {
         "output_version": OUTPUT_VERSION,
-        "dispatch": _package_version(),
+        "dispatch": package_version(),
         "site": hashlib.sha256(task.site_yaml.encode()).hexdigest(),
         "prices": _source_identity(task.prices, memo),
         "settlement_prices": _source_identity(task.settlement_prices, memo),

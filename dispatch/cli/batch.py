@@ -12,6 +12,9 @@ from dispatch.cli.common import (
     app,
     console,
     errors,
+    say,
+    show,
+    styled,
     user_errors,
 )
 from dispatch.errors import InputError
@@ -109,9 +112,7 @@ def batch(
         redispatch_mining=redispatch_mining,
     )
     where = f"Dask scheduler {scheduler}" if scheduler else f"{workers or 'one per CPU'} workers"
-    errors.print(
-        f"{len(tasks)} tasks, {sum(t.days for t in tasks)} site-days on {where}", highlight=False
-    )
+    say(errors, f"{len(tasks)} tasks, {sum(t.days for t in tasks)} site-days on {where}")
     try:
         with progress(errors, tasks) as on_task_done:
             report = run_batch(
@@ -124,22 +125,22 @@ def batch(
                 on_task_done=on_task_done,
             )
     except BatchStopped as error:
-        errors.print(f"[bold red]stopped:[/] {error}", highlight=False, soft_wrap=True)
+        errors.print(styled("stopped:", "bold red", error), soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        errors.print("interrupted: finished tasks are kept; re-run with --resume", highlight=False)
+        say(errors, "interrupted: finished tasks are kept; re-run with --resume")
         raise typer.Exit(130) from None
     summary = summarize(OutputDir(out), [t.key for t in tasks])
     for table in summary_tables(summary):
-        console.print(table)
+        show(console, table)
     if not report.stopped:
         try:
             for path in write_summary(summary, out):
-                console.print(f"wrote {path}", highlight=False)
+                say(console, f"wrote {path}")
         except OSError as error:
-            errors.print(f"[bold red]error:[/] cannot write the summary: {error}", highlight=False)
+            errors.print(styled("error:", "bold red", f"cannot write the summary: {error}"))
             raise typer.Exit(1) from None
     for line in report_lines(report):
-        (console if report.complete else errors).print(line, highlight=False, soft_wrap=True)
+        say(console if report.complete else errors, line)
     if not report.complete:
         raise typer.Exit(1)

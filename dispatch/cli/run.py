@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from dispatch.cli.common import (
     DEFAULT_DAY,
@@ -18,6 +19,9 @@ from dispatch.cli.common import (
     SiteArg,
     app,
     console,
+    literal,
+    say,
+    show,
     user_errors,
 )
 from dispatch.errors import InputError
@@ -110,11 +114,11 @@ def run(
     _print_result(result, first, last)
     if out is not None:
         for path in result.write(out, fmt.value):
-            console.print(f"wrote {path}", highlight=False)
+            say(console, f"wrote {path}")
     if report and out is not None:
         from dispatch.report import write_report
 
-        console.print(f"wrote {write_report(result, site, out / 'report.html')}", highlight=False)
+        say(console, f"wrote {write_report(result, site, out / 'report.html')}")
 
 
 @app.command()
@@ -140,7 +144,7 @@ def validate(site_file: SiteArg) -> None:
     if site.sizing:
         parts.append("sizing section (dispatch size)")
     summary = f"{site_file}: valid site {site.name!r}: " + "; ".join(parts)
-    console.print(summary, highlight=False, soft_wrap=True)
+    say(console, summary)
 
 
 @app.command()
@@ -153,7 +157,7 @@ def schema() -> None:
 
 def _print_result(result: Any, first: Any, last: Any) -> None:
     period = f"{first}" if first == last else f"{first} to {last}"
-    table = Table(title=f"{result.site_name}: streams, {period}")
+    table = Table(title=literal(f"{result.site_name}: streams, {period}"))
     table.add_column("stream")
     for column in ("USD", "basis MWh", "USD/MWh"):
         table.add_column(column, justify="right")
@@ -164,15 +168,15 @@ def _print_result(result: Any, first: Any, last: Any) -> None:
         table.add_row(row.stream, f"{usd:,}", f"{basis:,.1f}", per_mwh, row.kind)
     table.add_section()
     table.add_row("net margin", f"{result.kpis.net_margin_usd:,.0f}", "", "", "")
-    console.print(table)
+    show(console, table)
     kpis = Table(title="KPIs", show_header=False)
     kpis.add_column("kpi")
     kpis.add_column("value", justify="right")
     for name, value in result.kpis.as_dict().items():
         kpis.add_row(name, _format(value))
-    console.print(kpis)
+    show(console, kpis)
     for column, source in result.sources.items():
-        console.print(f"[dim]{column}: {source}[/]", highlight=False)
+        console.print(Text(literal(f"{column}: {source}"), style="dim"), soft_wrap=True)
 
 
 def _format(value: Any) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from dispatch.cli.common import (
     FillChoice,
@@ -13,6 +14,9 @@ from dispatch.cli.common import (
     app,
     console,
     errors,
+    literal,
+    say,
+    show,
     user_errors,
 )
 from dispatch.errors import InputError
@@ -118,27 +122,27 @@ def size(
             dispatch_options=SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit),
             sizing_options=SolveOptions(mip_rel_gap=sizing_gap, time_limit_s=sizing_time_limit),
             executor=executor,
-            progress=lambda message: errors.print(f"[dim]{message}[/]", highlight=False),
+            progress=lambda message: errors.print(Text(literal(message), style="dim")),
         )
     finally:
         if executor is not None:
             executor.shutdown()
     representative = tables.representative_table(result)
     if representative is not None:
-        console.print(representative)
-    console.print(tables.cases_table(result))
-    console.print(tables.streams_table(result))
+        show(console, representative)
+    show(console, tables.cases_table(result))
+    show(console, tables.streams_table(result))
     if len(result.outcomes) > 1:
-        console.print(tables.scenarios_table(result))
+        show(console, tables.scenarios_table(result))
     for outcome in result.outcomes:
         if outcome.sweep is not None:
-            console.print(tables.sweep_table(outcome.sweep, outcome.scenario.name))
+            show(console, tables.sweep_table(outcome.sweep, outcome.scenario.name))
     if result.sweep is not None:
-        console.print(tables.sweep_table(result.sweep, result.outcomes[0].scenario.name))
+        show(console, tables.sweep_table(result.sweep, result.outcomes[0].scenario.name))
     if result.regret is not None:
-        console.print(tables.regret_table(result.regret))
+        show(console, tables.regret_table(result.regret))
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
-    console.print(f"[dim]seconds: {timings}[/]", highlight=False)
+    console.print(Text(f"seconds: {timings}", style="dim"))
     if out is not None:
         for path in result.write(out):
-            console.print(f"wrote {path}", highlight=False)
+            say(console, f"wrote {path}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dispatch.distribution import install_hint
 from dispatch.errors import InputError
 
 Point = tuple[float, float]  # (mining [MW nominal], HPC [MW IT])
@@ -32,9 +33,7 @@ def sweep_heatmap(sweep: pd.DataFrame, marks: HeatmapMarks, path: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - depends on the installed extras
-        raise InputError(
-            "the sweep heat map needs matplotlib: pip install 'dispatch[report]'"
-        ) from None
+        raise InputError(f"the sweep heat map needs matplotlib: {install_hint('report')}") from None
     hpc = sorted(sweep["hpc_it_mw"].unique())
     mining = sorted(sweep["mining_mw"].unique())
     npv = sweep.pivot_table(index="hpc_it_mw", columns="mining_mw", values="npv_usd", dropna=False)
@@ -86,7 +85,7 @@ def sweep_heatmap(sweep: pd.DataFrame, marks: HeatmapMarks, path: Path) -> None:
         )
     ax.set_xlabel("mining [MW nominal]")
     ax.set_ylabel("HPC [MW IT]")
-    ax.set_title(marks.title)
+    ax.set_title(marks.title, parse_math=False)  # a name's '$' is not math
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=110)
