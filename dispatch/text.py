@@ -17,5 +17,5 @@ def literal(text: object) -> str:
 
 
 def has_control_characters(text: str) -> bool:
-    """Whether ``text`` holds a control character other than newline and tab."""
-    return _CONTROL.search(text) is not None
+    """Whether ``text`` holds any control character, line breaks and tabs included."""
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)

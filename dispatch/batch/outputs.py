@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dispatch.batch.tasks import Task
+from dispatch.files import write_atomic
 
 MANIFEST = "manifest.jsonl"
 DATASETS = ("schedule", "streams", "days")
@@ -45,36 +46,6 @@ class TaskFrames:
 
     def by_name(self) -> dict[str, pd.DataFrame]:
         return {"schedule": self.schedule, "streams": self.streams, "days": self.days}
-
-
-def _fsync_directory(path: Path) -> None:
-    try:
-        handle = os.open(path, os.O_RDONLY)
-    except OSError:  # some file systems do not open directories; the rename is still atomic
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
-
-
-def write_atomic(path: Path, write: Any) -> None:
-    """Call ``write(temporary_path)``, flush it to disk, rename it to ``path``; on any failure
-    remove the temporary file and re-raise, leaving ``path`` as it was."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        with open(temporary, "rb+") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
 
 
 class OutputDir:
@@ -167,7 +138,8 @@ class OutputDir:
                 part = frame[years == year].reset_index(drop=True)
                 table = pa.Table.from_pandas(part, preserve_index=False)
                 path = self.part_path(dataset, task, int(year))
-                write_atomic(path, lambda p, table=table: pq.write_table(table, p))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(path, partial(pq.write_table, table), durable=True)
                 written[dataset].append(str(path.relative_to(self.root)))
         return written
 

@@ -139,7 +139,7 @@ def sweep_table(sweep: pd.DataFrame, scenario: str) -> Table:
         table.add_column(f"{value:g}", justify="right")
     best = sweep.loc[sweep["npv_usd"].idxmax()] if sweep["feasible"].any() else None
     for hpc in sorted(sweep["hpc_it_mw"].unique()):
-        cells = []
+        cells: list[str | Text] = []
         for value in mining:
             point = sweep[(sweep["hpc_it_mw"] == hpc) & (sweep["mining_mw"] == value)].iloc[0]
             text = "—" if not point["feasible"] else _musd(point["npv_usd"])
