@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch import columns
-from dispatch.errors import InputError
+from dispatch.errors import InputError, expect
 from dispatch.files import write_atomic as _atomic
 from dispatch.inputs import HASHPRICE
 from dispatch.streams import ANCILLARY_STREAMS, Stream
@@ -93,7 +93,10 @@ class DispatchResult:
 
     def write(self, out_dir: str | Path, fmt: Format = "csv") -> list[Path]:
         """Write schedule, streams and KPIs into ``out_dir``; each file appears whole or not at
-        all (written to a temporary file, then renamed)."""
+        all (written to a temporary file, then renamed). ``fmt``: csv, parquet or json."""
+        if fmt not in ("csv", "parquet", "json"):
+            raise InputError(f"format (--format): expected csv, parquet or json, found {fmt!r}")
+        expect(out_dir, (str, Path), "out_dir", "a folder path")
         out = Path(out_dir)
         try:
             out.mkdir(parents=True, exist_ok=True)

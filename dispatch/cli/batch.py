@@ -54,6 +54,13 @@ def batch(
         float, typer.Option(help="seconds to wait for the Dask scheduler")
     ] = 10.0,
     resume: Annotated[bool, typer.Option(help="skip tasks OUT records as finished")] = False,
+    discard_superseded: Annotated[
+        bool,
+        typer.Option(
+            help="with --resume, when OUT was made for other tasks (a changed site file, "
+            "period, price source or option): remove their parts and run these"
+        ),
+    ] = False,
     lookahead_hours: Annotated[
         float, typer.Option(help="hours solved past each day and then discarded")
     ] = 0.0,
@@ -122,6 +129,7 @@ def batch(
                 scheduler=scheduler,
                 scheduler_timeout_s=scheduler_timeout,
                 resume=resume,
+                discard_superseded=discard_superseded,
                 on_task_done=on_task_done,
             )
     except BatchStopped as error:

@@ -19,9 +19,11 @@ from dispatch.cli.common import (
     SiteArg,
     app,
     console,
+    errors,
     literal,
     say,
     show,
+    styled,
     user_errors,
 )
 from dispatch.errors import InputError
@@ -82,6 +84,7 @@ def run(
     """Solve one horizon and print the streams table and KPIs (default day: 2023-08-17)."""
     from dispatch import load_inputs, load_site
     from dispatch.inputs.horizon import parse_date
+    from dispatch.shortfall import hpc_shortfall
     from dispatch.solver import SolveOptions, solve
 
     if report and out is None:
@@ -90,7 +93,12 @@ def run(
         raise InputError(f"--out {out}: is a file, expected a folder for the outputs")
     if day is not None and (start is not None or end is not None):
         raise InputError("--day: use either --day or --start/--end, not both")
-    first = parse_date(day or start or DEFAULT_DAY, "--day" if day else "--start")
+    if end is not None and start is None:
+        raise InputError("--end: needs --start (the first day); for one day use --day")
+    if day is not None:
+        first = parse_date(day, "--day")
+    else:
+        first = parse_date(start if start is not None else DEFAULT_DAY, "--start")
     last = parse_date(end, "--end") if end is not None else first
     if (last - first).days + 1 > MAX_DAYS_PER_SOLVE:
         raise InputError(
@@ -112,6 +120,9 @@ def run(
     )
     result = solve(site, inputs, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
     _print_result(result, first, last)
+    shortfall = hpc_shortfall(site, result.schedule)
+    if shortfall is not None:
+        errors.print(styled("warning:", "bold yellow", shortfall), soft_wrap=True)
     if out is not None:
         for path in result.write(out, fmt.value):
             say(console, f"wrote {path}")

@@ -91,6 +91,7 @@ def size(
 
     from dispatch.sizing import size as size_site
     from dispatch.sizing import tables
+    from dispatch.sizing.api import DEFAULT_REPRESENTATIVE_DAYS
     from dispatch.sizing.evaluate import parse_axis
     from dispatch.solver import SolveOptions
 
@@ -113,7 +114,9 @@ def size(
             peaks=peaks,
             fill=fill.value if fill is not None else None,
             timezone=timezone,
-            representative_days=representative_days or 12,
+            representative_days=(
+                DEFAULT_REPRESENTATIVE_DAYS if representative_days is None else representative_days
+            ),
             full_year=full_year,
             hpc_it_mw=parse_axis(hpc_mw, "--hpc-mw") if hpc_mw is not None else None,
             mining_mw=parse_axis(mining_mw, "--mining-mw") if mining_mw is not None else None,

@@ -105,7 +105,7 @@ def split_days(inputs: Inputs) -> list[Day]:
     days = []
     for date in dates.unique():
         frame = inputs.frame[dates == date]
-        days.append(Day(date, Inputs(frame, inputs.sources)))
+        days.append(Day(date, inputs.with_frame(frame)))
     return days
 
 

@@ -16,6 +16,7 @@ day's miner revenue from the bundled chain data (``hashprice_subsidy_usd_per_th_
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dispatch.errors import InputError
-from dispatch.inputs import HASHPRICE, Inputs, read_hashprice
+from dispatch.inputs import HASHPRICE, read_hashprice
 from dispatch.inputs.bundled import read_dataset
 from dispatch.site import format_validation_error
 from dispatch.site.loader import parse_yaml, read_text
@@ -142,4 +143,4 @@ def apply_scenario(history: History, scenario: Scenario) -> History:
         )
     frame[HASHPRICE] = hashprice * scenario.hashprice_factor
     sources = {**history.inputs.sources, HASHPRICE: f"{source}, scenario {scenario.name}"}
-    return history.with_inputs(Inputs(frame, sources))
+    return history.with_inputs(replace(history.inputs, frame=frame, sources=sources))
