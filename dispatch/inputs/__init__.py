@@ -303,7 +303,7 @@ def load_inputs(
                 source=profile_table.path,
                 fill=fill,
             )
-    columns.update(_market_series(site, horizon, ancillary, peaks, sources, timezone))
+    columns.update(_market_series(site, horizon, ancillary, peaks, sources, timezone, fill))
     frame = pd.DataFrame(columns, index=horizon)
     return Inputs.from_frame(site, frame, sources, dr_events_outside=dr_events_outside)
 
@@ -315,6 +315,7 @@ def _market_series(
     peaks: Source | None,
     sources: dict[str, str],
     timezone: str | None,
+    fill: Fill | None,
 ) -> dict[str, pd.Series]:
     """Ancillary prices (held over sub-hour intervals) and coincident-peak weights (split over
     sub-hour intervals: a weight is the probability that the interval is the peak)."""
@@ -356,9 +357,10 @@ def _market_series(
                 horizon,
                 name=COINCIDENT_PEAK_WEIGHT,
                 source=table.description,
-                fill="hold",
+                fill=fill,  # a coarser file needs --fill, as every series does
             )
             # probabilities add: a finer file sums into the interval, a coarser one is split
+            # (weight per unit of time, held or interpolated, times the site's interval)
             columns[COINCIDENT_PEAK_WEIGHT] = weights * (site_step / table.step)
             sources[COINCIDENT_PEAK_WEIGHT] = table.description
     return columns

@@ -30,7 +30,8 @@ ERCOT_CAP_CHANGE = pd.Timestamp("2022-01-01", tz="America/Chicago")
 ERCOT_CAP_BEFORE_USD_PER_MWH = 9_000.0  # high system-wide offer cap until 2021
 ERCOT_CAP_USD_PER_MWH = 5_000.0  # from 2022-01-01 (PUCT)
 PRICE_SUFFIXES = ("_usd_per_mwh", "_usd_per_mw_h")
-FRACTION_SUFFIXES = ("_capacity_factor", "_fraction")
+FRACTION_SUFFIXES = ("_capacity_factor", "_fraction", "coincident_peak_weight")
+"""Series that lie in 0..1: capacity factors, fractions and probabilities."""
 
 
 def csv_row(path: str) -> RowLabel:

@@ -32,7 +32,7 @@ def bounds(column: str) -> tuple[float, float] | None:
     """The plausible range of a series, from the unit in its name (None: finite is enough)."""
     if column.endswith(PRICE_SUFFIXES):
         return PRICE_FLOOR_USD_PER_MWH, PRICE_CEILING_USD_PER_MWH
-    if column.endswith((*FRACTION_SUFFIXES, "coincident_peak_weight")):
+    if column.endswith(FRACTION_SUFFIXES):
         return 0.0, 1.0
     if column.endswith("_usd_per_ph_day"):
         return 0.0, HASHPRICE_CEILING_USD_PER_PH_DAY
