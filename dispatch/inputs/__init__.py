@@ -35,6 +35,7 @@ from dispatch.inputs.programs import (
     dr_active_column,
     event_columns,
     historical_weights,
+    historical_weights_source,
     program_columns,
 )
 from dispatch.inputs.table import Source, source_name
@@ -414,7 +415,7 @@ def _peak_series(
     """Coincident-peak weights (split over sub-hour intervals: a weight is the probability
     that the interval is the peak)."""
     if peaks is None:
-        sources[COINCIDENT_PEAK_WEIGHT] = "historical peaks of bundled ercot_wind_solar load"
+        sources[COINCIDENT_PEAK_WEIGHT] = historical_weights_source(spec, horizon)
         return {COINCIDENT_PEAK_WEIGHT: historical_weights(spec, horizon)}
     table = read_input(peaks, timezone=timezone)
     site_step = horizon[1] - horizon[0]
