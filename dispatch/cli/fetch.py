@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,10 @@ def fetch(
     from dispatch.inputs.fetch import fetch_day
     from dispatch.inputs.horizon import parse_date
 
+    # gridstatus logs each request at INFO on a handler of its own, unless one is there already
+    gridstatus_log = logging.getLogger("gridstatus")
+    gridstatus_log.addHandler(logging.NullHandler())
+    gridstatus_log.setLevel(logging.WARNING)
     fetched = fetch_day(
         parse_date(day, "--day"), settlement_point, out, hashprice_usd_per_ph_day=hashprice
     )
