@@ -1,4 +1,4 @@
-"""The README's "Tomorrow, step by step" recipe, run as written on a day treated as after the
+"""The documentation's "Tomorrow, step by step" recipe (docs/operator.md), run as written on a day treated as after the
 data: gridstatus serves the day as ERCOT had published it on the afternoon before (real prices
 cut from the bundled data), and the bundled data sets are cut off before that day, so nothing
 can come from them."""
@@ -23,7 +23,7 @@ from dispatch.errors import InputWarning
 from dispatch.inputs import bundled
 from dispatch.inputs.bundled import DATASETS, read_dataset
 
-README = SITES.parent / "README.md"
+PAGE = SITES.parent / "docs" / "operator.md"
 DAY = "2025-04-08"  # the day after the last bundled hashprice
 EVE = pd.Timestamp("2025-04-07 15:00", tz="America/Chicago")  # DAM results are out
 runner = CliRunner()
@@ -36,7 +36,7 @@ def squash(text: str) -> str:
 
 def recipe() -> list[str]:
     """The lines of the first bash block under the recipe's heading."""
-    text = README.read_text()
+    text = PAGE.read_text()
     section = text[text.index("### Tomorrow, step by step") :]
     block = section[section.index("```bash\n") + len("```bash\n") :]
     return [line for line in block[: block.index("```")].splitlines() if line.strip()]
