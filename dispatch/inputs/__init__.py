@@ -22,7 +22,13 @@ from dispatch.errors import InputError, InputWarning
 from dispatch.inputs.align import Fill, align
 from dispatch.inputs.bundled import DATASETS, bundled_hashprice, bundled_price, bundled_profile
 from dispatch.inputs.detect import read_input
-from dispatch.inputs.folder import HPC_UTILIZATION, InputsFolder, Role, scan_folder
+from dispatch.inputs.folder import (
+    HPC_UTILIZATION,
+    InputsFolder,
+    Role,
+    folder_files,
+    scan_folder,
+)
 from dispatch.inputs.hashprice import hashprice_on, read_hashprice
 from dispatch.inputs.horizon import horizon_index, parse_date
 from dispatch.inputs.prices import price_fill, price_series
@@ -224,8 +230,6 @@ def load_inputs(
             warnings.warn(f"{option}: ignored, {why}", InputWarning, stacklevel=2)
     problems: list[str] = []
     if inputs is not None:
-        folder = scan_folder(inputs)
-        problems += folder.problems
         options: dict[Role, Source | None] = {
             "prices": prices,
             "hashprice": hashprice,
@@ -233,13 +237,8 @@ def load_inputs(
             "ancillary": ancillary,
             "peaks": peaks,
         }
-        found: dict[Role, Path | None] = {}
-        for role in _roles_read(site):
-            if options[role] is None:
-                try:
-                    found[role] = folder.choose(role)
-                except InputError as error:
-                    problems.append(str(error))
+        unset = [role for role in _roles_read(site) if options[role] is None]
+        found, problems = folder_files(inputs, unset)
         prices = prices if prices is not None else found.get("prices")
         hashprice = hashprice if hashprice is not None else found.get("hashprice")
         profiles = profiles if profiles is not None else found.get("profiles")

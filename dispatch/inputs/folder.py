@@ -22,6 +22,7 @@ The folder's files are read by the same readers as the ``--prices``/``--hashpric
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeAlias
@@ -87,6 +88,23 @@ class InputsFolder:
             )
             raise InputError(f"{self.path}: {len(found)} files give {role}: {names}{why}")
         return found[0].path if found else None
+
+
+def folder_files(folder: str | Path, roles: Iterable[Role]) -> tuple[dict[Role, Path], list[str]]:
+    """The one file of ``folder`` that gives each of ``roles``, and every problem found
+    (unreadable or unrecognised files, several files for one of ``roles``)."""
+    scanned = scan_folder(folder)
+    problems = list(scanned.problems)
+    files: dict[Role, Path] = {}
+    for role in roles:
+        try:
+            path = scanned.choose(role)
+        except InputError as error:
+            problems.append(str(error))
+            continue
+        if path is not None:
+            files[role] = path
+    return files, problems
 
 
 def scan_folder(folder: str | Path) -> InputsFolder:
