@@ -65,10 +65,23 @@ def test_the_gridstatus_api_is_called_as_documented(tmp_path: Path, monkeypatch)
     monkeypatch.setitem(sys.modules, "gridstatus", module)
     assert fetch(tmp_path).exit_code == 0
     assert module.calls == [
-        ("get_spp", DAY, {"market": Markets.DAY_AHEAD_HOURLY, "locations": ["HB_WEST"]}),
+        ("get_spp", DAY, {"market": Markets.DAY_AHEAD_HOURLY, "locations": "ALL"}),
         ("get_as_prices", DAY, {}),
-        ("get_spp", DAY, {"market": Markets.REAL_TIME_15_MIN, "locations": ["HB_WEST"]}),
+        ("get_spp", DAY, {"market": Markets.REAL_TIME_15_MIN, "locations": "ALL"}),
     ]
+
+
+def test_an_unknown_settlement_point_lists_those_present(tmp_path: Path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "gridstatus", fake_gridstatus(DAY, AFTER))
+    result = runner.invoke(
+        app, ["fetch", "--day", DAY, "--settlement-point", "HB_WST", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: fetch: ERCOT DAM for 2024-08-20, cleared 2024-08-19: day-ahead prices at HB_WST: "
+        "frame: settlement point 'HB_WST' (market.settlement_point) is not in the file; points "
+        "present: HB_HOUSTON, HB_NORTH, HB_WEST\n"
+    )
 
 
 def test_tomorrow_has_day_ahead_prices_and_no_real_time_yet(tmp_path: Path, monkeypatch):
@@ -104,30 +117,24 @@ def test_before_the_day_ahead_results_exit_2_and_write_nothing(tmp_path: Path, m
 
 
 class Offline:
-    """ERCOT unreachable, as requests reports it (its errors are OSErrors)."""
+    """The day-ahead prices arrive, then ERCOT becomes unreachable, as requests reports it (its
+    errors are OSErrors)."""
 
-    def __init__(self, after: str) -> None:
-        self.after = after  # the call that fails; the ones before it succeed
-
-    def day_ahead_spp(self, day, point):
-        return (
-            fake_gridstatus(DAY, AFTER)
-            .Ercot()
-            .get_spp(DAY, market=Markets.DAY_AHEAD_HOURLY, locations=[point])
-        )
+    def day_ahead_spp(self, day):
+        return fake_gridstatus(DAY, AFTER).Ercot().get_spp(DAY, market=Markets.DAY_AHEAD_HOURLY)
 
     def day_ahead_as_prices(self, day):
         raise ConnectionError(
             "HTTPSConnectionPool(host='www.ercot.com', port=443): Max retries exceeded\nmore"
         )
 
-    def real_time_spp(self, day, point):
+    def real_time_spp(self, day):
         raise AssertionError("not reached")
 
 
 def test_without_network_one_line_and_nothing_half_written(tmp_path: Path):
     with pytest.raises(InputError) as error:
-        fetch_day(pd.Timestamp(DAY).date(), "HB_WEST", tmp_path / "in", source=Offline("as"))
+        fetch_day(pd.Timestamp(DAY).date(), "HB_WEST", tmp_path / "in", source=Offline())
     assert str(error.value) == (
         "fetch: cannot reach ERCOT for ancillary clearing prices on 2024-08-20: "
         "HTTPSConnectionPool(host='www.ercot.com', port=443): Max retries exceeded"
@@ -176,11 +183,16 @@ def test_a_gridstatus_failure_is_one_line(tmp_path: Path, monkeypatch):
     )
 
 
+def until_22h(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a gridstatus frame before 22:00 (the last two hours lost)."""
+    return frame[frame["Interval Start"].dt.hour < 22]
+
+
 def test_a_frame_missing_hours_is_refused_naming_what_it_covers(tmp_path: Path, monkeypatch):
     module = fake_gridstatus(DAY, AFTER)
     get_spp = module.Ercot.get_spp
     monkeypatch.setattr(
-        module.Ercot, "get_spp", lambda self, *a, **k: get_spp(self, *a, **k).iloc[:-2]
+        module.Ercot, "get_spp", lambda self, *a, **k: until_22h(get_spp(self, *a, **k))
     )
     monkeypatch.setitem(sys.modules, "gridstatus", module)
     result = fetch(tmp_path / "in")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,12 +46,12 @@ class ErcotSource(Protocol):
     """Where ERCOT's published prices come from; each method returns ``None`` when ERCOT has
     not published the data (yet) and raises ``OSError`` when it cannot be reached."""
 
-    def day_ahead_spp(self, day: dt.date, settlement_point: str) -> pd.DataFrame | None:
-        """Hourly DAM settlement point prices of ``day`` (a gridstatus ``get_spp`` frame)."""
+    def day_ahead_spp(self, day: dt.date) -> pd.DataFrame | None:
+        """Hourly DAM settlement point prices of ``day`` at every point (a ``get_spp`` frame)."""
         ...
 
-    def real_time_spp(self, day: dt.date, settlement_point: str) -> pd.DataFrame | None:
-        """15-minute RTM settlement point prices of ``day`` (a gridstatus ``get_spp`` frame)."""
+    def real_time_spp(self, day: dt.date) -> pd.DataFrame | None:
+        """15-minute RTM settlement point prices of ``day`` at every point (``get_spp``)."""
         ...
 
     def day_ahead_as_prices(self, day: dt.date) -> pd.DataFrame | None:
@@ -66,8 +66,10 @@ def distribution() -> str:
 
 
 class Gridstatus:
-    """ERCOT through the gridstatus library: ``Ercot().get_spp(day, market=...,
-    locations=[node])`` and ``Ercot().get_as_prices(day)``.
+    """ERCOT through the gridstatus library: ``Ercot().get_spp(day, market=...)`` and
+    ``Ercot().get_as_prices(day)``. Prices come for every settlement point (gridstatus reads
+    ERCOT's whole report either way), so the reader picks the node and an unknown one is an
+    error listing the nodes present.
 
     Raises
     ------
@@ -85,17 +87,13 @@ class Gridstatus:
         self._gridstatus: Any = gridstatus
         self._ercot: Any = gridstatus.Ercot()
 
-    def day_ahead_spp(self, day: dt.date, settlement_point: str) -> pd.DataFrame | None:
+    def day_ahead_spp(self, day: dt.date) -> pd.DataFrame | None:
         market = self._gridstatus.Markets.DAY_AHEAD_HOURLY
-        return self._call(
-            self._ercot.get_spp, day.isoformat(), market=market, locations=[settlement_point]
-        )
+        return self._call(self._ercot.get_spp, day.isoformat(), market=market)
 
-    def real_time_spp(self, day: dt.date, settlement_point: str) -> pd.DataFrame | None:
+    def real_time_spp(self, day: dt.date) -> pd.DataFrame | None:
         market = self._gridstatus.Markets.REAL_TIME_15_MIN
-        return self._call(
-            self._ercot.get_spp, day.isoformat(), market=market, locations=[settlement_point]
-        )
+        return self._call(self._ercot.get_spp, day.isoformat(), market=market)
 
     def day_ahead_as_prices(self, day: dt.date) -> pd.DataFrame | None:
         return self._call(self._ercot.get_as_prices, day.isoformat())
@@ -120,8 +118,8 @@ class Gridstatus:
 class Fetched:
     """What :func:`fetch_day` wrote, and one note per input it did not (and why)."""
 
-    written: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    written: tuple[Path, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def fetch_day(
@@ -178,7 +176,7 @@ def fetch_day(
     notes: list[str] = []
 
     what = f"{cleared}: day-ahead prices at {point}"
-    frame = _pull(f"day-ahead prices at {point}", day, lambda: source.day_ahead_spp(day, point))
+    frame = _pull(f"day-ahead prices at {point}", day, lambda: source.day_ahead_spp(day))
     table = _read(frame, what, point, DAY_AHEAD)
     files[DA_FILE] = _tidy({DA_PRICE: _cut(price_series(table), table, hours, DA_PRICE, what)})
 
@@ -206,8 +204,8 @@ def fetch_day(
             f"write {out / HASHPRICE_FILE} (date,{HASHPRICE})"
         )
     out.mkdir(parents=True, exist_ok=True)
-    written = [write_tidy(frame, out / name) for name, frame in files.items()]
-    return Fetched(written, notes)
+    written = tuple(write_tidy(frame, out / name) for name, frame in files.items())
+    return Fetched(written, tuple(notes))
 
 
 def _real_time(
@@ -222,7 +220,7 @@ def _real_time(
             "published as it runs (fetch again once it has ended, to settle or back-test it)"
         )
     try:
-        frame = _pull(f"real-time prices at {point}", day, lambda: source.real_time_spp(day, point))
+        frame = _pull(f"real-time prices at {point}", day, lambda: source.real_time_spp(day))
     except Unpublished as missing:
         return f"not written: {missing}"
     what = f"ERCOT RTM for {day}: real-time prices at {point}"
