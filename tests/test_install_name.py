@@ -45,7 +45,7 @@ def test_the_distribution_is_ours_and_the_import_and_command_are_dispatch():
 
 def test_every_install_line_in_the_readme_and_docs_names_the_project():
     lines = install_lines()
-    assert any("docs/batch.md" == page for page, _ in lines)  # the cluster line is found
+    assert any(page == "docs/batch.md" for page, _ in lines)  # the cluster line is found
     for page, arguments in lines:
         requirements = [a for a in shlex.split(arguments) if not a.startswith("-")]
         assert requirements, (page, arguments)
