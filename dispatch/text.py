@@ -14,8 +14,3 @@ def literal(text: object) -> str:
     can move the cursor, recolour the terminal or open a hyperlink. Newlines and tabs are
     kept."""
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
-
-
-def has_control_characters(text: str) -> bool:
-    """Whether ``text`` holds any control character, line breaks and tabs included."""
-    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)

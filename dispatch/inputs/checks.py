@@ -43,28 +43,36 @@ def bounds(column: str) -> tuple[float, float] | None:
 
 def check_values(frame: pd.DataFrame, columns: Iterable[str], what: str = "inputs") -> None:
     """Raise :class:`InputError` naming the column, interval and value of the first NaN,
-    infinite or implausible value among ``columns``."""
-    index = frame.index
-    for column in columns:
+    infinite or implausible value among ``columns`` (one array pass: this runs at every solve)."""
+    names = list(columns)
+    if not names:
+        return
+    try:
+        position = {column: i for i, column in enumerate(frame.columns)}
+        values = frame.to_numpy(dtype=float)[:, [position[name] for name in names]]
+    except (TypeError, ValueError):  # a column the model does not read may hold text
         try:
-            values = frame[column].to_numpy(dtype=float)
+            values = np.column_stack([frame[name].to_numpy(dtype=float) for name in names])
         except (TypeError, ValueError):
-            raise InputError(f"{what}: {column} holds values that are not numbers") from None
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i = int(np.argmax(bad))
-            kind = "NaN" if np.isnan(values[i]) else f"{values[i]}"
-            raise InputError(f"{what}: {column} is {kind} at {index[i]}")
+            raise InputError(f"{what}: {', '.join(names)}: values that are not numbers") from None
+    index = frame.index
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        value = values[row, col]
+        kind = "NaN" if np.isnan(value) else f"{value}"
+        raise InputError(f"{what}: {names[col]} is {kind} at {index[row]}")
+    for col, column in enumerate(names):
         limits = bounds(column)
         if limits is None:
             continue
         low, high = limits
-        outside = (values < low) | (values > high)
+        outside = (values[:, col] < low) | (values[:, col] > high)
         if outside.any():
-            i = int(np.argmax(outside))
+            row = int(np.argmax(outside))
             raise InputError(
-                f"{what}: {column} must lie in {low:,.0f}..{high:,.0f}, found {values[i]:g} at "
-                f"{index[i]}"
+                f"{what}: {column} must lie in {low:,.0f}..{high:,.0f}, found "
+                f"{values[row, col]:g} at {index[row]}"
             )
 
 
@@ -75,7 +83,8 @@ def check_index(index: pd.Index, interval_minutes: int, timezone: str | None = N
         raise InputError("inputs: index must be tz-aware interval starts")
     if len(index) < 1:
         raise InputError("inputs: the horizon has no intervals")
-    off = index[1:] - index[:-1] != pd.Timedelta(minutes=interval_minutes)
+    step_ns = pd.Timedelta(minutes=interval_minutes).value
+    off = np.diff(index.as_unit("ns").asi8) != step_ns
     if off.any():
         i = int(np.argmax(off)) + 1
         raise InputError(

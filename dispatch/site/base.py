@@ -14,8 +14,6 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from dispatch.text import has_control_characters
-
 MAX_POWER_MW = 10_000.0
 """10 GW: several times the largest campus planned; ERCOT's whole peak load is ~85 GW."""
 MAX_ENERGY_MWH = 100_000.0
@@ -39,7 +37,7 @@ MAX_NAME_LENGTH = 200
 
 
 def _printable(text: str) -> str:
-    if has_control_characters(text):
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text):  # C0, DEL, C1
         raise ValueError("must not contain control characters (escape sequences, line breaks)")
     return text
 
