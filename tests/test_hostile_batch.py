@@ -129,10 +129,13 @@ def test_manifest_parts_must_lie_inside_the_folder(site_file: Path, tmp_path: Pa
             handle.write(json.dumps(forged) + "\n")
         # a line naming a file outside is not a line: the task's last valid line stands
         assert manifest.finished()[tasks[0].key]["parts"] == entry["parts"]
-    # a part replaced by a symlink that leads out of the folder is not trusted either
+    # a part replaced by a symlink that leads out of the folder is not trusted either, even to a
+    # byte-for-byte copy (same size and sha256 as recorded)
     link = out / entry["parts"]["days"][0]["path"]
+    copy = tmp_path / "copy.parquet"
+    copy.write_bytes(link.read_bytes())
     link.unlink()
-    link.symlink_to(outside)
+    link.symlink_to(copy)
     report = run_batch(tasks, out, executor=InlineExecutor(), resume=True)
     assert [r.status for r in report.records] == ["ok", "skipped"]
     assert outside.read_bytes() == b"not ours"
