@@ -29,6 +29,16 @@ def umask(request: pytest.FixtureRequest) -> Iterator[int]:
         os.umask(previous)
 
 
+@pytest.fixture
+def group_umask() -> Iterator[int]:
+    """One umask for the slower end-to-end runs: 027 (group may read, others may not)."""
+    previous = os.umask(0o027)
+    try:
+        yield 0o027
+    finally:
+        os.umask(previous)
+
+
 def modes(folder: Path) -> dict[str, int]:
     return {
         str(path.relative_to(folder)): stat.S_IMODE(path.stat().st_mode)
@@ -46,7 +56,8 @@ def test_write_atomic_follows_the_umask(tmp_path: Path, umask: int):
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
-def test_run_outputs_and_report_follow_the_umask(tmp_path: Path, umask: int):
+def test_run_outputs_and_report_follow_the_umask(tmp_path: Path, group_umask: int):
+    umask = group_umask
     out = tmp_path / "out"
     result = runner.invoke(
         app,
@@ -58,7 +69,8 @@ def test_run_outputs_and_report_follow_the_umask(tmp_path: Path, umask: int):
     assert set(found.values()) == {0o666 & ~umask}
 
 
-def test_batch_parts_manifest_and_summary_follow_the_umask(tmp_path: Path, umask: int):
+def test_batch_parts_manifest_and_summary_follow_the_umask(tmp_path: Path, group_umask: int):
+    umask = group_umask
     site = tmp_path / "tiny.yaml"
     site.write_text(TINY_SITE)
     out = tmp_path / "out"
