@@ -73,6 +73,9 @@ def batch(
     ] = None,
     mip_gap: Annotated[float, typer.Option(help="relative MIP gap")] = 1e-4,
     time_limit: Annotated[float, typer.Option(help="solver time limit per day [s]")] = 60.0,
+    report: Annotated[
+        bool, typer.Option(help="also write report.html: monthly streams, curtailment, prices")
+    ] = False,
 ) -> None:
     """Roll sites day by day over price histories; write Parquet parts, a manifest, a summary.
 
@@ -94,6 +97,10 @@ def batch(
         raise InputError("--rt-prices and --redispatch-mining apply with --forecast only")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
+    if report:
+        from dispatch.report.page import plotly
+
+        plotly()  # a missing extra is said before the batch runs, not after
     tasks = plan_tasks(
         site_files,
         start,
@@ -114,7 +121,7 @@ def batch(
     )
     try:
         with progress(errors, tasks) as on_task_done:
-            report = run_batch(
+            outcome = run_batch(
                 tasks,
                 out,
                 workers=workers,
@@ -132,14 +139,19 @@ def batch(
     summary = summarize(OutputDir(out), [t.key for t in tasks])
     for table in summary_tables(summary):
         console.print(table)
-    if not report.stopped:
+    if not outcome.stopped:
         try:
             for path in write_summary(summary, out):
                 console.print(f"wrote {path}", highlight=False)
         except OSError as error:
             errors.print(f"[bold red]error:[/] cannot write the summary: {error}", highlight=False)
             raise typer.Exit(1) from None
-    for line in report_lines(report):
-        (console if report.complete else errors).print(line, highlight=False, soft_wrap=True)
-    if not report.complete:
+    if report and not outcome.stopped:
+        from dispatch.report import write_batch_report
+
+        page = write_batch_report(out, tasks, out / "report.html")
+        console.print(f"wrote {page}", highlight=False)
+    for line in report_lines(outcome):
+        (console if outcome.complete else errors).print(line, highlight=False, soft_wrap=True)
+    if not outcome.complete:
         raise typer.Exit(1)
