@@ -18,8 +18,9 @@ from dispatch import columns, load_inputs, load_site, solve
 from dispatch.cli import app
 from dispatch.model.extract import coupling_columns
 from dispatch.report import fmt
-from dispatch.report.run import curtailed_mining_mw, run_page, timeline_figure
+from dispatch.report.run import run_page
 from dispatch.report.timeaxis import local_axis
+from dispatch.report.timeline import curtailed_mining_mw, timeline_figure
 from dispatch.solver import Dispatcher
 
 runner = CliRunner()
