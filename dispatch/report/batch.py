@@ -87,7 +87,8 @@ def monthly_streams_figure(group: Group, per_mwh: bool) -> go.Figure:
     load = group.days.assign(month=_month(group.days["day"]))
     load = load.groupby(["case", "month"])["site_load_mwh"].sum()
     order = list(dict.fromkeys(streams["stream"]))
-    scale = 1e6 if not per_mwh and streams.groupby("month")["usd"].sum().abs().max() >= 1e6 else 1
+    largest = streams.groupby(["case", "month", "stream"])["usd"].sum().abs().max()
+    scale = 1e6 if not per_mwh and largest >= 1e6 else 1
     unit = "USD/MWh of site load" if per_mwh else ("M USD" if scale == 1e6 else "USD")
     for case in group.cases:
         table = streams[streams["case"] == case]
@@ -335,43 +336,57 @@ def group_section(group: Group) -> Section:
     )
 
 
-def load_groups(out_dir: str | Path, tasks: Sequence[Task]) -> list[Group]:
-    """The finished tasks of ``tasks`` in ``out_dir``, one group per site × prices × point."""
-    out = OutputDir(out_dir)
+def _task_groups(out: OutputDir, tasks: Sequence[Task]) -> dict[tuple[str, str, str], list[Task]]:
+    """The finished tasks of ``tasks``, by site file × prices × settlement point."""
     finished = out.finished()
-    by_group: dict[tuple[str, str, str], list[Task]] = {}
+    groups: dict[tuple[str, str, str], list[Task]] = {}
     for task in tasks:
         if task.key in finished:
             key = (task.site_file, task.prices_label, task.settlement_point or "")
-            by_group.setdefault(key, []).append(task)
+            groups.setdefault(key, []).append(task)
+    return groups
+
+
+def load_groups(out_dir: str | Path, tasks: Sequence[Task]) -> list[Group]:
+    """The finished tasks of ``tasks`` in ``out_dir``, one group per site × prices × point (the
+    first :data:`MAX_GROUPS` of them)."""
+    out = OutputDir(out_dir)
+    finished = out.finished()
     groups = []
-    for (_, prices, point), members in list(by_group.items())[:MAX_GROUPS]:
+    for (_, prices, point), members in list(_task_groups(out, tasks).items())[:MAX_GROUPS]:
         site = members[0].load_site()
         entries = [finished[key] for key in dict.fromkeys(t.key for t in members)]
-        days = out.read("days", entries)
         label = f"{site.name} · {prices} · {point or 'no settlement point'}"
         groups.append(
-            Group(site, label, out.read("streams", entries), days, out.read("schedule", entries))
+            Group(
+                site,
+                label,
+                out.read("streams", entries),
+                out.read("days", entries),
+                out.read("schedule", entries),
+            )
         )
     return groups
 
 
 def batch_page(out_dir: str | Path, tasks: Sequence[Task]) -> str:
     """The page of the batch in ``out_dir`` (its finished tasks among ``tasks``)."""
+    out = OutputDir(out_dir)
     groups = load_groups(out_dir, tasks)
-    days = sum(g.days["day"].nunique() for g in groups)
-    total = sum(float(g.days.loc[g.days["case"] == g.cases[0], "net_margin_usd"].sum())
-                for g in groups)  # fmt: skip
+    total = len(_task_groups(out, tasks))
+    keys = {t.key for t in tasks}
+    finished = keys & set(out.finished())
+    facts = [f"{len(finished)} of {len(keys)} tasks finished", str(out_dir)]
+    if total > len(groups):
+        facts.append(f"the first {len(groups)} of {total} groups drawn (the summary has all)")
     cards = [
-        Card("Groups", fmt.number(len(groups)), "site × prices × settlement point"),
-        Card("Site-days", fmt.number(days), "solved and kept"),
+        Card("Groups", fmt.number(total), "site × prices × settlement point"),
+        Card("Site-days", fmt.number(sum(g.days["day"].nunique() for g in groups)), "kept"),
     ]
-    if len(groups) == 1:
-        cards.append(Card(f"Net margin ({groups[0].cases[0]})", fmt.usd_compact(total), ""))
-    finished = {t.key for t in tasks} & set(OutputDir(out_dir).finished())
-    facts = [f"{len(finished)} of {len({t.key for t in tasks})} tasks finished", str(out_dir)]
-    sections = [group_section(g) for g in groups]
-    return render("Batch report", facts, cards, sections)
+    if len(groups) == 1 and len(groups[0].cases) == 1:
+        margin = float(groups[0].days["net_margin_usd"].sum())
+        cards.append(Card("Net margin", fmt.usd_compact(margin), "the whole period"))
+    return render("Batch report", facts, cards, [group_section(g) for g in groups])
 
 
 def write_batch_report(out_dir: str | Path, tasks: Sequence[Task], path: str | Path) -> Path:

@@ -54,7 +54,8 @@ def headline(result: SizingResult) -> list[Card]:
         ),
         Card(
             "Payback",
-            fmt.number(best.payback_years, 1) + (" years" if best.payback_years else ""),
+            fmt.number(best.payback_years, 1)
+            + (" years" if best.payback_years is not None else ""),
             "capex over the yearly gain in operations − O&M",
         ),
         Card("Net per year", fmt.usd_compact(best.net_usd_per_year), "operations − O&M − capex"),

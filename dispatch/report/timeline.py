@@ -79,14 +79,16 @@ def curtailed_mining_mw(schedule: pd.DataFrame, site: Site) -> pd.Series:
     return curtailed
 
 
-def _price_row(figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis):
+def _price_row(
+    figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis, legend: str
+) -> None:
     figure.add_trace(
         _line(
             axis,
             schedule[PRICE],
             "energy price",
             "#111827",
-            "legend",
+            legend,
             hovertemplate="%{y:,.2f} USD/MWh",
         ),
         row=row,
@@ -101,7 +103,7 @@ def _price_row(figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, 
                 breakeven,
                 f"{fleet.name} breakeven ({fleet.efficiency_j_per_th:g} J/TH)",
                 _fleet_colour(i),
-                "legend",
+                legend,
                 line={"dash": "dash", "width": 1.5},
                 hovertemplate="%{y:,.2f} USD/MWh",
             ),
@@ -115,7 +117,7 @@ def _price_row(figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, 
                 curtailed_mining_mw(schedule, site),
                 "mining curtailed (MW, right axis)",
                 CURTAILED,
-                "legend",
+                legend,
             ),
             row=row,
             col=1,
@@ -134,7 +136,9 @@ def _price_row(figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, 
     figure.update_yaxes(title_text="USD/MWh", tickformat=",.0f", row=row, col=1, secondary_y=False)
 
 
-def _stack_row(figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis):
+def _stack_row(
+    figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis, legend: str
+) -> None:
     supply: list[tuple[str, str, str]] = [("grid_import_mw", "grid import", GRID)]
     if site.battery is not None:
         supply.append(("battery_discharge_mw", "battery discharge", BATTERY))
@@ -161,20 +165,20 @@ def _stack_row(figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, 
         for column, name, colour in entries:
             if column in schedule:
                 figure.add_trace(
-                    _bars(axis, sign * schedule[column], name, colour, "legend2"), row=row, col=1
+                    _bars(axis, sign * schedule[column], name, colour, legend), row=row, col=1
                 )
     figure.update_yaxes(title_text="MW (supply +, use −)", tickformat=",.0f", row=row, col=1)
 
 
 def _battery_row(
-    figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis
+    figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis, legend: str
 ) -> None:
     battery = site.battery
     assert battery is not None
     minimum = np.full(len(schedule), battery.min_soc_fraction * battery.energy_mwh)
     mwh = "%{y:,.1f} MWh"
     figure.add_trace(
-        _line(axis, minimum, "minimum SoC", "#9ca3af", "legend3", line={"dash": "dot"}),
+        _line(axis, minimum, "minimum SoC", "#9ca3af", legend, line={"dash": "dot"}),
         row=row,
         col=1,
     )
@@ -187,7 +191,7 @@ def _battery_row(
                 floor,
                 "ride-through floor (H2)",
                 "#dc2626",
-                "legend3",
+                legend,
                 line={"dash": "dash"},
                 hovertemplate=mwh,
             ),
@@ -202,7 +206,7 @@ def _battery_row(
                 held,
                 "+ energy held for offers (A1)",
                 "#f59e0b",
-                "legend3",
+                legend,
                 line={"dash": "dash"},
                 hovertemplate=mwh,
             ),
@@ -215,7 +219,7 @@ def _battery_row(
             schedule["battery_soc_mwh"],
             "state of charge",
             BATTERY,
-            "legend3",
+            legend,
             line={"shape": "linear", "width": 2.5},
             hovertemplate=mwh,
         ),
@@ -228,20 +232,25 @@ def _battery_row(
 
 
 def _awards_row(
-    figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis
+    figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis, legend: str
 ) -> None:
     for offer in site.ancillary_offers:
         colour = PRODUCTS.get(offer.product, "#6b7280")
         offered = schedule[columns.ancillary(offer.product, "offer_mw")]
         backed_column = columns.ancillary(offer.product, "storage_backed_mw")
-        stored = schedule[backed_column] if backed_column in schedule else 0.0 * offered
+        if backed_column not in schedule:  # no storage backs offers (or no couplings read)
+            figure.add_trace(
+                _bars(axis, offered, f"{offer.product} awarded", colour, legend), row=row, col=1
+            )
+            continue
+        stored = schedule[backed_column]
         figure.add_trace(
             _bars(
                 axis,
                 stored,
                 f"{offer.product} backed by the battery",
                 colour,
-                "legend4",
+                legend,
                 marker_pattern_shape="/",
                 opacity=0.6,
             ),
@@ -254,7 +263,7 @@ def _awards_row(
                 offered - stored,
                 f"{offer.product} backed by other flexibility",
                 colour,
-                "legend4",
+                legend,
             ),
             row=row,
             col=1,
@@ -270,7 +279,7 @@ def _asset_names(site: Site) -> list[str]:
 
 
 def _backing_row(
-    figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis
+    figure: go.Figure, row: int, schedule: pd.DataFrame, site: Site, axis: LocalAxis, legend: str
 ) -> None:
     colours = {"battery": BATTERY, "hpc": HPC}
     colours |= {f"mining_{f.name}": _fleet_colour(i) for i, f in enumerate(site.fleets)}
@@ -283,7 +292,7 @@ def _backing_row(
                     schedule[column],
                     name.replace("_", " "),
                     colours.get(name, GENERATORS[0]),
-                    "legend5",
+                    legend,
                     opacity=0.55,
                 ),
                 row=row,
@@ -296,7 +305,7 @@ def _backing_row(
             schedule[offers].sum(axis=1),
             "total awarded",
             "#111827",
-            "legend5",
+            legend,
             hovertemplate="%{y:,.1f} MW",
         ),
         row=row,
@@ -344,7 +353,7 @@ def timeline_figure(
     )
     axis = local_axis(result.schedule.index, site.timezone)
     for row, (_, draw, _) in enumerate(rows, start=1):
-        draw(figure, row, schedule, site, axis)
+        draw(figure, row, schedule, site, axis, _legend(row))
     figure.update_xaxes(
         type="category",
         tickmode="array",
@@ -366,20 +375,18 @@ def timeline_figure(
     return figure
 
 
+def _legend(row: int) -> str:
+    """Plotly's name of the legend of a row: ``legend``, ``legend2``, ..."""
+    return "legend" if row == 1 else f"legend{row}"
+
+
 def _place_legends(figure: go.Figure, rows: list[tuple[str, Any, float]]) -> None:
     """One legend beside each row, at the row's height."""
-    names = {
-        _price_row: "legend",
-        _stack_row: "legend2",
-        _battery_row: "legend3",
-        _awards_row: "legend4",
-        _backing_row: "legend5",
-    }
-    for row, (_, draw, _) in enumerate(rows, start=1):
+    for row in range(1, len(rows) + 1):
         domain = figure.get_subplot(row, 1).yaxis.domain
         figure.update_layout(
             {
-                names[draw]: {
+                _legend(row): {
                     "x": 1.02,
                     "y": domain[1],
                     "yanchor": "top",
