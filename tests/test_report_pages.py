@@ -20,7 +20,7 @@ import pytest
 from conftest import SITES
 from test_batch import InlineExecutor
 
-from dispatch import load_inputs, load_site, size, solve
+from dispatch import load_inputs, load_site, size
 from dispatch.batch.runner import run_batch
 from dispatch.batch.tasks import plan_tasks
 from dispatch.model.extract import coupling_columns
@@ -192,21 +192,23 @@ def screenshots(tmp_path_factory) -> Path:
     return path
 
 
+def _run_page(site, day: str, path: Path) -> Path:
+    """The run page of ``site`` on ``day``, with what its couplings hold (as `run --report`)."""
+    dispatcher = Dispatcher(site)
+    result = dispatcher.solve(load_inputs(site, day))
+    assert dispatcher.built is not None
+    return write_run_report(result, site, path, coupling_columns(dispatcher.built))
+
+
 @pytest.fixture(scope="module")
 def pages(batch, sizing, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("pages")
     campus = load_site(SITES / "west_texas_hybrid.yaml")
     hourly = load_site(HOURLY)
     out, tasks = batch
-    dispatcher = Dispatcher(campus)
-    result = dispatcher.solve(load_inputs(campus, "2023-08-17"))
-    assert dispatcher.built is not None
-    couplings = coupling_columns(dispatcher.built)
     return {
-        "run": write_run_report(result, campus, folder / "run.html", couplings),
-        "run_fall_back": write_run_report(
-            solve(hourly, load_inputs(hourly, "2023-11-05")), hourly, folder / "fall_back.html"
-        ),
+        "run": _run_page(campus, "2023-08-17", folder / "run.html"),
+        "run_fall_back": _run_page(hourly, "2023-11-05", folder / "fall_back.html"),
         "batch": write_batch_report(out, tasks, folder / "batch.html"),
         "size": write_size_report(sizing, folder / "size.html"),
     }

@@ -110,11 +110,12 @@ def _price_row(
             row=row,
             col=1,
         )
-    if site.fleets:
+    curtailed = curtailed_mining_mw(schedule, site)
+    if site.fleets and (fmt.clean(curtailed) > 0).any():
         figure.add_trace(
             _bars(
                 axis,
-                curtailed_mining_mw(schedule, site),
+                curtailed,
                 "mining curtailed (MW, right axis)",
                 CURTAILED,
                 legend,
@@ -125,7 +126,7 @@ def _price_row(
         )
         figure.update_yaxes(
             title_text="curtailed MW",
-            tickformat=",.0f",
+            tickformat=",~g",
             tickmode="auto",
             rangemode="tozero",
             showgrid=False,
@@ -133,6 +134,8 @@ def _price_row(
             col=1,
             secondary_y=True,
         )
+    else:  # nothing curtailed: no right axis
+        figure.update_yaxes(visible=False, row=row, col=1, secondary_y=True)
     figure.update_yaxes(title_text="USD/MWh", tickformat=",.0f", row=row, col=1, secondary_y=False)
 
 
