@@ -32,6 +32,6 @@ def reserve_headroom(block: str) -> str:
     return f"{block}_reserve_headroom_mw"
 
 
-# Site-level quantities of the couplings (H2, A1), in the schedule when the site has them.
+# Site-level quantities of the couplings (H2, A1): names in dispatch.model.extract.coupling_columns.
 RIDE_THROUGH_REQUIRED_MWH = "ride_through_required_mwh"
 RESERVE_STORED_ENERGY_MWH = "reserve_stored_energy_mwh"
