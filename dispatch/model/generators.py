@@ -46,6 +46,10 @@ def build_generator(b: pyo.Block, spec: Generator, ctx: ModelContext) -> AssetTe
     b.min_stable = pyo.Constraint(T, rule=lambda b, t: b.power_mw[t] >= floor * b.on[t])
     b.max_output = pyo.Constraint(T, rule=lambda b, t: b.power_mw[t] <= cap * b.on[t])
     b.commitment = pyo.Constraint(T, rule=_u1_commitment)
+    # U1: a unit starts only into on and stops only into off, so start and stop are exactly the
+    # changes of on (never both at once: that would buy ramp relief while the unit stays on)
+    b.start_into_on = pyo.Constraint(T, rule=lambda b, t: b.start[t] <= b.on[t])
+    b.stop_into_off = pyo.Constraint(T, rule=lambda b, t: b.stop[t] <= 1 - b.on[t])
     up, down = ctx.intervals_for(spec.min_up_minutes), ctx.intervals_for(spec.min_down_minutes)
     if spec.min_up_minutes > 0 and up > 1:
         b.min_up = pyo.Constraint(T, rule=lambda b, t: _u1_min_up(b, t, up))
