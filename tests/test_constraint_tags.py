@@ -246,3 +246,29 @@ def test_dr_scheduled_baseline_is_the_mean_over_its_window(baseline_minutes, on)
     assert result.schedule["mining_s19_containers_on"].tolist() == on
     assert result.schedule["dr_peak_curtailed_mw"].tolist() == pytest.approx([0, 0, 0, 2, 2, 0])
     assert money(result)["dr_events"] == pytest.approx(2 * 2 * 500)
+
+
+def test_dr_fixed_baseline_above_the_grid_limit_is_used_as_given(caplog):
+    # The program's baseline (5 MW) exceeds the 2 MW connection: curtailment is measured
+    # against it all the same (3 MW committed: 5 - 2 MW running = 3), with no solver warning.
+    site = make_site(
+        grid={"import_limit_mw": 2},
+        mining=mining(fleet(containers=2)),
+        programs={
+            "events": [
+                {
+                    "name": "peak",
+                    "start": "2024-06-03T01:00:00-05:00",
+                    "end": "2024-06-03T02:00:00-05:00",
+                    "committed_mw": 3,
+                    "usd_per_mwh": 500,
+                    "baseline": "fixed",
+                    "baseline_mw": 5,
+                }
+            ]
+        },
+    )
+    result = solve(site, make_inputs(site, [20, 20, 20], HASHPRICE_60_USD_PER_MWH), EXACT)
+    assert result.schedule["mining_s19_containers_on"].tolist() == [2, 2, 2]
+    assert result.schedule["dr_peak_curtailed_mw"].tolist() == pytest.approx([0, 3, 0])
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
