@@ -172,6 +172,28 @@ def test_capacity_factor_in_percent_is_refused_with_a_hint(tmp_path: Path):
         load_inputs(with_pv, "2023-08-17", profiles=profiles)
 
 
+@pytest.mark.parametrize(("peak", "refused"), [(1.0, False), (1.3, True)])
+def test_a_capacity_factor_above_1_is_refused_and_1_is_not(tmp_path: Path, peak, refused):
+    # a profile whose best hour reads 1.3 (a unit slip, or MW instead of a fraction)
+    profiles = tmp_path / "profiles.csv"
+    solar = local_days(read_dataset("ercot_wind_solar")[["solar_cf"]], "2023-08-17")
+    factors = solar["solar_cf"].to_numpy() / solar["solar_cf"].max() * peak
+    pd.DataFrame(
+        {"interval_start": [t.isoformat() for t in solar.index], "solar_capacity_factor": factors}
+    ).to_csv(profiles, index=False)
+    with_pv = site(60, renewables=[{"name": "pv", "capacity_mw": 5, "profile": "solar"}])
+    if not refused:
+        assert load_inputs(with_pv, "2023-08-17", profiles=profiles).frame[
+            "solar_capacity_factor"
+        ].max() == pytest.approx(1.0)
+        return
+    with pytest.raises(
+        InputError, match=r"solar_capacity_factor must lie in 0..1, found 1.15"
+    ) as e:
+        load_inputs(with_pv, "2023-08-17", profiles=profiles)
+    assert "percentage" not in str(e.value)  # 1.3 is not 130 %: no advice to divide by 100
+
+
 @pytest.mark.parametrize(
     ("scale", "shift", "message"),
     [
