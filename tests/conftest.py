@@ -8,11 +8,16 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import Phase, settings
 
 from dispatch import Inputs, Site
 from dispatch.site import parse_site
 
 SITES = Path(__file__).resolve().parent.parent / "sites"
+
+# benchmarks/mutation.py runs with --hypothesis-profile=mutation: a failing example is enough to
+# kill a mutant, so no time is spent shrinking it
+settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
 def make_site(**sections: Any) -> Site:
