@@ -88,13 +88,15 @@ def build_reserves(m: pyo.Block, terms: Sequence[AssetTerms], ctx: ModelContext)
         )
 
     m.reserve_sustain_energy_mwh = pyo.Expression(T, rule=sustain_energy)
+    # per offer: the part backed by stored energy [MW] (a schedule column)
+    m.reserve_storage_backed = pyo.Block(m.reserve_products)
     schedule = {}
     for a in m.reserve_products:
-        backed = pyo.Expression(
-            T, rule=lambda m, t, a=a: sum(m.reserve_backed_mw[a, k, t] for k in m.reserve_stores)
+        part = m.reserve_storage_backed[a]
+        part.mw = pyo.Expression(
+            T, rule=lambda b, t, a=a: sum(m.reserve_backed_mw[a, k, t] for k in m.reserve_stores)
         )
-        m.add_component(f"reserve_storage_backed_mw_{a}", backed)
-        schedule[columns.ancillary(offers[a].product, "storage_backed_mw")] = backed
+        schedule[columns.ancillary(offers[a].product, "storage_backed_mw")] = part.mw
     return ReserveCoupling(m.reserve_sustain_energy_mwh, schedule)
 
 
