@@ -46,10 +46,6 @@ def build_generator(b: pyo.Block, spec: Generator, ctx: ModelContext) -> AssetTe
     b.min_stable = pyo.Constraint(T, rule=lambda b, t: b.power_mw[t] >= floor * b.on[t])
     b.max_output = pyo.Constraint(T, rule=lambda b, t: b.power_mw[t] <= cap * b.on[t])
     b.commitment = pyo.Constraint(T, rule=_u1_commitment)
-    # U1: a unit starts only into on and stops only into off, so start and stop are exactly the
-    # changes of on (never both at once: that would buy ramp relief while the unit stays on)
-    b.start_into_on = pyo.Constraint(T, rule=lambda b, t: b.start[t] <= b.on[t])
-    b.stop_into_off = pyo.Constraint(T, rule=lambda b, t: b.stop[t] <= 1 - b.on[t])
     up, down = ctx.intervals_for(spec.min_up_minutes), ctx.intervals_for(spec.min_down_minutes)
     if spec.min_up_minutes > 0 and up > 1:
         b.min_up = pyo.Constraint(T, rule=lambda b, t: _u1_min_up(b, t, up))
@@ -140,12 +136,17 @@ def _u1_min_down(b: pyo.Block, t: int, window: int) -> pyo.Expression:
 
 
 def _u1_ramp_up(b: pyo.Block, t: int, ramp_mw: float, cap: float) -> pyo.Expression:
-    """U1: power[t] - power[t-1] <= ramp · interval + capacity · start[t]"""
+    """U1: power[t] - power[t-1] <= ramp · interval + capacity · (1 - on[t-1])
+
+    Relief only for a unit that was off (a start), read from the binary ``on``: the continuous
+    start and stop could both be positive while the unit stays on and buy relief for a fraction
+    of a start-up."""
     before = b.power_mw[t - 1] if t > 0 else b.power_before_mw
-    return b.power_mw[t] - before <= ramp_mw + cap * b.start[t]
+    was_on = b.on[t - 1] if t > 0 else b.on_before
+    return b.power_mw[t] - before <= ramp_mw + cap * (1 - was_on)
 
 
 def _u1_ramp_down(b: pyo.Block, t: int, ramp_mw: float, cap: float) -> pyo.Expression:
-    """U1: power[t-1] - power[t] <= ramp · interval + capacity · stop[t]"""
+    """U1: power[t-1] - power[t] <= ramp · interval + capacity · (1 - on[t])  (a stop)"""
     before = b.power_mw[t - 1] if t > 0 else b.power_before_mw
-    return before - b.power_mw[t] <= ramp_mw + cap * b.stop[t]
+    return before - b.power_mw[t] <= ramp_mw + cap * (1 - b.on[t])
