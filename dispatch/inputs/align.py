@@ -129,7 +129,9 @@ def check_values(times: pd.Series, values: pd.Series, *, name: str, row: RowLabe
         outside = (array < 0) | (array > 1)
         if outside.any():
             i = int(np.argmax(outside))
-            hint = " (it looks like a percentage: divide by 100)" if array.max() <= 100 else ""
+            # a series peaking between 2 and 100 is a percentage; 1.3 is a slip, not 130 %
+            percent = 2 < array.max() <= 100
+            hint = " (it looks like a percentage: divide by 100)" if percent else ""
             raise InputError(
                 f"{row(i)}: {name} must lie in 0..1, found {array[i]:g} at {times.iloc[i]}{hint}"
             )

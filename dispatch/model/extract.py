@@ -33,6 +33,8 @@ def extract_result(built: BuiltModel, inputs: Inputs, report: SolveReport) -> Di
             columns[name] = _values(component, n)
         if terms.load_mw is not None:
             load += _values(terms.load_mw, n)
+    for name, component in built.schedule.items():
+        columns[name] = _values(component, n)
     columns["site_load_mw"] = load
     schedule = pd.DataFrame(columns, index=inputs.index)
     streams = streams_table(m, built.streams)

@@ -136,12 +136,17 @@ def _u1_min_down(b: pyo.Block, t: int, window: int) -> pyo.Expression:
 
 
 def _u1_ramp_up(b: pyo.Block, t: int, ramp_mw: float, cap: float) -> pyo.Expression:
-    """U1: power[t] - power[t-1] <= ramp · interval + capacity · start[t]"""
+    """U1: power[t] - power[t-1] <= ramp · interval + capacity · (1 - on[t-1])
+
+    Relief only for a unit that was off (a start), read from the binary ``on``: the continuous
+    start and stop could both be positive while the unit stays on and buy relief for a fraction
+    of a start-up."""
     before = b.power_mw[t - 1] if t > 0 else b.power_before_mw
-    return b.power_mw[t] - before <= ramp_mw + cap * b.start[t]
+    was_on = b.on[t - 1] if t > 0 else b.on_before
+    return b.power_mw[t] - before <= ramp_mw + cap * (1 - was_on)
 
 
 def _u1_ramp_down(b: pyo.Block, t: int, ramp_mw: float, cap: float) -> pyo.Expression:
-    """U1: power[t-1] - power[t] <= ramp · interval + capacity · stop[t]"""
+    """U1: power[t-1] - power[t] <= ramp · interval + capacity · (1 - on[t])  (a stop)"""
     before = b.power_mw[t - 1] if t > 0 else b.power_before_mw
-    return before - b.power_mw[t] <= ramp_mw + cap * b.stop[t]
+    return before - b.power_mw[t] <= ramp_mw + cap * (1 - b.on[t])

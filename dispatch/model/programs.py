@@ -56,10 +56,13 @@ def build_dr_event(b: pyo.Block, spec: DrEvent, ctx: ModelContext) -> AssetTerms
     committed = spec.committed_mw
     b.curtailed_mw = pyo.Var(T, bounds=(-reach_mw, committed))
     b.shortfall_mw = pyo.Var(T, bounds=(0, None))
-    b.baseline_mw = pyo.Var(bounds=(-reach_mw, reach_mw))
     if spec.baseline == "fixed":
         assert spec.baseline_mw is not None, "validated: a fixed baseline has baseline_mw"
+        # the program sets it, possibly above what the connection can import
+        b.baseline_mw = pyo.Var(bounds=(-reach_mw, max(reach_mw, spec.baseline_mw)))
         b.baseline_mw.fix(spec.baseline_mw)
+    else:
+        b.baseline_mw = pyo.Var(bounds=(-reach_mw, reach_mw))
 
     def shortfall(b: pyo.Block, t: int) -> pyo.Expression:
         """DR: shortfall_mw[t] >= committed_mw × active[t] - curtailed_mw[t]"""

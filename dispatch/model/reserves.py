@@ -10,26 +10,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
+from dispatch import columns
 from dispatch.model.context import AssetTerms, ModelContext
 
 
-def build_reserves(
-    m: pyo.Block, terms: Sequence[AssetTerms], ctx: ModelContext
-) -> pyo.Expression | None:
+@dataclass(frozen=True)
+class ReserveCoupling:
+    """What the A1 coupling hands back: the stored energy [MWh] the offers backed by storage need
+    in each interval (for the H2 reserve; None without storage backing), and schedule columns
+    (``<product>_storage_backed_mw``: the part of each offer backed by stored energy)."""
+
+    sustain_energy_mwh: pyo.Expression | None = None
+    schedule: Mapping[str, pyo.Component] = field(default_factory=dict)
+
+
+def build_reserves(m: pyo.Block, terms: Sequence[AssetTerms], ctx: ModelContext) -> ReserveCoupling:
     """A1: Σ_a offer_a[t] <= Σ_free headroom[t] + Σ_{a,k} backed[a,k,t]  ∀t, where ``backed`` is
     the part of offer a that energy-limited block k carries:
     Σ_k backed[a,k,t] <= offer_a[t],  Σ_a backed[a,k,t] <= headroom_k[t].
 
-    Returns the stored energy [MWh] the backed offers need per interval,
-    Σ_{a,k} backed[a,k,t] × sustain_hours_a × energy_per_mwh_k, for the H2 reserve (or None).
+    The stored energy the backed offers need per interval is
+    Σ_{a,k} backed[a,k,t] × sustain_hours_a × energy_per_mwh_k, for the H2 reserve.
     """
     offers = [offer for term in terms for offer in term.reserve_offers]
     if not offers:
-        return None
+        return ReserveCoupling()
     T = ctx.intervals
     free = [
         term.reserve_headroom_mw
@@ -64,7 +74,7 @@ def build_reserves(
 
     m.reserve_deliverable = pyo.Constraint(T, rule=deliverable)
     if not stores:
-        return None
+        return ReserveCoupling()
     m.reserve_backed_within_offer = pyo.Constraint(m.reserve_products, T, rule=backed_within_offer)
     m.reserve_store_headroom = pyo.Constraint(m.reserve_stores, T, rule=store_headroom)
 
@@ -78,7 +88,16 @@ def build_reserves(
         )
 
     m.reserve_sustain_energy_mwh = pyo.Expression(T, rule=sustain_energy)
-    return m.reserve_sustain_energy_mwh
+    # per offer: the part backed by stored energy [MW] (a schedule column)
+    m.reserve_storage_backed = pyo.Block(m.reserve_products)
+    schedule = {}
+    for a in m.reserve_products:
+        part = m.reserve_storage_backed[a]
+        part.mw = pyo.Expression(
+            T, rule=lambda b, t, a=a: sum(m.reserve_backed_mw[a, k, t] for k in m.reserve_stores)
+        )
+        schedule[columns.ancillary(offers[a].product, "storage_backed_mw")] = part.mw
+    return ReserveCoupling(m.reserve_sustain_energy_mwh, schedule)
 
 
 def build_dr_measurement(m: pyo.Block, terms: Sequence[AssetTerms], ctx: ModelContext) -> None:
