@@ -27,12 +27,14 @@ from dispatch.inputs import PRICE, default_price_dataset, required_columns
 from dispatch.inputs.bundled import DATASETS, data_path
 from dispatch.inputs.horizon import parse_date
 from dispatch.options import SolveOptions
+from dispatch.realtime.information import decision_intervals
 from dispatch.site import Site, load_site, parse_site
 
 Split = Literal["year", "month", "none"]
 SPLITS: tuple[Split, ...] = ("year", "month", "none")
 OUTPUT_VERSION = 1  # bump when the parts' layout or meaning changes: old keys stop matching
 MAX_LOOKAHEAD_HOURS = 168.0
+RT_FORECASTS = ("spread", "da")  # built-in real-time price forecasts; anything else is a file
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,10 @@ class Task:
     """One rolling run: a site on one price history over one period (local days, inclusive).
 
     ``prices``: a bundled data set name or a tidy price file (``None`` when the site buys no
-    power). ``settlement_prices``: forecast mode, the real-time prices that settle a schedule
-    planned on ``prices``. ``key``: see the module docstring (set by :func:`plan_tasks`).
+    power). ``settlement_prices``: operator mode (:mod:`dispatch.realtime.backtest`), the
+    real-time prices that settle the day, with ``prices`` the day-ahead prices;
+    ``decision_minutes`` and ``rt_forecast`` (``spread``, ``da`` or a price file) set its
+    real-time loop. ``key``: see the module docstring (set by :func:`plan_tasks`).
     """
 
     site_file: str
@@ -55,7 +59,8 @@ class Task:
     lookahead_hours: float = 0.0
     options: SolveOptions = field(default_factory=SolveOptions)
     settlement_prices: str | None = None
-    redispatch_mining: bool = False
+    decision_minutes: int = 60
+    rt_forecast: str = "spread"
     key: str = ""
 
     @property
@@ -68,7 +73,7 @@ class Task:
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.site_file).stem) or "site"
 
     @property
-    def forecast(self) -> bool:
+    def operator(self) -> bool:
         return self.settlement_prices is not None
 
     @property
@@ -113,7 +118,8 @@ class Task:
             "profiles": self.profiles,
             "lookahead_hours": self.lookahead_hours,
             "settlement_prices": self.settlement_prices,
-            "redispatch_mining": self.redispatch_mining,
+            "decision_minutes": self.decision_minutes,
+            "rt_forecast": self.rt_forecast,
             "options": self.options.as_dict(),
         }
 
@@ -160,7 +166,10 @@ def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
         "start": task.start.isoformat(),
         "end": task.end.isoformat(),
         "lookahead_hours": task.lookahead_hours,
-        "redispatch_mining": task.redispatch_mining,
+        "decision_minutes": task.decision_minutes,
+        "rt_forecast": _source_identity(task.rt_forecast, memo)
+        if task.rt_forecast not in RT_FORECASTS
+        else task.rt_forecast,
         "options": task.options.as_dict(),
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
@@ -220,6 +229,24 @@ def _points_for(source: str, requested: Sequence[str], site: Site, what: str) ->
     return list(points)
 
 
+def _check_operator(
+    site_files: Sequence[str | Path], decision_minutes: int, rt_forecast: str, lookahead: float
+) -> None:
+    """Operator mode's own settings, checked before any task runs."""
+    if lookahead:
+        raise InputError(
+            "--lookahead-hours: operator mode decides one day at a time (the day-ahead market "
+            "clears one day); drop --lookahead-hours"
+        )
+    if rt_forecast not in RT_FORECASTS and not Path(rt_forecast).is_file():
+        raise InputError(
+            f"--rt-forecast: expected {' or '.join(RT_FORECASTS)} or a price file, "
+            f"found {rt_forecast!r}"
+        )
+    for site_file in site_files:
+        decision_intervals(load_site(site_file), decision_minutes)
+
+
 def plan_tasks(
     site_files: Sequence[str | Path],
     start: str | dt.date,
@@ -233,14 +260,16 @@ def plan_tasks(
     lookahead_hours: float = 0.0,
     options: SolveOptions | None = None,
     settlement_prices: str | None = None,
-    redispatch_mining: bool = False,
+    decision_minutes: int = 60,
+    rt_forecast: str = "spread",
 ) -> list[Task]:
     """Every task of a batch: sites x price sources x settlement points x periods.
 
     ``prices`` default to each site's default data set (real-time for sub-hourly sites,
     day-ahead for hourly ones); ``settlement_points`` default to each site's own and apply to
-    bundled data sets only. ``settlement_prices`` turns on forecast mode (schedule on ``prices``,
-    settle on these). Raises :class:`InputError` for anything a user must fix before running.
+    bundled data sets only. ``settlement_prices`` turns on operator mode (day-ahead stage on
+    ``prices``, real-time loop and settlement on these; see :class:`Task`). Raises
+    :class:`InputError` for anything a user must fix before running.
     """
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if last < first:
@@ -257,6 +286,8 @@ def plan_tasks(
     for source, what in ((hashprice, "--hashprice"), (profiles, "--profiles")):
         if source is not None and not Path(source).is_file():
             raise InputError(f"{what}: {source}: file not found")
+    if settlement_prices is not None:
+        _check_operator(site_files, decision_minutes, rt_forecast, lookahead_hours)
     for source in (*prices, *([settlement_prices] if settlement_prices else [])):
         _check_source(source, "--prices" if source in prices else "--rt-prices")
     if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
@@ -271,7 +302,7 @@ def plan_tasks(
         priced = PRICE in required_columns(site)
         if not priced and settlement_prices is not None:
             raise InputError(
-                f"{site_file}: the site buys and sells no power; forecast mode needs prices"
+                f"{site_file}: the site buys and sells no power; operator mode needs prices"
             )
         sources: list[str | None] = list(prices) or [default_price_dataset(site)]
         if not priced:
@@ -298,7 +329,8 @@ def plan_tasks(
                         lookahead_hours=float(lookahead_hours),
                         options=options,
                         settlement_prices=settlement_prices,
-                        redispatch_mining=redispatch_mining,
+                        decision_minutes=decision_minutes,
+                        rt_forecast=rt_forecast,
                     )
                     tasks.append(replace(task, key=task_key(task, memo)))
     return list({task.key: task for task in tasks}.values())

@@ -39,6 +39,7 @@ from dispatch.inputs.table import Source, Table
 from dispatch.site import Colocation, Site
 
 PRICE = "price_usd_per_mwh"
+DA_PRICE = "da_price_usd_per_mwh"  # two-settlement: the DAM price beside the real-time PRICE
 HASHPRICE = "hashprice_usd_per_ph_day"
 HPC_UTILIZATION = "hpc_utilization_fraction"
 
