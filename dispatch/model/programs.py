@@ -61,9 +61,11 @@ def build_ancillary_offer(b: pyo.Block, spec: AncillaryOffer, ctx: ModelContext)
     schedule[columns.ancillary(spec.product, "failed_mw")] = b.failed_mw
 
     def set_stage(stage: Stage) -> None:
-        """A2: awards may fail only in the last-resort real-time stage."""
+        """A2: awards may fail only in the last-resort real-time stage (a failure already
+        fixed as past stays what it was)."""
         for t in T:
-            b.failed_mw[t].setub(None if stage is Stage.REAL_TIME_FAILING else 0.0)
+            if not b.failed_mw[t].fixed:
+                b.failed_mw[t].setub(None if stage is Stage.REAL_TIME_FAILING else 0.0)
 
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,

@@ -232,15 +232,14 @@ class StageRunner:
         return report
 
     def _solve_real_time(self, stage: StageModel, inputs: Inputs) -> SolveReport:
-        """Solve holding the awards; if a real state makes that impossible, let them fail (A2)."""
+        """Solve holding the awards; if a real state makes that impossible, let them fail (A2).
+        The stage is left as solved, so the decisions are fixed within the bounds they had."""
+        stage.set_stage(Stage.REAL_TIME)
         try:
             return self._solve(stage, inputs)
         except SolveError:
             stage.set_stage(Stage.REAL_TIME_FAILING)
-            try:
-                return self._solve(stage, inputs)
-            finally:
-                stage.set_stage(Stage.REAL_TIME)
+            return self._solve(stage, inputs)
 
     def day_ahead(
         self,
@@ -281,7 +280,6 @@ class StageRunner:
         stage.release()
         for data, value in zip(stage.day_ahead, plan.decisions, strict=True):
             data.fix(value)
-        stage.set_stage(Stage.REAL_TIME)
         write_state(stage.built, state, view.index)
         rt = realized.frame[PRICE].to_numpy(dtype=float)
         price_param = stage.built.model.component(PRICE)
@@ -294,6 +292,7 @@ class StageRunner:
             self.policy.decide(stage, k, stop, self.policy.rule_price(k, known, rest))
             reports.append(self._solve_real_time(stage, view))
             stage.fix_intervals(k, stop)
+        stage.set_stage(Stage.REAL_TIME)
         return self.settle(stage, realized, state, reports, started)
 
     def settle(
