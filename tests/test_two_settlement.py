@@ -21,11 +21,15 @@ HASHPRICE_60_USD_PER_MWH = 36.0  # a 1 MW, 25 J/TH container earns 60 USD per MW
 
 
 def two_settlement(
-    site: Site, da: list[float], rt: list[float], hashprice: float = HASHPRICE_60_USD_PER_MWH
+    site: Site,
+    da: list[float],
+    rt: list[float],
+    hashprice: float = HASHPRICE_60_USD_PER_MWH,
+    **columns: float,
 ) -> OperatorInputs:
     """Day-ahead view (price = DA) and realized day (price = RT) of a tiny hourly site."""
-    realized = make_inputs(site, rt, hashprice, **{DA_PRICE: da})
-    view = make_inputs(site, da, hashprice, **{DA_PRICE: da})
+    realized = make_inputs(site, rt, hashprice, **{DA_PRICE: da}, **columns)
+    view = make_inputs(site, da, hashprice, **{DA_PRICE: da}, **columns)
     return OperatorInputs(realized, view)
 
 

@@ -67,15 +67,16 @@ def interval_variables(built: BuiltModel) -> list[list[VarData]]:
     return by_interval
 
 
-def fix_at_value(data: VarData) -> None:
-    """Fix a variable at its solution value (integers rounded: a solver's 3.9999999 is 4)."""
-    value = data.value
+def fix_at_value(data: VarData, value: float | None = None) -> None:
+    """Fix a variable at ``value`` (default: its solution value), integers rounded and within
+    its bounds (a solver's 3.9999999 is 4, its -1e-14 is 0)."""
+    value = data.value if value is None else value
     if value is None:
         return
     if data.is_integer():
         value = round(value)
     lower, upper = data.bounds
-    value = max(value, lower) if lower is not None else value  # a solver's -1e-14 is 0
+    value = max(value, lower) if lower is not None else value
     value = min(value, upper) if upper is not None else value
     data.fix(value)
 
@@ -279,7 +280,7 @@ class StageRunner:
         stage = self.stage_model(view)
         stage.release()
         for data, value in zip(stage.day_ahead, plan.decisions, strict=True):
-            data.fix(value)
+            fix_at_value(data, value)
         write_state(stage.built, state, view.index)
         rt = realized.frame[PRICE].to_numpy(dtype=float)
         price_param = stage.built.model.component(PRICE)
