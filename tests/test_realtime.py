@@ -30,8 +30,8 @@ DA = [20.0, 200.0, 20.0, 20.0]
 RT = [30.0, 20.0, 100.0, 20.0]
 
 
-def run_day(site: Site, days: OperatorInputs, forecast, period: int, policy: Policy = Optimize()):
-    runner = StageRunner(site, EXACT, policy)
+def run_day(site: Site, days: OperatorInputs, forecast, period: int, policy: Policy | None = None):
+    runner = StageRunner(site, EXACT, policy or Optimize())
     plan = runner.day_ahead(days.day_ahead, days.realized, None, forecast)
     result, _ = runner.real_time(days.day_ahead, days.realized, None, plan, forecast, period)
     return plan, result

@@ -209,6 +209,11 @@ class StageRunner:
     solve_seconds: list[float] = field(default_factory=list)
     _models: dict[Shape, StageModel] = field(default_factory=dict)
 
+    @property
+    def highs_seconds(self) -> float:
+        """HiGHS's own run time over every solve so far [s]."""
+        return sum(stage.model.highs_seconds for stage in self._models.values())
+
     def stage_model(self, inputs: Inputs) -> StageModel:
         def make() -> StageModel:
             built = build_model(self.site, inputs, two_settlement=True)
