@@ -25,6 +25,7 @@ import yaml
 from dispatch.errors import InputError
 from dispatch.inputs import PRICE, default_price_dataset, required_columns
 from dispatch.inputs.bundled import DATASETS, data_path
+from dispatch.inputs.detect import read_input
 from dispatch.inputs.horizon import parse_date
 from dispatch.options import SolveOptions
 from dispatch.realtime.information import decision_intervals
@@ -230,9 +231,15 @@ def _points_for(source: str, requested: Sequence[str], site: Site, what: str) ->
 
 
 def _check_operator(
-    site_files: Sequence[str | Path], decision_minutes: int, rt_forecast: str, lookahead: float
+    site_files: Sequence[str | Path],
+    decision_minutes: int,
+    rt_forecast: str,
+    lookahead: float,
+    rt_prices: str,
+    period: tuple[dt.date, dt.date],
 ) -> None:
-    """Operator mode's own settings, checked before any task runs."""
+    """Operator mode's own settings and files, checked before any task runs: the real-time
+    prices must be as fine as every site's interval, a forecast file must cover the period."""
     if lookahead:
         raise InputError(
             "--lookahead-hours: operator mode decides one day at a time (the day-ahead market "
@@ -243,8 +250,30 @@ def _check_operator(
             f"--rt-forecast: expected {' or '.join(RT_FORECASTS)} or a price file, "
             f"found {rt_forecast!r}"
         )
-    for site_file in site_files:
-        decision_intervals(load_site(site_file), decision_minutes)
+    sites = [load_site(site_file) for site_file in site_files]
+    point = next((s.market.settlement_point for s in sites if s.market is not None), None)
+    for site in sites:
+        decision_intervals(site, decision_minutes)
+    if rt_prices not in DATASETS:
+        table = read_input(rt_prices, settlement_point=point)
+        for site_file, site in zip(site_files, sites, strict=True):
+            if table.step > pd.Timedelta(minutes=site.interval_minutes):
+                raise InputError(
+                    f"--rt-prices {rt_prices}: real-time prices every {table.step} are coarser "
+                    f"than {site_file}'s {site.interval_minutes}-minute intervals; real-time "
+                    "deviations settle on the site's intervals"
+                )
+    if rt_forecast not in RT_FORECASTS:
+        table = read_input(rt_forecast, settlement_point=point)
+        for site in sites:
+            first = pd.Timestamp(period[0]).tz_localize(site.timezone)
+            end = pd.Timestamp(period[1] + dt.timedelta(days=1)).tz_localize(site.timezone)
+            starts = table.frame.index
+            if starts.min() > first or starts.max() + table.step < end:
+                raise InputError(
+                    f"--rt-forecast {rt_forecast}: covers {starts.min()} to "
+                    f"{starts.max() + table.step}; the period needs {first} to {end}"
+                )
 
 
 def plan_tasks(
@@ -286,10 +315,17 @@ def plan_tasks(
     for source, what in ((hashprice, "--hashprice"), (profiles, "--profiles")):
         if source is not None and not Path(source).is_file():
             raise InputError(f"{what}: {source}: file not found")
-    if settlement_prices is not None:
-        _check_operator(site_files, decision_minutes, rt_forecast, lookahead_hours)
     for source in (*prices, *([settlement_prices] if settlement_prices else [])):
         _check_source(source, "--prices" if source in prices else "--rt-prices")
+    if settlement_prices is not None:
+        _check_operator(
+            site_files,
+            decision_minutes,
+            rt_forecast,
+            lookahead_hours,
+            settlement_prices,
+            (first, last),
+        )
     if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
         raise InputError(
             "--settlement-point applies to bundled data sets; --prices names only files"
