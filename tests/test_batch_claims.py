@@ -76,7 +76,6 @@ def _task(tmp_path: Path) -> Task:
         lookahead_hours=0.0,
         options=SolveOptions(),
         settlement_prices="ercot_rtm_spp",
-        redispatch_mining=False,
     )
 
 
@@ -96,12 +95,15 @@ def test_every_field_a_result_depends_on_changes_the_task_key(
         "profiles": str(other),
         "lookahead_hours": 24.0,
         "settlement_prices": "ercot_dam_spp",
-        "redispatch_mining": True,
+        "decision_minutes": 30,
+        "rt_forecast": "da",
     }
-    # every field but the key itself and the site file's path (its contents count, not its name)
+    # every field but the key itself and the site file's path and partition name (its contents
+    # count, not its name)
     assert set(changed) == {f.name for f in dataclasses.fields(Task)} - {
         "key",
         "site_file",
+        "partition",
         "options",
     }
     first = task_key(task)

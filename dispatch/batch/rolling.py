@@ -106,8 +106,7 @@ class Evaluator:
 class Roller:
     """Rolls one site through a period: one persistent model per horizon shape, state carried.
 
-    ``run`` is the whole loop; ``solve`` and ``keep`` are its two steps, used as they are by the
-    forecast mode (which settles one solution at other prices).
+    ``run`` is the whole loop; ``solve`` and ``keep`` are its two steps.
     """
 
     def __init__(

@@ -24,14 +24,17 @@ from dispatch.distribution import package_version
 from dispatch.errors import InputError, expect, expect_items
 from dispatch.inputs import PRICE, default_price_dataset, required_columns
 from dispatch.inputs.bundled import DATASETS, data_path
+from dispatch.inputs.detect import read_input
 from dispatch.inputs.horizon import parse_date
 from dispatch.options import SolveOptions
-from dispatch.site import Site, parse_site_yaml, read_site_text
+from dispatch.realtime.information import decision_intervals
+from dispatch.site import Site, load_site, parse_site_yaml, read_site_text
 
 Split = Literal["year", "month", "none"]
 SPLITS: tuple[Split, ...] = ("year", "month", "none")
 OUTPUT_VERSION = 1  # bump when the parts' layout or meaning changes: old keys stop matching
 MAX_LOOKAHEAD_HOURS = 168.0
+RT_FORECASTS = ("spread", "da")  # built-in real-time price forecasts; anything else is a file
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,10 @@ class Task:
     """One rolling run: a site on one price history over one period (local days, inclusive).
 
     ``prices``: a bundled data set name or a tidy price file (``None`` when the site buys no
-    power). ``settlement_prices``: forecast mode, the real-time prices that settle a schedule
-    planned on ``prices``. ``key``: see the module docstring (set by :func:`plan_tasks`).
+    power). ``settlement_prices``: operator mode (:mod:`dispatch.realtime.backtest`), the
+    real-time prices that settle the day, with ``prices`` the day-ahead prices;
+    ``decision_minutes`` and ``rt_forecast`` (``spread``, ``da`` or a price file) set its
+    real-time loop. ``key``: see the module docstring (set by :func:`plan_tasks`).
     """
 
     site_file: str
@@ -54,7 +59,8 @@ class Task:
     lookahead_hours: float = 0.0
     options: SolveOptions = field(default_factory=SolveOptions)
     settlement_prices: str | None = None
-    redispatch_mining: bool = False
+    decision_minutes: int = 60
+    rt_forecast: str = "spread"
     key: str = ""
     partition: str = ""
 
@@ -69,7 +75,7 @@ class Task:
         return self.partition or _path_safe(Path(self.site_file).stem)
 
     @property
-    def forecast(self) -> bool:
+    def operator(self) -> bool:
         return self.settlement_prices is not None
 
     @property
@@ -114,7 +120,8 @@ class Task:
             "profiles": self.profiles,
             "lookahead_hours": self.lookahead_hours,
             "settlement_prices": self.settlement_prices,
-            "redispatch_mining": self.redispatch_mining,
+            "decision_minutes": self.decision_minutes,
+            "rt_forecast": self.rt_forecast,
             "options": self.options.as_dict(),
         }
 
@@ -154,7 +161,10 @@ def task_identity(task: Task, memo: dict[str, str] | None = None) -> dict[str, A
         "start": task.start.isoformat(),
         "end": task.end.isoformat(),
         "lookahead_hours": task.lookahead_hours,
-        "redispatch_mining": task.redispatch_mining,
+        "decision_minutes": task.decision_minutes,
+        "rt_forecast": _source_identity(task.rt_forecast, memo)
+        if task.rt_forecast not in RT_FORECASTS
+        else task.rt_forecast,
         "options": task.options.as_dict(),
     }
 
@@ -252,6 +262,52 @@ def _points_for(source: str, requested: Sequence[str], site: Site, what: str) ->
     return list(points)
 
 
+def _check_operator(
+    site_files: Sequence[str | Path],
+    decision_minutes: int,
+    rt_forecast: str,
+    lookahead: float,
+    rt_prices: str,
+    period: tuple[dt.date, dt.date],
+) -> None:
+    """Operator mode's own settings and files, checked before any task runs: the real-time
+    prices must be as fine as every site's interval, a forecast file must cover the period."""
+    if lookahead:
+        raise InputError(
+            "--lookahead-hours: operator mode decides one day at a time (the day-ahead market "
+            "clears one day); drop --lookahead-hours"
+        )
+    if rt_forecast not in RT_FORECASTS and not Path(rt_forecast).is_file():
+        raise InputError(
+            f"--rt-forecast: expected {' or '.join(RT_FORECASTS)} or a price file, "
+            f"found {rt_forecast!r}"
+        )
+    sites = [load_site(site_file) for site_file in site_files]
+    point = next((s.market.settlement_point for s in sites if s.market is not None), None)
+    for site in sites:
+        decision_intervals(site, decision_minutes)
+    if rt_prices not in DATASETS:
+        table = read_input(rt_prices, settlement_point=point)
+        for site_file, site in zip(site_files, sites, strict=True):
+            if table.step > pd.Timedelta(minutes=site.interval_minutes):
+                raise InputError(
+                    f"--rt-prices {rt_prices}: real-time prices every {table.step} are coarser "
+                    f"than {site_file}'s {site.interval_minutes}-minute intervals; real-time "
+                    "deviations settle on the site's intervals"
+                )
+    if rt_forecast not in RT_FORECASTS:
+        table = read_input(rt_forecast, settlement_point=point)
+        for site in sites:
+            first = pd.Timestamp(period[0]).tz_localize(site.timezone)
+            end = pd.Timestamp(period[1] + dt.timedelta(days=1)).tz_localize(site.timezone)
+            starts = table.frame.index
+            if starts.min() > first or starts.max() + table.step < end:
+                raise InputError(
+                    f"--rt-forecast {rt_forecast}: covers {starts.min()} to "
+                    f"{starts.max() + table.step}; the period needs {first} to {end}"
+                )
+
+
 def plan_tasks(
     site_files: Sequence[str | Path],
     start: str | dt.date,
@@ -265,21 +321,25 @@ def plan_tasks(
     lookahead_hours: float = 0.0,
     options: SolveOptions | None = None,
     settlement_prices: str | None = None,
-    redispatch_mining: bool = False,
+    decision_minutes: int = 60,
+    rt_forecast: str = "spread",
 ) -> list[Task]:
     """Every task of a batch: sites x price sources x settlement points x periods.
 
     ``prices`` default to each site's default data set (real-time for sub-hourly sites,
     day-ahead for hourly ones); ``settlement_points`` default to each site's own and apply to
-    bundled data sets only. ``settlement_prices`` turns on forecast mode (schedule on ``prices``,
-    settle on these). Raises :class:`InputError` for anything a user must fix before running.
+    bundled data sets only. ``settlement_prices`` turns on operator mode (day-ahead stage on
+    ``prices``, real-time loop and settlement on these; see :class:`Task`). Raises
+    :class:`InputError` for anything a user must fix before running.
     """
     site_files = expect_items(site_files, (str, Path), "site_files", "site file paths")
     prices = expect_items(prices, (str, Path), "prices", "data set names or price files")
     prices = [str(p) for p in prices]
     settlement_points = expect_items(settlement_points, str, "settlement_points", "node names")
     expect(lookahead_hours, (int, float), "lookahead_hours", "a number of hours")
-    expect(redispatch_mining, bool, "redispatch_mining", "True or False")
+    expect(decision_minutes, int, "decision_minutes", "whole minutes")
+    expect(rt_forecast, (str, Path), "rt_forecast", "'spread', 'da' or a price file")
+    rt_forecast = str(rt_forecast)
     if options is not None:
         expect(options, SolveOptions, "options", "SolveOptions")
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
@@ -299,6 +359,15 @@ def plan_tasks(
             raise InputError(f"{what}: {source}: file not found")
     for source in (*prices, *([settlement_prices] if settlement_prices else [])):
         _check_source(source, "--prices" if source in prices else "--rt-prices")
+    if settlement_prices is not None:
+        _check_operator(
+            site_files,
+            decision_minutes,
+            rt_forecast,
+            lookahead_hours,
+            settlement_prices,
+            (first, last),
+        )
     if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
         raise InputError(
             "--settlement-point applies to bundled data sets; --prices names only files"
@@ -312,7 +381,7 @@ def plan_tasks(
         priced = PRICE in required_columns(site)
         if not priced and settlement_prices is not None:
             raise InputError(
-                f"{site_file}: the site buys and sells no power; forecast mode needs prices"
+                f"{site_file}: the site buys and sells no power; operator mode needs prices"
             )
         sources: list[str | None] = list(prices) or [default_price_dataset(site)]
         if not priced:
@@ -339,7 +408,8 @@ def plan_tasks(
                         lookahead_hours=float(lookahead_hours),
                         options=options,
                         settlement_prices=settlement_prices,
-                        redispatch_mining=redispatch_mining,
+                        decision_minutes=decision_minutes,
+                        rt_forecast=rt_forecast,
                         partition=partitions[str(site_file)],
                     )
                     tasks.append(replace(task, key=task_key(task, memo)))

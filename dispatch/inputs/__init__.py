@@ -48,6 +48,7 @@ from dispatch.inputs.table import Source, source_name
 from dispatch.site import CoincidentPeak, Colocation, Site
 
 PRICE = "price_usd_per_mwh"
+DA_PRICE = "da_price_usd_per_mwh"  # two-settlement: the DAM price beside the real-time PRICE
 HASHPRICE = "hashprice_usd_per_ph_day"
 
 

@@ -82,6 +82,8 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
         """S1: charge_mw[t] · discharge_mw[t] = 0 where a solution breaks it (or everywhere)."""
         switched = 0
         for t in T:
+            if b.charging[t].fixed:  # decided earlier (a real-time re-dispatch fixes the past)
+                continue
             both = min(b.charge_mw[t].value or 0.0, b.discharge_mw[t].value or 0.0) > 1e-6
             if (both or everywhere) and not b.charging[t].is_binary():
                 b.charging[t].domain = pyo.Binary

@@ -13,6 +13,7 @@ import pyomo.environ as pyo
 
 from dispatch.inputs import (
     COINCIDENT_PEAK_WEIGHT,
+    DA_PRICE,
     HASHPRICE,
     HEAT_DEMAND,
     HPC_UTILIZATION,
@@ -113,19 +114,32 @@ class BuiltModel:
         return self.ctx.day_of_interval, self.ctx.hour_of_interval, self.ctx.month_of_interval
 
 
-def build_model(site: Site, inputs: Inputs) -> BuiltModel:
-    """Build the dispatch MILP for ``site`` over the horizon of ``inputs``; load its data."""
-    return build_block(pyo.ConcreteModel(name=site.name), site, inputs)
+def build_model(site: Site, inputs: Inputs, *, two_settlement: bool = False) -> BuiltModel:
+    """Build the dispatch MILP for ``site`` over the horizon of ``inputs``; load its data.
+
+    ``two_settlement``: energy settles as a day-ahead position and real-time deviations
+    (:mod:`dispatch.model.settlement`); ``inputs`` then carry ``da_price_usd_per_mwh`` beside
+    the real-time ``price_usd_per_mwh``.
+    """
+    return build_block(
+        pyo.ConcreteModel(name=site.name), site, inputs, two_settlement=two_settlement
+    )
 
 
 def build_block(
-    m: pyo.Block, site: Site, inputs: Inputs, sized: SizedCapacities | None = None
+    m: pyo.Block,
+    site: Site,
+    inputs: Inputs,
+    sized: SizedCapacities | None = None,
+    *,
+    two_settlement: bool = False,
 ) -> BuiltModel:
     """Build the dispatch of ``site`` over ``inputs`` into the block ``m`` and load its data.
 
     ``sized`` (sizing only) makes some capacities decisions of an enclosing sizing model; the
     site then holds their upper bounds. The block carries its own ``margin_usd`` objective,
     which an enclosing model deactivates to sum the blocks' ``stream_usd`` itself.
+    ``two_settlement``: see :func:`build_model`.
     """
     index = inputs.index
     m.intervals = pyo.Set(initialize=range(len(index)), ordered=True)
@@ -167,6 +181,7 @@ def build_block(
             if e.baseline == "scheduled"
         },
         sized=sized,
+        da_price_usd_per_mwh=required(DA_PRICE) if two_settlement else None,
     )
     blocks = []
     for name, build in site_assets(site):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import pandas as pd
@@ -44,6 +45,8 @@ class ModelContext:
     ``hour_of_interval[t]`` its local clock hours and ``month_of_interval[t]`` its calendar months.
     Data Params are ``None`` (or absent from a mapping) where the site does not use the series.
     ``sized`` holds the capacities that are decisions when the model is part of a sizing model.
+    ``da_price_usd_per_mwh`` is present in two-settlement models only (then ``price`` is the
+    real-time price that settles deviations).
     """
 
     site: Site
@@ -62,6 +65,19 @@ class ModelContext:
     dr_active_fraction: Mapping[str, pyo.Param] = field(default_factory=dict)
     dr_baseline_fraction: Mapping[str, pyo.Param] = field(default_factory=dict)
     sized: SizedCapacities | None = None
+    da_price_usd_per_mwh: pyo.Param | None = None
+
+    @property
+    def two_settlement(self) -> bool:
+        """Energy settles as ERCOT does: an hourly day-ahead position at ``da_price`` and the
+        deviation at ``price`` (the real-time price); see :mod:`dispatch.model.settlement`."""
+        return self.da_price_usd_per_mwh is not None
+
+    @property
+    def da_price(self) -> pyo.Param:
+        """Day-ahead price [USD/MWh], held over each hour's intervals (two-settlement only)."""
+        assert self.da_price_usd_per_mwh is not None, "two-settlement models carry DA prices"
+        return self.da_price_usd_per_mwh
 
     @property
     def n_intervals(self) -> int:
@@ -99,6 +115,20 @@ class ModelContext:
     def utilization(self) -> pyo.Param:
         assert self.hpc_utilization_fraction is not None, "validated: HPC sites have utilization"
         return self.hpc_utilization_fraction
+
+
+class Stage(Enum):
+    """Which stage of two-settlement a model is solved for (:mod:`dispatch.model.settlement`).
+
+    ``DAY_AHEAD``: the position follows the plan (T3) and awards must be deliverable (A1).
+    ``REAL_TIME``: day-ahead decisions are fixed by the caller, the position no longer follows
+    the plan. ``REAL_TIME_FAILING``: as ``REAL_TIME``, and awards that cannot be held may fail
+    (charged as ``ancillary_failure``): the last resort when a real state makes them undeliverable.
+    """
+
+    DAY_AHEAD = "day_ahead"
+    REAL_TIME = "real_time"
+    REAL_TIME_FAILING = "real_time_failing"
 
 
 @dataclass(frozen=True)
@@ -172,8 +202,10 @@ class AssetTerms:
     ``dr_claims`` are the events a program block claims. ``waste_heat_mw_thermal[t]`` is heat a
     block rejects; ``heat_drawn_mw_thermal[t]`` is waste heat a block takes (X1).
     ``state`` reads and writes what the asset carries across horizons (None: nothing).
-    ``real_time_flexible`` marks assets whose decisions can change at interval notice when a
-    day-ahead schedule is re-dispatched on real-time prices (mining; the grid, which balances).
+
+    Two-settlement (models built with ``two_settlement``): ``day_ahead_decisions`` are the
+    block's variables decided the day before (the hourly energy position, the ancillary awards),
+    which the real-time stage holds fixed; ``set_stage`` sets the bounds a :class:`Stage` needs.
     """
 
     net_injection_mw: pyo.Expression
@@ -193,4 +225,5 @@ class AssetTerms:
     waste_heat_mw_thermal: pyo.Expression | None = None
     heat_drawn_mw_thermal: pyo.Expression | None = None
     state: StateHooks | None = None
-    real_time_flexible: bool = False
+    day_ahead_decisions: tuple[pyo.Var, ...] = ()
+    set_stage: Callable[[Stage], None] | None = None

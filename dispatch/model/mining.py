@@ -122,7 +122,6 @@ def build_mining_fleet(
             columns.mining(spec.name, "hashrate_ph_s"): b.hashrate_ph_s,
         },
         state=StateHooks(read_state, write_state),
-        real_time_flexible=True,
     )
 
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from dispatch import columns
-from dispatch.model.context import AssetTerms, DrClaim, ModelContext, ReserveOffer, StreamTerm
+from dispatch.model.context import (
+    AssetTerms,
+    DrClaim,
+    ModelContext,
+    ReserveOffer,
+    Stage,
+    StreamTerm,
+)
 from dispatch.site import AncillaryOffer, DrEvent
 from dispatch.streams import Stream, ancillary_stream
 
@@ -33,12 +40,46 @@ def build_ancillary_offer(b: pyo.Block, spec: AncillaryOffer, ctx: ModelContext)
         expr=sum((price[t] - deployment_usd_per_mw_h) * b.offer_mw[t] * dt for t in T)
     )
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: 0.0)  # capacity, not energy
+    streams = {ancillary_stream(spec.product): StreamTerm(b.revenue_usd, b.offered_mw_h)}
+    schedule = {columns.ancillary(spec.product, "offer_mw"): b.offer_mw}
+    if not ctx.two_settlement:
+        return AssetTerms(
+            net_injection_mw=b.net_injection_mw,
+            streams=streams,
+            schedule=schedule,
+            reserve_offers=(ReserveOffer(spec.product, b.offer_mw, spec.sustain_hours),),
+        )
+    # Two-settlement: the hourly offer is the DAM award. A real-time state may leave part of it
+    # undeliverable; that part fails (T4) and ERCOT charges it back at the award's clearing
+    # price (failure to provide), so delivery, not the award, backs A1.
+    b.failed_mw = pyo.Var(T, bounds=(0.0, 0.0))
+    b.failed_within_award = pyo.Constraint(T, rule=_t4_failed_within_award)
+    b.delivered_mw = pyo.Expression(T, rule=lambda b, t: b.offer_mw[t] - b.failed_mw[t])
+    b.failed_mw_h = pyo.Expression(expr=sum(b.failed_mw[t] * dt for t in T))
+    b.failure_usd = pyo.Expression(expr=-sum(price[t] * b.failed_mw[t] * dt for t in T))
+    streams[Stream.ANCILLARY_FAILURE] = StreamTerm(b.failure_usd, b.failed_mw_h)
+    schedule[columns.ancillary(spec.product, "failed_mw")] = b.failed_mw
+
+    def set_stage(stage: Stage) -> None:
+        """T4: awards may fail only in the last-resort real-time stage (a failure already
+        fixed as past stays what it was)."""
+        for t in T:
+            if not b.failed_mw[t].fixed:
+                b.failed_mw[t].setub(None if stage is Stage.REAL_TIME_FAILING else 0.0)
+
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
-        streams={ancillary_stream(spec.product): StreamTerm(b.revenue_usd, b.offered_mw_h)},
-        schedule={columns.ancillary(spec.product, "offer_mw"): b.offer_mw},
-        reserve_offers=(ReserveOffer(spec.product, b.offer_mw, spec.sustain_hours),),
+        streams=streams,
+        schedule=schedule,
+        reserve_offers=(ReserveOffer(spec.product, b.delivered_mw, spec.sustain_hours),),
+        day_ahead_decisions=(b.offer_hourly_mw,),
+        set_stage=set_stage,
     )
+
+
+def _t4_failed_within_award(b: pyo.Block, t: int) -> pyo.Expression:
+    """T4: failed_mw[t] <= offer_mw[t]"""
+    return b.failed_mw[t] <= b.offer_mw[t]
 
 
 def build_dr_event(b: pyo.Block, spec: DrEvent, ctx: ModelContext) -> AssetTerms:

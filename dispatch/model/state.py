@@ -129,14 +129,3 @@ def settle_solution(built: BuiltModel) -> None:
     for _, terms in built.blocks:
         if terms.settle is not None:
             terms.settle()
-
-
-def fixed_decisions(built: BuiltModel) -> list[pyo.Var]:
-    """Variables of the assets that cannot re-dispatch in real time (``real_time_flexible``
-    False): a real-time re-dispatch holds these at their day-ahead values."""
-    held = []
-    for name, terms in built.blocks:
-        if not terms.real_time_flexible:
-            block = built.model.component(name)
-            held += list(block.component_data_objects(pyo.Var, descend_into=True))
-    return held
