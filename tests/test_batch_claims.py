@@ -50,7 +50,7 @@ def test_resume_re_runs_a_finished_task_whose_part_is_gone(site_file: Path, tmp_
     out = tmp_path / "out"
     assert run_batch(tasks, out, executor=InlineExecutor()).complete
     parts = OutputDir(out).last_entries()[tasks[1].key]["parts"]
-    lost = out / parts["streams"][0]
+    lost = out / parts["streams"][0]["path"]
     lost.unlink()  # e.g. deleted by hand, or lost with a disk
     resumed = run_batch(tasks, out, executor=InlineExecutor(), resume=True)
     assert [r.status for r in resumed.records] == ["skipped", "ok"]
@@ -126,7 +126,7 @@ def test_every_field_a_result_depends_on_changes_the_task_key(
     Path(task.hashprice).write_text("date,hashprice_usd_per_ph_day\n2023-01-01,61\n")
     assert task_key(task) != first
     # the package and output versions: an upgrade re-runs everything
-    monkeypatch.setattr(tasks_module, "_package_version", lambda: "99.0")
+    monkeypatch.setattr(tasks_module, "package_version", lambda: "99.0")
     assert task_key(task) != first
     monkeypatch.undo()
     monkeypatch.setattr(tasks_module, "OUTPUT_VERSION", tasks_module.OUTPUT_VERSION + 1)
