@@ -249,8 +249,26 @@ def dr_events(site: Site, schedule: pd.DataFrame, before: Before) -> Money | Non
     return Money(usd * hours(site), basis * hours(site))
 
 
+def two_settlement(schedule: pd.DataFrame) -> bool:
+    """A two-settlement result (T1-T4) carries its day-ahead position."""
+    return "da_position_mw" in schedule
+
+
+def ancillary_failure(site: Site, schedule: pd.DataFrame, before: Before) -> Money | None:
+    """T4: each product's failed MW-h charged back at its own clearing price."""
+    if not two_settlement(schedule) or not site.ancillary_offers:
+        return None
+    usd = basis = 0.0
+    for offer in site.ancillary_offers:
+        failed = _series(schedule, columns.ancillary(offer.product, "failed_mw"))
+        price = _series(schedule, f"{offer.product.lower()}_usd_per_mw_h")
+        usd -= float((price * failed).sum() * hours(site))
+        basis += _sum_mwh(site, failed)
+    return Money(usd, basis)
+
+
 def grid_energy_purchase(site: Site, schedule: pd.DataFrame, before: Before) -> Money | None:
-    if site.grid is None:
+    if site.grid is None or two_settlement(schedule):
         return None
     _, spot = ppa_split_mw(site, schedule)
     usd = -((_price(schedule) + _adder(site)) * spot).sum() * hours(site)
@@ -258,7 +276,7 @@ def grid_energy_purchase(site: Site, schedule: pd.DataFrame, before: Before) -> 
 
 
 def grid_energy_sale(site: Site, schedule: pd.DataFrame, before: Before) -> Money | None:
-    if site.grid is None or site.grid.export_limit_mw == 0:
+    if site.grid is None or site.grid.export_limit_mw == 0 or two_settlement(schedule):
         return None
     export = _series(schedule, "grid_export_mw")
     return Money(float((_price(schedule) * export).sum() * hours(site)), _sum_mwh(site, export))
@@ -275,11 +293,53 @@ def ppa_energy(site: Site, schedule: pd.DataFrame, before: Before) -> Money | No
 
 
 def power_credits(site: Site, schedule: pd.DataFrame, before: Before) -> Money | None:
-    if site.grid is None or site.grid.ppa is None:
+    if site.grid is None or site.grid.ppa is None or two_settlement(schedule):
         return None
     used, _ = ppa_split_mw(site, schedule)
     resold = site.grid.ppa.volume_mw - used
     return Money(float((_price(schedule) * resold).sum() * hours(site)), _sum_mwh(site, resold))
+
+
+def grid_import_adder(site: Site, schedule: pd.DataFrame, before: Before) -> Money | None:
+    """Two-settlement: the adder on the energy imported beyond the PPA block (the block's own
+    adder stays in ppa_energy)."""
+    if site.grid is None or not two_settlement(schedule):
+        return None
+    _, spot = ppa_split_mw(site, schedule)
+    return Money(-_adder(site) * _sum_mwh(site, spot), _sum_mwh(site, spot))
+
+
+def _market_net_mw(site: Site, schedule: pd.DataFrame) -> np.ndarray:
+    """T1: what the site takes from the market, buy positive: import − export − PPA block."""
+    assert site.grid is not None
+    volume = site.grid.ppa.volume_mw if site.grid.ppa else 0.0
+    return _series(schedule, "grid_import_mw") - _series(schedule, "grid_export_mw") - volume
+
+
+def _da_position_mw(site: Site, schedule: pd.DataFrame) -> np.ndarray:
+    """T1/T3: the position is one number per local clock hour."""
+    position = pd.Series(_series(schedule, "da_position_mw"), index=schedule.index)
+    local = schedule.index.tz_convert(site.timezone) if schedule.index.tz else schedule.index
+    hourly = position.groupby(local.floor("h").asi8).transform("first")
+    return hourly.to_numpy(dtype=float)
+
+
+def da_energy(site: Site, schedule: pd.DataFrame, before: Before) -> Money | None:
+    """T1: the hourly position settled at the DAM price."""
+    if site.grid is None or not two_settlement(schedule):
+        return None
+    position = _da_position_mw(site, schedule)
+    usd = -(_series(schedule, "da_price_usd_per_mwh") * position).sum() * hours(site)
+    return Money(float(usd), _sum_mwh(site, position))
+
+
+def rt_deviation(site: Site, schedule: pd.DataFrame, before: Before) -> Money | None:
+    """T2: metered market position minus the day-ahead position, at the real-time price."""
+    if site.grid is None or not two_settlement(schedule):
+        return None
+    deviation = _market_net_mw(site, schedule) - _da_position_mw(site, schedule)
+    usd = -(_price(schedule) * deviation).sum() * hours(site)
+    return Money(float(usd), _sum_mwh(site, deviation))
 
 
 def coincident_peak(site: Site, schedule: pd.DataFrame, before: Before) -> Money | None:
@@ -345,11 +405,15 @@ STREAMS: dict[Stream, Callable[[Site, pd.DataFrame, Before], Money | None]] = {
     Stream.ANCILLARY_RRS: _ancillary("RRS"),
     Stream.ANCILLARY_ECRS: _ancillary("ECRS"),
     Stream.ANCILLARY_NSPIN: _ancillary("NSPIN"),
+    Stream.ANCILLARY_FAILURE: ancillary_failure,
     Stream.DR_EVENTS: dr_events,
     Stream.GRID_ENERGY_PURCHASE: grid_energy_purchase,
     Stream.GRID_ENERGY_SALE: grid_energy_sale,
     Stream.PPA_ENERGY: ppa_energy,
     Stream.POWER_CREDITS: power_credits,
+    Stream.GRID_IMPORT_ADDER: grid_import_adder,
+    Stream.DA_ENERGY: da_energy,
+    Stream.RT_DEVIATION: rt_deviation,
     Stream.COINCIDENT_PEAK: coincident_peak,
     Stream.DEMAND_CHARGE: demand_charge,
     Stream.FUEL: fuel,

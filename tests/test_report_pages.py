@@ -102,12 +102,12 @@ def test_curtailment_heat_map_matches_the_days_table(batch):
     out, tasks = batch
     (group,) = load_groups(out, tasks)
     figure = curtailment_figure(group)
-    first = figure.data[0]  # the first case (da_plan)
-    assert list(first.y) == list(range(24)) and first.name == "da_plan"
+    first = figure.data[0]  # the first case the data hold
+    assert list(first.y) == list(range(24)) and first.name == group.cases[0]
     capacity = sum(f.capacity_mw for f in group.site.fleets)
     z = pd.DataFrame(np.asarray(first.z, dtype=float), columns=list(first.x))
     day = group.days[
-        (group.days["case"] == "da_plan") & (group.days["day"] == dt.date(2023, 10, 31))
+        (group.days["case"] == group.cases[0]) & (group.days["day"] == dt.date(2023, 10, 31))
     ]
     # a 24-hour day: mean share idle x capacity x 24 h is the day's curtailed MWh
     assert z["2023-10-31"].mean() / 100 * capacity * 24 == pytest.approx(
@@ -119,13 +119,16 @@ def test_duration_curves_and_comparison_follow_the_cases_in_the_data(batch):
     out, tasks = batch
     (group,) = load_groups(out, tasks)
     duration = duration_figure(group)
-    prices = [t for t in duration.data if t.name.startswith("price")]
-    assert [t.name for t in prices] == ["price (da_plan)", "price (da_schedule_rt)"]  # DA, RT
+    prices = [t for t in duration.data if "price" in t.name]
+    # the day-ahead price planned on, the real-time price every case settled at
+    assert [t.name for t in prices] == ["day-ahead price", "real-time price"]
+    rt = np.sort(group.schedule[group.schedule["case"] == "operator"]["price_usd_per_mwh"])[::-1]
+    assert np.allclose(prices[1].y, rt)
     assert all(np.all(np.diff(t.y) <= 0) for t in prices)  # sorted high to low
     comparison = comparison_figure(group)
     assert [t.name for t in comparison.data] == group.cases
     single = group.__class__(
-        group.site, group.label, group.streams, group.days[group.days["case"] == "da_plan"],
+        group.site, group.label, group.streams, group.days[group.days["case"] == "operator"],
         group.schedule,
     )  # fmt: skip
     assert comparison_figure(single) is None  # one case: nothing to compare, no chart

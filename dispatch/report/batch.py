@@ -21,7 +21,7 @@ import pandas as pd
 from dispatch import columns
 from dispatch.batch.outputs import OutputDir
 from dispatch.batch.summary import kpi_summary, stream_summary
-from dispatch.inputs import HASHPRICE, PRICE
+from dispatch.inputs import DA_PRICE, HASHPRICE, PRICE
 from dispatch.report import fmt
 from dispatch.report.page import Card, Section, Table, plotly, render, style, write_page
 from dispatch.results import breakeven_usd_per_mwh
@@ -177,26 +177,44 @@ def curtailment_figure(group: Group) -> go.Figure | None:
     return style(figure, 400, "Mining capacity idle, by local hour and day")
 
 
+def _price_curves(group: Group) -> list[tuple[str, np.ndarray]]:
+    """(name, prices sorted high to low): the day-ahead price an operator back-test planned on
+    and the price each case settled at; cases settled at the same prices share one curve."""
+    curves: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for column, label in ((DA_PRICE, "day-ahead price"), (PRICE, "price")):
+        if column not in group.schedule:
+            continue
+        for case in group.cases:
+            prices = group.schedule.loc[group.schedule["case"] == case, column]
+            ordered = np.sort(prices.to_numpy(dtype=float))[::-1]
+            found = curves.setdefault(label, [])
+            if not any(len(ordered) == len(s) and np.array_equal(ordered, s) for _, s in found):
+                found.append((case, ordered))
+    if DA_PRICE in group.schedule and "price" in curves:
+        curves["real-time price"] = curves.pop("price")
+    return [
+        (label if len(found) == 1 else f"{label} ({case})", ordered)
+        for label, found in curves.items()
+        for case, ordered in found
+    ]
+
+
 def duration_figure(group: Group) -> go.Figure | None:
-    """Each case's price sorted high to low against each fleet's breakeven (mean over the
-    period; the hover gives the daily range)."""
+    """The prices sorted high to low (day-ahead and real-time in an operator back-test) against
+    each fleet's breakeven (mean over the period; the hover gives the daily range)."""
     if PRICE not in group.schedule:
         return None
     go = plotly()
     figure = go.Figure()
-    seen: list[np.ndarray] = []
-    for case in group.cases:
-        prices = group.schedule.loc[group.schedule["case"] == case, PRICE].to_numpy(dtype=float)
-        ordered = np.sort(prices)[::-1]
-        if any(len(ordered) == len(s) and np.array_equal(ordered, s) for s in seen):
-            continue  # cases settled at the same prices share one curve
-        seen.append(ordered)
+    curves = _price_curves(group)
+    seen = [ordered for _, ordered in curves]
+    for name, ordered in curves:
         share = (np.arange(len(ordered)) + 0.5) / len(ordered) * 100
         figure.add_trace(
             go.Scatter(
                 x=fmt.clean(share),
                 y=fmt.clean(ordered),
-                name=f"price ({case})" if len(group.cases) > 1 else "price",
+                name=name,
                 mode="lines",
                 hovertemplate="%{y:,.2f} USD/MWh or more in %{x:.1f} % of intervals",
             )
