@@ -28,6 +28,7 @@ class Stream(StrEnum):
     ANCILLARY_RRS = "ancillary_rrs"
     ANCILLARY_ECRS = "ancillary_ecrs"
     ANCILLARY_NSPIN = "ancillary_nspin"
+    ANCILLARY_DEPLOYMENT = "ancillary_deployment"
     DR_EVENTS = "dr_events"
     GRID_ENERGY_PURCHASE = "grid_energy_purchase"
     GRID_ENERGY_SALE = "grid_energy_sale"
@@ -54,6 +55,7 @@ _COSTS = frozenset(
         Stream.HPC_SLA_PENALTY,
         Stream.HPC_DEFERRAL,
         Stream.MINING_STARTUPS,
+        Stream.ANCILLARY_DEPLOYMENT,
         Stream.GRID_ENERGY_PURCHASE,
         Stream.PPA_ENERGY,
         Stream.COINCIDENT_PEAK,
@@ -76,6 +78,7 @@ _BASIS = {
     Stream.ANCILLARY_RRS: "MW-h offered",
     Stream.ANCILLARY_ECRS: "MW-h offered",
     Stream.ANCILLARY_NSPIN: "MW-h offered",
+    Stream.ANCILLARY_DEPLOYMENT: "expected energy deployed",
     Stream.DR_EVENTS: "energy curtailed against the baseline",
     Stream.GRID_ENERGY_PURCHASE: "grid import",
     Stream.GRID_ENERGY_SALE: "grid export",
@@ -101,4 +104,5 @@ def ancillary_stream(product: str) -> Stream:
     return _ANCILLARY[product]
 
 
-ANCILLARY_STREAMS = tuple(_ANCILLARY.values())
+ANCILLARY_STREAMS = (*_ANCILLARY.values(), Stream.ANCILLARY_DEPLOYMENT)
+"""Every stream of ancillary money: the capacity payments and what deployments cost."""
