@@ -340,13 +340,16 @@ def test_campus_deployment_money_recomputed_from_the_schedule():
         carried = sum(schedule[f"{product}_backed_by_{name}_mw"] for name in lost)
         assert (carried - schedule[f"{product}_offer_mw"]).abs().max() < 1e-6  # A1: all split
         for name, value in lost.items():
-            backed = schedule[f"{product}_backed_by_{name}_mw"]
-            deployment += (offer.deployment_fraction * backed * (price - value)).sum()
+            delivered = schedule[f"{product}_backed_by_{name}_mw"]
+            if product == "rrs" and f"{name}_rrs_trip_mw" in schedule:
+                delivered = schedule[f"{name}_rrs_trip_mw"]  # the relay drops the whole fleet
+            deployment += (offer.deployment_fraction * delivered * (price - value)).sum()
     money = streams(result)
     product_streams = [f"ancillary_{o.product.lower()}" for o in site.ancillary_offers]
     assert sum(money[s] for s in product_streams) == pytest.approx(capacity * dt, rel=1e-9)
     assert money["ancillary_deployment"] == pytest.approx(deployment * dt, rel=1e-9)
     assert result.streams["usd"].sum() == pytest.approx(result.kpis.objective_usd, rel=1e-9)
+    assert "mining_s19_rrs_trip_mw" in schedule  # the campus's S19 fleet sits on a relay
     # the battery carries part of the awards that evening, and its expected deployment is
     # drawn from its SoC: f × what it carries
     drawn = sum(
