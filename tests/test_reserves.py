@@ -126,6 +126,24 @@ def test_window_refuses_an_award_the_per_interval_check_accepts():
     assert schedule["rrs_backed_by_battery_mw"].tolist() == pytest.approx(offer)
 
 
+def test_a_fixed_award_holds_the_battery_back_for_its_window():
+    # A day-ahead award fixed at 3.6 MW in hour 0 (as a real-time re-dispatch holds it): a
+    # start at 3 runs to 6, so the battery must keep 4 MWh (= 4 x 0.25 / 0.9 x 3.6) through
+    # interval 6 and cannot sell into the 1,000 USD/MWh quarter-hours at 4 and 5, which it does
+    # when the award is free.
+    site = window_site()
+    prices = [30.0] * 4 + [1000.0, 1000.0, 0.0, 0.0]
+    inputs = make_inputs(site, prices, rrs_usd_per_mw_h=[10.0] * 8)
+    free = solve(site, inputs, EXACT).schedule
+    assert free["battery_discharge_mw"].iloc[4:6].sum() > 1
+    built = build_model(site, inputs)
+    built.model.ancillary_rrs.offer_hourly_mw[0].fix(3.6)
+    held = extract_result(built, inputs, solve_exact(new_solver(), built, EXACT, inputs))
+    assert held.schedule["rrs_offer_mw"].tolist()[:4] == pytest.approx([3.6] * 4)
+    assert held.schedule["battery_discharge_mw"].tolist()[:7] == pytest.approx([0] * 7)
+    assert held.schedule["battery_soc_mwh"].tolist()[:7] == pytest.approx([4] * 7)
+
+
 def test_the_window_holds_the_award_above_the_ride_through_energy():
     # The same battery carrying the same hour-0 award, now with 1 MWh held for the HPC
     # (1 MW facility x 60 min): at 5 the SoC is 2, so 2 - 1 - 1.111 x award >= 0: 0.9 MW.
