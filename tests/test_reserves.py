@@ -421,8 +421,8 @@ def replay_full_deployment(schedule, site, start: int) -> tuple[float, float]:
 
 @few
 @given(
-    price=st.lists(st.floats(-20, 300).map(lambda p: round(p, 2)), min_size=N, max_size=N),
-    as_price=st.lists(st.floats(5, 200).map(lambda p: round(p, 2)), min_size=9, max_size=9),
+    price=st.lists(st.floats(-20, 150).map(lambda p: round(p, 2)), min_size=N, max_size=N),
+    as_price=st.lists(st.floats(100, 400).map(lambda p: round(p, 2)), min_size=9, max_size=9),
     utilization=st.lists(st.sampled_from([0.5, 0.8, 1.0]), min_size=N, max_size=N),
     power_mw=st.sampled_from([2.0, 4.0]),
     energy_mwh=st.sampled_from([3.0, 5.0, 8.0]),

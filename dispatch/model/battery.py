@@ -42,9 +42,10 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     min_soc_mwh = spec.min_soc_fraction * energy_mwh
     b.charge_mw = pyo.Var(T, bounds=(0, spec.power_mw))
     b.discharge_mw = pyo.Var(T, bounds=(0, spec.power_mw))
-    # A4: expected discharge of the deployed ancillary awards the battery carries (set by the
-    # coupling; an expectation, so the schedule buys the energy back when it is cheapest)
-    b.expected_deployment_mw = pyo.Var(T, bounds=(0, spec.power_mw))
+    # A4: expected discharge of the deployed ancillary awards the battery carries, an expression
+    # the reserves coupling fills in (0 without offers); an expectation, drawn from the SoC so
+    # the schedule buys the energy back when it is cheapest
+    b.expected_deployment_mw = pyo.Expression(T, rule=lambda b, t: 0.0)
     if installed is None:
         b.soc_mwh = pyo.Var(T, bounds=(min_soc_mwh, spec.energy_mwh))
         reference_soc_mwh = spec.initial_soc_fraction * spec.energy_mwh

@@ -129,20 +129,20 @@ class ReserveSupport:
     output it can add). ``products``: the products it may carry (None: all). An energy-limited
     block gives ``energy_mwh_per_mwh`` (stored MWh drawn per MWh delivered; A2 sustain windows)
     with ``power_rating_mw`` (what it can deliver past the horizon, where it is taken as idle)
-    and ``deployed_mw[t]``, a variable of its own energy balance that the coupling sets to the
-    expected deployment it carries [MW]. ``lost_value_usd_per_mwh[t]`` is what it gives up per
-    MWh delivered on deployment besides the energy (hashprice, fuel, degradation, deferral; the
-    energy itself is credited at the price). ``product_headroom_mw[product][t]`` caps what it
-    may carry of one product (e.g. RRS only while a relay is armed); ``trip_mw[product][t]`` is
-    what it delivers when that product is deployed if not its share of the award (a relay trip
-    drops the whole running load).
+    and ``deployed_mw[t]``, a named expression in its own energy balance (0 as built) that the
+    coupling sets to the expected deployment it carries [MW]. ``lost_value_usd_per_mwh[t]`` is
+    what it gives up per MWh delivered on deployment besides the energy (hashprice, fuel,
+    degradation, deferral; the energy itself is credited at the price).
+    ``product_headroom_mw[product][t]`` caps what it may carry of one product (e.g. RRS only
+    while a relay is armed); ``trip_mw[product][t]`` is what it delivers when that product is
+    deployed if not its share of the award (a relay trip drops the whole running load).
     """
 
     headroom_mw: pyo.Expression
     products: frozenset[str] | None = None
     energy_mwh_per_mwh: float | None = None
     power_rating_mw: pyo.Expression | float | None = None
-    deployed_mw: pyo.Var | None = None
+    deployed_mw: pyo.Expression | None = None
     lost_value_usd_per_mwh: pyo.Expression | float = 0.0
     product_headroom_mw: Mapping[str, pyo.Expression] = field(default_factory=dict)
     trip_mw: Mapping[str, pyo.Expression] = field(default_factory=dict)

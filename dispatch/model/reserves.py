@@ -105,9 +105,6 @@ def build_reserves(
     offers = [offer for _, term in blocks for offer in term.reserve_offers]
     named = [(name, term.reserve) for name, term in blocks if term.reserve is not None]
     if not offers:
-        for _, support in named:
-            if support.deployed_mw is not None:
-                support.deployed_mw.fix(0.0)
         return None
     c = _Carriers(offers, [n for n, _ in named], [s for _, s in named])
     b = pyo.Block()
@@ -229,7 +226,7 @@ def _add_a4_deployment(b: pyo.Block, c: _Carriers, backed: Backed, ctx: ModelCon
     for a product a relay delivers by dropping the block's whole load):
 
     deployment_usd = Σ_{a,k,t} delivered[a,k,t] × Δ × (price[t] - lost value_k[t])
-    deployed_mw_k[t] == Σ_a delivered[a,k,t]  (energy-limited blocks draw it from storage)
+    deployed_mw_k[t] = Σ_a delivered[a,k,t]  (energy-limited blocks draw it from storage)
     """
     T, dt, price = ctx.intervals, ctx.interval_hours, ctx.price
 
@@ -249,16 +246,13 @@ def _add_a4_deployment(b: pyo.Block, c: _Carriers, backed: Backed, ctx: ModelCon
     b.deployed_mwh = pyo.Expression(
         expr=sum(delivered(a, k, t) * dt for a, k in c.pairs for t in T)
     )
-    drawing = [k for k in c.stores if c.supports[k].deployed_mw is not None]
-    b.drawing_stores = pyo.Set(initialize=drawing, ordered=True)
-
-    def draw(b: pyo.Block, k: int, t: int) -> pyo.Expression:
-        """A4: deployed_mw_k[t] == Σ_a delivered[a,k,t]"""
+    for k in c.stores:
         deployed = c.supports[k].deployed_mw
-        assert deployed is not None
-        return deployed[t] == sum(delivered(a, k, t) for a in c.carried_by(k))
-
-    b.expected_draw = pyo.Constraint(b.drawing_stores, T, rule=draw)
+        if deployed is None:
+            continue
+        for t in T:
+            # A4: deployed_mw_k[t] := Σ_a delivered[a,k,t]  (the block's own expression)
+            deployed[t].set_value(sum(delivered(a, k, t) for a in c.carried_by(k)))
 
 
 def build_dr_measurement(m: pyo.Block, terms: Sequence[AssetTerms], ctx: ModelContext) -> None:
