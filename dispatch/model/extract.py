@@ -17,8 +17,8 @@ from dispatch.streams import Stream
 def _values(component: pyo.Component, n: int) -> np.ndarray:
     values = np.array([pyo.value(component[t]) for t in range(n)], dtype=float)
     if isinstance(component, pyo.Var) and component[0].is_integer():
-        return values.round() + 0.0  # + 0.0 turns a solver's -0.0 into 0.0
-    return values
+        values = values.round()
+    return values + 0.0  # + 0.0 turns a solver's -0.0 into 0.0
 
 
 def extract_result(built: BuiltModel, inputs: Inputs, report: SolveReport) -> DispatchResult:
