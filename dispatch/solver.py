@@ -15,12 +15,12 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from dispatch.errors import SolveError
-from dispatch.inputs import Inputs
+from dispatch.errors import InputError, SolveError, expect
+from dispatch.inputs import Inputs, check_inputs
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.context import AssetTerms
 from dispatch.model.extract import extract_result
-from dispatch.model.state import SiteState, write_state
+from dispatch.model.state import SiteState, state_problems, write_state
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
@@ -80,6 +80,9 @@ class Dispatcher:
     """
 
     def __init__(self, site: Site, options: SolveOptions | None = None) -> None:
+        expect(site, Site, "site", "a Site (from load_site)")
+        if options is not None:
+            expect(options, SolveOptions, "options", "SolveOptions (not a dict)")
         self.site = site
         self.options = options or SolveOptions()
         self._models: dict[Shape, PersistentModel] = {}
@@ -101,8 +104,18 @@ class Dispatcher:
     def solve_model(
         self, inputs: Inputs, state: SiteState | None = None
     ) -> tuple[BuiltModel, SolveReport]:
-        """Solve and leave the solution on the returned model (read it, or evaluate it)."""
+        """Solve and leave the solution on the returned model (read it, or evaluate it).
+
+        Raises :class:`InputError` for inputs made for another site or edited into NaN, infinite
+        or implausible values since loading, and for a carried state no schedule can start from.
+        """
         started = time.perf_counter()
+        check_inputs(self.site, inputs)
+        if state is not None:
+            expect(state, SiteState, "state", "a SiteState (or None: a fresh start)")
+        problems = state_problems(self.site, inputs, state)
+        if problems:
+            raise InputError("\n".join(problems))
         model, rebuilt = by_shape(
             self._models,
             horizon_shape(inputs.index),

@@ -36,8 +36,11 @@ def test_time_limited_solve_returns_its_incumbent_and_gap():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"mip_rel_gap": -1}, "mip_rel_gap: expected 0 <= gap < 1, found -1"),
-        ({"time_limit_s": 0}, "time_limit_s: expected > 0, found 0"),
+        ({"mip_rel_gap": -1}, r"mip_rel_gap \(--mip-gap\): expected 0 <= gap < 1, found -1"),
+        (
+            {"time_limit_s": 0},
+            r"time_limit_s \(--time-limit\): expected a finite number of seconds > 0, found 0",
+        ),
         ({"threads": 0}, "threads: expected >= 1, found 0"),
         ({"presolve": "maybe"}, "presolve: expected choose, on or off, found 'maybe'"),
         (

@@ -149,7 +149,7 @@ def roll_forecast(
             horizon = slice_inputs(day_ahead, window.start, window.stop)
             frame = horizon.frame.copy()
             frame.iloc[: window.kept] = kept_rt.frame.to_numpy(dtype=np.float64)
-            mixed = Inputs(frame, horizon.sources)  # real-time today, day-ahead in the look-ahead
+            mixed = horizon.with_frame(frame)  # real-time today, day-ahead in the look-ahead
             solved, rd_report = redispatcher.solve_model(planned, mixed, executed_state)
             redispatched, end_state = planner.keep(
                 solved, rd_report, kept_rt, executed_state, same_inputs=True

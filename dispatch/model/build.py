@@ -193,7 +193,7 @@ def load_data(built: BuiltModel, inputs: Inputs) -> None:
     m = built.model
     for column in inputs.frame.columns:
         param = m.component(column)
-        if param is not None:
+        if isinstance(param, pyo.Param):  # a data column (another column may share a block's name)
             param.store_values(dict(enumerate(inputs.frame[column].to_numpy(dtype=float))))
     for _, terms in built.blocks:
         if terms.refresh is not None:

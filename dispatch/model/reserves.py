@@ -186,15 +186,21 @@ def _add_a2_sustain(
     required = [t.ride_through_required_mwh for _, t in blocks if t.ride_through_required_mwh]
     b.windows = pyo.Set(initialize=sorted(windows.drawn), dimen=2, ordered=True)
 
-    def energy(b: pyo.Block, h: int, tau: int) -> pyo.Expression:
-        """A2: stored above min[τ] - ride-through[τ] >= energy the deployment drew by τ"""
+    def draw(b: pyo.Block, h: int, tau: int) -> pyo.Expression:
+        """Stored energy a full deployment starting in hour h has drawn by the end of τ [MWh]."""
         drawn = windows.drawn[h, tau]
-        draw = sum(
+        return sum(
             dt * (c.supports[k].energy_mwh_per_mwh or 0.0) * drawn[a] * b.store_backed_mw[a, k, h]
             for k in c.stores
             for a in c.carried_by(k)
         )
-        return sum(s[tau] for s in stored) - sum(r[tau] for r in required) >= draw
+
+    b.sustain_draw_mwh = pyo.Expression(b.windows, rule=draw)
+
+    def energy(b: pyo.Block, h: int, tau: int) -> pyo.Expression:
+        """A2: stored above min[τ] - ride-through[τ] >= energy the deployment drew by τ"""
+        held = sum(s[tau] for s in stored) - sum(r[tau] for r in required)
+        return held >= b.sustain_draw_mwh[h, tau]
 
     b.sustain_energy = pyo.Constraint(b.windows, rule=energy)
     b.stores = pyo.Set(initialize=c.stores, ordered=True)

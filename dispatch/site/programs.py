@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from dispatch.site.base import Fraction, Identifier, NonNegative, Positive, Spec
+from dispatch.site.base import (
+    CostUsdPerMwh,
+    Fraction,
+    Identifier,
+    PenaltyUsdPerMwh,
+    PositiveMinutes,
+    PowerMw,
+    PowerOrZeroMw,
+    Spec,
+)
 
 if TYPE_CHECKING:
     from dispatch.site import Site
@@ -41,8 +50,8 @@ class AncillaryOffer(Spec):
     expected deployment is valued from the resources that back it (``ancillary_deployment``)."""
 
     product: AncillaryProduct
-    max_mw: NonNegative = Field(description="cap on the offer in every hour")
-    sustain_minutes: Positive | None = Field(
+    max_mw: PowerOrZeroMw = Field(description="cap on the offer in every hour")
+    sustain_minutes: PositiveMinutes | None = Field(
         None,
         description="energy-limited resources must sustain the offer this long; default RRS 60, "
         "ECRS 120, NSPIN 240, REGUP 60",
@@ -92,11 +101,15 @@ class DrEvent(Spec):
     """A demand-response event: paid per MWh curtailed against a baseline, penalised if short."""
 
     name: Identifier
-    start: AwareDatetime = Field(description="event start, ISO 8601 with UTC offset")
-    end: AwareDatetime = Field(description="event end (exclusive), ISO 8601 with UTC offset")
-    committed_mw: Positive = Field(description="curtailment promised below the baseline")
-    usd_per_mwh: NonNegative = Field(description="payment per MWh curtailed, up to committed_mw")
-    penalty_usd_per_mwh: NonNegative = Field(
+    start: AwareDatetime = Field(strict=False, description="event start, ISO 8601 with UTC offset")
+    end: AwareDatetime = Field(
+        strict=False, description="event end (exclusive), ISO 8601 with UTC offset"
+    )
+    committed_mw: PowerMw = Field(description="curtailment promised below the baseline")
+    usd_per_mwh: PenaltyUsdPerMwh = Field(
+        description="payment per MWh curtailed, up to committed_mw"
+    )
+    penalty_usd_per_mwh: PenaltyUsdPerMwh = Field(
         0.0, description="per MWh the curtailment falls short of committed_mw"
     )
     baseline: Literal["scheduled", "fixed"] = Field(
@@ -104,8 +117,8 @@ class DrEvent(Spec):
         description="scheduled: the site's mean grid import over baseline_minutes before the "
         "event; fixed: baseline_mw",
     )
-    baseline_mw: NonNegative | None = None
-    baseline_minutes: Positive = 60.0
+    baseline_mw: PowerOrZeroMw | None = None
+    baseline_minutes: PositiveMinutes = 60.0
 
     @model_validator(mode="after")
     def _window_and_baseline(self) -> DrEvent:
@@ -139,8 +152,8 @@ class HeatReuse(Spec):
     """X1: mining waste heat recovered and sold up to a heat demand."""
 
     recovery_fraction: float = Field(gt=0, le=1, description="heat recovered per MWh of mining")
-    price_usd_per_mwh_thermal: NonNegative
-    max_mw_thermal: Positive | None = Field(
+    price_usd_per_mwh_thermal: CostUsdPerMwh
+    max_mw_thermal: PowerMw | None = Field(
         None,
         description="heat demand [MW thermal] when the inputs carry no heat_demand_mw_thermal",
     )
