@@ -21,6 +21,12 @@ def ancillary(product: str, quantity: str) -> str:
     return f"{product.lower()}_{quantity}"
 
 
+def reserve_backing(product: str, block: str) -> str:
+    """MW of a product's award a block carries: ``reserve_backing("ECRS", "battery")`` ->
+    ``ecrs_backed_by_battery_mw``."""
+    return f"{product.lower()}_backed_by_{block}_mw"
+
+
 def dr_event(name: str, quantity: str) -> str:
     """e.g. ``dr_event("aug17", "curtailed_mw")`` -> ``dr_aug17_curtailed_mw``."""
     return f"dr_{name}_{quantity}"

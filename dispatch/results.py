@@ -175,10 +175,7 @@ def compute_kpis(
             mean_hashprice, fleet.efficiency_j_per_th, fee
         )
     hashprice_usd = _stream_usd(streams, Stream.MINING_HASHPRICE)
-    # all ancillary_* streams: the capacity payments less any award failed back (T4)
-    ancillary_usd = sum(
-        _stream_usd(streams, s) for s in (*ANCILLARY_STREAMS, Stream.ANCILLARY_FAILURE)
-    )
+    ancillary_usd = sum(_stream_usd(streams, s) for s in ANCILLARY_STREAMS)
     return Kpis(
         net_margin_usd=margin,
         site_load_mwh=site_load_mwh,

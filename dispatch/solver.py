@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -210,7 +211,7 @@ def run_highs(
         highs_options["solve_relaxation"] = True
     results = solver.solve(
         built.model,
-        time_limit=options.time_limit_s,
+        time_limit=_time_limit_s(solver, built, options),
         rel_gap=options.mip_rel_gap,
         threads=options.threads,
         solver_options=highs_options,
@@ -241,6 +242,27 @@ def run_highs(
         rebuilt=True,
         rounds=1,
     )
+
+
+def _time_limit_s(solver: Highs, built: BuiltModel, options: SolveOptions) -> float:
+    """The time limit to give HiGHS for this solve [s].
+
+    HiGHS compares an LP's time limit with the run time its object has accumulated over every
+    solve (ERGO-Code/HiGHS#1477, to change in HiGHS 2.0; its MIP solver times each solve
+    itself), so a persistent model solved as an LP would stop at once after its solves added up
+    to the limit. For an LP the limit is therefore the run time so far plus the limit.
+    """
+    highs = getattr(solver, "_solver_model", None)  # None before the first solve
+    if highs is None or not _solved_as_lp(built, options):
+        return options.time_limit_s
+    return options.time_limit_s + highs.getRunTime()
+
+
+def _solved_as_lp(built: BuiltModel, options: SolveOptions) -> bool:
+    if options.relax_integrality:
+        return True
+    variables = built.model.component_data_objects(pyo.Var, descend_into=True)
+    return not any(not v.is_continuous() and not v.fixed for v in variables)
 
 
 def _explain(built: BuiltModel, condition: TerminationCondition, inputs: Inputs) -> str:

@@ -203,14 +203,56 @@ def _ancillary(product: str) -> Callable[[Site, pd.DataFrame, Before], Money | N
         offers = [o for o in site.ancillary_offers if o.product == product]
         if not offers:
             return None
-        (offer,) = offers
         mw = _series(schedule, columns.ancillary(product, "offer_mw"))
         price = _series(schedule, f"{product.lower()}_usd_per_mw_h")
-        deployment = offer.expected_deployment_fraction * offer.deployment_cost_usd_per_mwh
-        usd = ((price - deployment) * mw).sum() * hours(site)
-        return Money(float(usd), _sum_mwh(site, mw))
+        return Money(float((price * mw).sum() * hours(site)), _sum_mwh(site, mw))
 
     return stream
+
+
+def lost_value_usd_per_mwh(site: Site, schedule: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A4: what each block that may carry reserves gives up per MWh deployed: a container's
+    hashprice at nominal efficiency net of the pool fee, a generator's fuel, the battery's
+    degradation, and for deferred HPC work its deferral cost plus the energy bought back later
+    (at the same interval's price)."""
+    n = len(schedule)
+    found = {}
+    fee = site.mining.pool_fee_fraction if site.mining else 0.0
+    for fleet in site.fleets:
+        hashprice = _series(schedule, "hashprice_usd_per_ph_day")
+        found[f"mining_{fleet.name}"] = (
+            hashprice * 1000 / fleet.efficiency_j_per_th / 24 * (1 - fee)
+        )
+    if site.hpc is not None:
+        found["hpc"] = site.hpc.deferral_cost_usd_per_mwh + _price(schedule)
+    for g in site.economic_generators:
+        found[f"generator_{g.name}"] = np.full(
+            n, g.heat_rate_mmbtu_per_mwh * g.fuel_price_usd_per_mmbtu
+        )
+    if site.battery is not None:
+        found["battery"] = np.full(n, site.battery.degradation_usd_per_mwh)
+    return found
+
+
+def ancillary_deployment(site: Site, schedule: pd.DataFrame, before: Before) -> Money | None:
+    """A4: each block delivers f_a × the part of award a it carries (a relay fleet's RRS: f × its
+    whole trip) and earns the price less its lost value per MWh."""
+    if not site.ancillary_offers:
+        return None
+    usd = mwh = 0.0
+    for block, lost in lost_value_usd_per_mwh(site, schedule).items():
+        for offer in site.ancillary_offers:
+            name = columns.reserve_backing(offer.product, block)
+            if name not in schedule:
+                continue
+            carried = _series(schedule, name)
+            trip = f"{block}_rrs_trip_mw"
+            if offer.product == "RRS" and trip in schedule:
+                carried = _series(schedule, trip)  # the relay drops the whole fleet
+            delivered = offer.deployment_fraction * carried
+            usd += float((delivered * (_price(schedule) - lost)).sum() * hours(site))
+            mwh += _sum_mwh(site, delivered)
+    return Money(usd, mwh)
 
 
 def dr_curtailment_mw(site: Site, schedule: pd.DataFrame) -> dict[str, tuple[np.ndarray, float]]:
@@ -405,6 +447,7 @@ STREAMS: dict[Stream, Callable[[Site, pd.DataFrame, Before], Money | None]] = {
     Stream.ANCILLARY_RRS: _ancillary("RRS"),
     Stream.ANCILLARY_ECRS: _ancillary("ECRS"),
     Stream.ANCILLARY_NSPIN: _ancillary("NSPIN"),
+    Stream.ANCILLARY_DEPLOYMENT: ancillary_deployment,
     Stream.ANCILLARY_FAILURE: ancillary_failure,
     Stream.DR_EVENTS: dr_events,
     Stream.GRID_ENERGY_PURCHASE: grid_energy_purchase,

@@ -135,6 +135,14 @@ def _mining(site: Site, c: Checker, before: Before) -> None:
             )
 
 
+def _ride_through_mwh(site: Site, c: Checker) -> np.ndarray:
+    """H2: energy the HPC's ride-through needs in each interval [MWh]."""
+    if site.hpc is None or site.hpc.ride_through_minutes <= 0:
+        return np.zeros(len(c.schedule))
+    uncovered = np.clip(required_hpc_mw(site, c.schedule) - site.backup_capacity_mw, 0, None)
+    return uncovered * site.hpc.ride_through_minutes / 60
+
+
 def _battery(site: Site, c: Checker) -> None:
     battery = site.battery
     if battery is None:
@@ -142,23 +150,57 @@ def _battery(site: Site, c: Checker) -> None:
     eta = math.sqrt(battery.round_trip_efficiency)
     dt = hours(site)
     charge, discharge = c.column("battery_charge_mw"), c.column("battery_discharge_mw")
+    drawn = c.column("battery_expected_deployment_mw")  # A4: f × what the battery carries
     soc = c.column("battery_soc_mwh")
     start = battery.initial_soc_fraction * battery.energy_mwh
-    expected = start + np.cumsum(eta * charge * dt - discharge * dt / eta)
-    c.check("S1", np.abs(soc - expected) <= 1e-5, "soc = soc + η·c·Δ − d·Δ/η")
+    expected = start + np.cumsum(eta * charge * dt - (discharge + drawn) * dt / eta)
+    c.check("S1", np.abs(soc - expected) <= 1e-5, "soc = soc + η·c·Δ − (d + deployed)·Δ/η")
     floor = battery.min_soc_fraction * battery.energy_mwh
     c.check("S1", (soc >= floor - TOLERANCE) & (soc <= battery.energy_mwh + TOLERANCE), "bounds")
     c.check("S1", np.array([soc[-1] >= start - TOLERANCE]), "ends at its reference SoC")
     c.check("S1", np.minimum(charge, discharge) <= TOLERANCE, "no charge and discharge at once")
-    # H2 + A1: energy above the minimum holds the ride-through and what backed offers sustain
-    required = np.zeros(len(soc))
-    if site.hpc is not None and site.hpc.ride_through_minutes > 0:
-        uncovered = np.clip(required_hpc_mw(site, c.schedule) - site.backup_capacity_mw, 0, None)
-        required = uncovered * site.hpc.ride_through_minutes / 60
-    for offer in site.ancillary_offers:
-        backed = c.column(columns.ancillary(offer.product, "storage_backed_mw"))
-        required = required + backed * offer.sustain_hours / eta
-    c.check("H2", soc - floor >= required - 1e-5, "stored energy >= ride-through + sustain")
+    required = _ride_through_mwh(site, c)
+    c.check("H2", soc - floor >= required - 1e-5, "stored energy >= ride-through")
+    carried = {
+        o.product: c.column(columns.reserve_backing(o.product, "battery"))
+        for o in site.ancillary_offers
+        if columns.reserve_backing(o.product, "battery") in c.schedule
+    }
+    if carried:
+        _a2_replay(site, c, carried, floor + required)
+
+
+def _a2_replay(
+    site: Site, c: Checker, carried: dict[str, np.ndarray], floor_mwh: np.ndarray
+) -> None:
+    """A2, physically: deploy every award the battery carries in full from any interval, on top
+    of the schedule, for each product's sustain time (the battery idle past the horizon): the SoC
+    stays above the minimum + ride-through and the output within the power rating. Exact flows:
+    a deployment that only cuts charging loses η per MWh, one that discharges 1/η."""
+    battery = site.battery
+    assert battery is not None
+    eta, dt, n = math.sqrt(battery.round_trip_efficiency), hours(site), len(c.schedule)
+    lengths = {
+        o.product: math.ceil(round(o.sustain_hours * 60) / site.interval_minutes)
+        for o in site.ancillary_offers
+        if o.product in carried
+    }
+    charge, discharge = c.column("battery_charge_mw"), c.column("battery_discharge_mw")
+    drawn, soc = c.column("battery_expected_deployment_mw"), c.column("battery_soc_mwh")
+    short, over = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for start in range(n):
+        level = soc[start - 1] if start else battery.initial_soc_fraction * battery.energy_mwh
+        for j in range(max(lengths.values())):
+            tau, inside = start + j, start + j < n
+            row = min(tau, n - 1)
+            deployed = sum(carried[p][start] for p, k in lengths.items() if j < k)
+            net = deployed + (discharge[row] - charge[row] if inside else 0.0)
+            level -= (net / eta if net >= 0 else net * eta) * dt
+            level -= drawn[row] * dt / eta if inside else 0.0
+            short[start] |= level < floor_mwh[row] - 1e-5
+            over[start] |= net > battery.power_mw + TOLERANCE
+    c.check("A2", ~short, "a full deployment keeps the SoC above minimum + ride-through")
+    c.check("A2", ~over, "a full deployment stays within the power rating")
 
 
 def _generators(site: Site, c: Checker, before: Before) -> None:
@@ -191,46 +233,52 @@ def _generators(site: Site, c: Checker, before: Before) -> None:
             c.check("U1", daily <= g.fuel_limit_mmbtu_per_day + 1e-6, f"{g.name} fuel budget")
 
 
-def _headroom_mw(site: Site, c: Checker) -> tuple[np.ndarray, np.ndarray]:
-    """A1 upward flexibility: (mining + flexible HPC + generators, battery)."""
-    free = np.zeros(len(c.schedule))
+def _headroom_by_block(site: Site, c: Checker) -> dict[str, np.ndarray]:
+    """A1 upward flexibility of each block that may carry reserves [MW]."""
+    found = {}
     for fleet in site.fleets:
-        free += c.column(columns.mining(fleet.name, "power_mw"))
+        found[f"mining_{fleet.name}"] = c.column(columns.mining(fleet.name, "power_mw"))
     if site.hpc is not None and site.hpc.flexible_fraction > 0:
         share = site.hpc.flexible_fraction * required_hpc_mw(site, c.schedule)
-        free += share - c.column("hpc_deferred_mw") + c.column("hpc_made_up_mw")
+        found["hpc"] = share - c.column("hpc_deferred_mw") + c.column("hpc_made_up_mw")
     for g in site.economic_generators:
         on = c.column(columns.generator(g.name, "on"))
-        free += g.capacity_mw * on - c.column(columns.generator(g.name, "power_mw"))
-    battery = np.zeros(len(c.schedule))
+        power = c.column(columns.generator(g.name, "power_mw"))
+        found[f"generator_{g.name}"] = g.capacity_mw * on - power
     if site.battery is not None:
         charge, discharge = c.column("battery_charge_mw"), c.column("battery_discharge_mw")
-        battery = site.battery.power_mw - discharge + charge
-    return free, battery
+        found["battery"] = site.battery.power_mw - discharge + charge
+    return found
 
 
 def _programs(site: Site, c: Checker) -> None:
     offers = site.ancillary_offers
     if offers:
-        free, battery = _headroom_mw(site, c)
-        total = np.zeros(len(c.schedule))
-        backed = np.zeros(len(c.schedule))
+        headroom = _headroom_by_block(site, c)
+        carried = {block: np.zeros(len(c.schedule)) for block in headroom}
         hour = c.schedule.index.floor("h")
         for offer in offers:
             mw = c.column(columns.ancillary(offer.product, "offer_mw"))
-            part = (
-                c.column(columns.ancillary(offer.product, "storage_backed_mw"))
-                if site.battery is not None  # the only energy-limited asset
-                else np.zeros(len(mw))
-            )
+            failed_column = columns.ancillary(offer.product, "failed_mw")
+            failed = c.column(failed_column) if failed_column in c.schedule else 0 * mw
             c.check("A1", (mw >= -TOLERANCE) & (mw <= offer.max_mw + TOLERANCE), "0..max_mw")
             spread = pd.Series(mw).groupby(hour.asi8).transform(lambda s: s.max() - s.min())
             c.check("A1", spread.to_numpy() <= TOLERANCE, f"{offer.product} constant per hour")
-            c.check("A1", (part >= -TOLERANCE) & (part <= mw + TOLERANCE), "backed <= offer")
-            total += mw
-            backed += part
-        c.check("A1", backed <= battery + TOLERANCE, "backed <= battery power − d + c")
-        c.check("A1", total <= free + backed + TOLERANCE, "offers <= headroom")
+            c.check("T4", (failed >= -TOLERANCE) & (failed <= mw + TOLERANCE), "0..award")
+            split = np.zeros(len(mw))
+            for block in headroom:
+                name = columns.reserve_backing(offer.product, block)
+                if name not in c.schedule:
+                    continue
+                part = c.column(name)
+                c.check("A1", part >= -TOLERANCE, f"{name} >= 0")
+                split += part
+                carried[block] += part
+            # A1: every delivered MW is carried by some block
+            c.check("A1", np.abs(split - (mw - failed)) <= 1e-5, f"{offer.product} split")
+        for block, mw in carried.items():
+            c.check("A1", mw <= headroom[block] + TOLERANCE, f"{block} carries <= its headroom")
+        _relays(site, c)
     if site.heat_reuse is not None:
         heat = c.column("heat_sold_mw_thermal")
         mining_mw = sum(c.column(columns.mining(f.name, "power_mw")) for f in site.fleets)
@@ -273,3 +321,27 @@ def _balance(site: Site, c: Checker) -> None:
         c.column("hpc_served_mw") if site.hpc is not None else 0.0
     )
     c.check("KPI", np.abs(load - expected) <= TOLERANCE, "site_load_mw = HPC served + mining")
+
+
+def _relays(site: Site, c: Checker) -> None:
+    """A3: a fleet on an under-frequency relay trips its whole running load when armed, carries
+    RRS only while armed and never carries regulation."""
+    for fleet in site.fleets:
+        if fleet.load_resource != "ufr":
+            continue
+        block = f"mining_{fleet.name}"
+        regulation = columns.reserve_backing("REGUP", block)
+        if regulation in c.schedule:
+            c.check("A3", c.column(regulation) <= TOLERANCE, f"{fleet.name} carries no REGUP")
+        armed_column = columns.mining(fleet.name, "rrs_relay_armed")
+        if armed_column not in c.schedule:
+            continue
+        armed = c.column(armed_column)
+        power = c.column(columns.mining(fleet.name, "power_mw"))
+        trip = c.column(columns.mining(fleet.name, "rrs_trip_mw"))
+        c.check("A3", np.abs(trip - power * armed) <= 1e-5, f"{fleet.name} trip = load × armed")
+        days = pd.Series(armed).groupby(c.schedule.index.tz_convert(site.timezone).date)
+        c.check("A3", (days.transform("nunique") == 1).to_numpy(), "armed per local day")
+        rrs = columns.reserve_backing("RRS", block)
+        if rrs in c.schedule:
+            c.check("A3", (c.column(rrs) <= TOLERANCE) | (armed > 0.5), "RRS only while armed")

@@ -84,6 +84,8 @@ def cases(draw: st.DrawFn, interval_minutes: int) -> Case:
                 "efficiency_j_per_th": 32.0,
                 "startup_cost_usd": 2.0,
                 "min_off_minutes": draw(st.sampled_from([0, 60, 120])),
+                # A3: an under-frequency relay trips the whole fleet on an RRS deployment
+                "load_resource": draw(st.sampled_from(["controllable", "ufr"])),
             }
         )
     sections["mining"] = {"pool_fee_fraction": draw(st.sampled_from([0.0, 0.02])), "fleets": fleets}
@@ -188,7 +190,6 @@ def cases(draw: st.DrawFn, interval_minutes: int) -> Case:
                 "product": p,
                 "max_mw": draw(st.sampled_from([2.0, 6.0])),
                 "expected_deployment_fraction": draw(st.sampled_from([0.0, 0.05])),
-                "deployment_cost_usd_per_mwh": 100.0,
             }
             for p in products
         ]

@@ -159,7 +159,17 @@ def rrs_battery_site(power_mw: float, energy_mwh: float, initial_soc_fraction: f
             "round_trip_efficiency": 0.81,  # 0.9 each way
             "initial_soc_fraction": initial_soc_fraction,
         },
-        programs={"ancillary": [{"product": "RRS", "max_mw": 20, "sustain_minutes": 60}]},
+        # no expected deployment: the hand numbers below are the capacity and the sustain only
+        programs={
+            "ancillary": [
+                {
+                    "product": "RRS",
+                    "max_mw": 20,
+                    "sustain_minutes": 60,
+                    "expected_deployment_fraction": 0,
+                }
+            ]
+        },
     )
 
 
@@ -168,7 +178,7 @@ def test_a1_battery_backs_what_its_energy_sustains_after_discharge_losses():
     site = rrs_battery_site(power_mw=10, energy_mwh=8, initial_soc_fraction=1.0)
     result = solve(site, make_inputs(site, [30, 30], rrs_usd_per_mw_h=[50, 50]), EXACT)
     assert result.schedule["rrs_offer_mw"].tolist() == pytest.approx([7.2, 7.2])
-    assert result.schedule["rrs_storage_backed_mw"].tolist() == pytest.approx([7.2, 7.2])
+    assert result.schedule["rrs_backed_by_battery_mw"].tolist() == pytest.approx([7.2, 7.2])
     assert money(result)["ancillary_rrs"] == pytest.approx(50 * 7.2 * 2)
 
 

@@ -60,7 +60,7 @@ def _features(case, result) -> list[str]:
     seen = []
     if (schedule["price_usd_per_mwh"] < 0).any():
         seen.append("negative price")
-    offers = [c for c in schedule if c.endswith("_storage_backed_mw")]
+    offers = [c for c in schedule if c.endswith("_backed_by_battery_mw")]
     if offers and (schedule[offers].to_numpy() > 1e-6).any():
         seen.append("offer backed by the battery")
     if site.battery is not None and (schedule["battery_discharge_mw"] > 1e-6).any():

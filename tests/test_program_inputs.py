@@ -22,7 +22,10 @@ def test_offer_for_a_product_without_prices_names_the_offer():
         grid={"import_limit_mw": 10},
         mining=mining(fleet()),
         programs={
-            "ancillary": [{"product": "RRS", "max_mw": 5}, {"product": "REGUP", "max_mw": 5}]
+            "ancillary": [
+                {"product": "RRS", "max_mw": 5},
+                {"product": "REGUP", "max_mw": 5, "expected_deployment_fraction": 0.1},
+            ]
         },
     )
     with pytest.raises(InputError) as caught:
@@ -141,7 +144,8 @@ def test_cli_runs_the_ppa_site_with_an_ancillary_price_file(tmp_path: Path):
     site = tmp_path / "site.yaml"
     site.write_text(
         (SITES / "ppa_power_credits.yaml").read_text()
-        + "programs:\n  ancillary:\n    - {product: REGUP, max_mw: 20}\n"
+        + "programs:\n  ancillary:\n"
+        + "    - {product: REGUP, max_mw: 20, expected_deployment_fraction: 0.1}\n"
     )
     hours = pd.date_range("2023-05-09T05:00Z", periods=24, freq="h")
     prices = tmp_path / "as.csv"

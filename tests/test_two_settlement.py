@@ -151,7 +151,16 @@ def _failure_site() -> Site:
             "round_trip_efficiency": 1.0,
             "initial_soc_fraction": 0.4,  # the end-of-day reference: 2 MWh
         },
-        programs={"ancillary": [{"product": "RRS", "max_mw": 5, "sustain_minutes": 60}]},
+        programs={
+            "ancillary": [
+                {
+                    "product": "RRS",
+                    "max_mw": 5,
+                    "sustain_minutes": 60,
+                    "expected_deployment_fraction": 0,  # the hand numbers: capacity only
+                }
+            ]
+        },
     )
 
 

@@ -190,12 +190,14 @@ def build_block(
         blocks.append((name, build(block, ctx)))
     terms = [t for _, t in blocks]
     build_balance(m, terms, ctx)
-    reserves = build_reserves(m, terms, ctx)
-    build_ride_through(m, terms, ctx, reserves.sustain_energy_mwh)
+    build_ride_through(m, terms, ctx)
     build_dr_measurement(m, terms, ctx)
     build_heat_recovery(m, terms, ctx)
-    streams = build_objective(m, terms)
-    built = BuiltModel(m, ctx, tuple(blocks), tuple(streams), reserves.schedule)
+    reserves = build_reserves(m, blocks, ctx)
+    if reserves is not None:
+        blocks.append(("reserves", reserves))
+    streams = build_objective(m, [t for _, t in blocks])
+    built = BuiltModel(m, ctx, tuple(blocks), tuple(streams))
     load_data(built, inputs)
     return built
 

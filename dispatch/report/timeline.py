@@ -207,7 +207,7 @@ def _battery_row(
             _line(
                 axis,
                 held,
-                "+ energy held for offers (A1)",
+                "+ energy held for offers (A2)",
                 "#f59e0b",
                 legend,
                 line={"dash": "dash"},

@@ -41,6 +41,7 @@ from dispatch.site.base import (
 )
 from dispatch.site.loader import parse_yaml, read_text
 from dispatch.site.programs import (
+    LOAD_RESOURCE_PRODUCTS,
     AncillaryOffer,
     DrEvent,
     HeatReuse,
@@ -187,6 +188,13 @@ class MiningFleet(Spec):
     startup_cost_usd: Usd = 0.0
     min_on_minutes: Minutes = 0.0
     min_off_minutes: Minutes = 0.0
+    load_resource: Literal["controllable", "ufr"] = Field(
+        "controllable",
+        description="how the fleet is registered with ERCOT: controllable (a Controllable Load "
+        "Resource dispatched by SCED: every product, up to what it consumes) or ufr (a Load "
+        "Resource on an under-frequency relay: RRS, ECRS, Non-Spin; an RRS trip drops the "
+        "whole fleet)",
+    )
 
     @field_validator("power_range_fraction")
     @classmethod
@@ -247,6 +255,11 @@ class MiningFleet(Spec):
     @property
     def capacity_mw(self) -> float:
         return self.containers * self.container_mw
+
+    @property
+    def ancillary_products(self) -> frozenset[str]:
+        """A1: the products the fleet may carry as an ERCOT Load Resource."""
+        return LOAD_RESOURCE_PRODUCTS[self.load_resource]
 
 
 class Mining(Spec):
