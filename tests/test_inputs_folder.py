@@ -254,6 +254,16 @@ def test_real_time_prices_coarser_than_the_site_are_refused(tmp_path: Path):
     assert np.array_equal(held, np.repeat(pd.read_csv(path)["rt_price_usd_per_mwh"], 4))
 
 
+def test_day_ahead_prices_are_held_even_when_fill_says_interpolate(tmp_path: Path):
+    """A day-ahead price settles every interval of its hour: --fill interpolate (asked for an
+    hourly profile, say) must not bend it into prices nobody settles at."""
+    path = export(tmp_path, "ercot_dam_spp", "da.csv", "HB_WEST")
+    dam = local_days(read_dataset("ercot_dam_spp"), DAY)["HB_WEST"].to_numpy()
+    for fill in ("interpolate", "hold", None):
+        prices = load_inputs(quarter_site(), DAY, prices=path, fill=fill).frame
+        assert np.array_equal(prices["price_usd_per_mwh"], np.repeat(dam, 4)), fill
+
+
 def test_the_same_hourly_file_of_unstated_market_asks_for_fill(tmp_path: Path):
     path = hourly_real_time(tmp_path / "hourly.csv")
     frame = pd.read_csv(path).rename(columns={"rt_price_usd_per_mwh": "price_usd_per_mwh"})
