@@ -119,3 +119,63 @@ def test_day_ahead_and_real_time_inputs_must_line_up():
     real_time = make_inputs(site, [20, 90, 30], HASHPRICE_60_USD_PER_MWH)
     with pytest.raises(InputError, match="different intervals"):
         next(roll_forecast(site, day_ahead, real_time))
+
+
+PPA = SITES / "ppa_power_credits.yaml"
+
+
+def price_file(folder, dataset: str, name: str):
+    """Real HB_WEST prices of one day as the tidy file that states their market."""
+    from dispatch.inputs.export import tidy_export, write_tidy
+
+    day = pd.Timestamp("2023-08-17").date()
+    frame, _ = tidy_export(dataset, settlement_point="HB_WEST", start=day, end=day)
+    return str(write_tidy(frame, folder / name))
+
+
+@pytest.mark.parametrize(
+    ("prices", "rt_prices", "message"),
+    [
+        # the two files swapped: the plan would know the real-time prices, the settlement
+        # would be the day-ahead ones (held over the quarter-hours without a word)
+        ("rt.csv", "da.csv", "--prices rt.csv: real-time prices"),
+        ("ercot_dam_spp", "da.csv", "--rt-prices da.csv: day-ahead prices"),
+        ("ercot_dam_spp", "ercot_dam_spp", "--rt-prices ercot_dam_spp: day-ahead prices"),
+        ("ercot_rtm_spp", "ercot_rtm_spp", "--prices ercot_rtm_spp: real-time prices"),
+    ],
+)
+def test_forecast_mode_refuses_prices_of_the_wrong_market(tmp_path, prices, rt_prices, message):
+    from dispatch.batch.tasks import plan_tasks
+
+    files = {
+        "da.csv": price_file(tmp_path, "ercot_dam_spp", "da.csv"),
+        "rt.csv": price_file(tmp_path, "ercot_rtm_spp", "rt.csv"),
+    }
+    with pytest.raises(InputError) as error:
+        plan_tasks(
+            [PPA],
+            "2023-08-17",
+            "2023-08-17",
+            prices=[files.get(prices, prices)],
+            settlement_prices=files.get(rt_prices, rt_prices),
+        )
+    shown = str(error.value).replace(str(tmp_path) + "/", "")
+    assert shown.startswith(message), shown
+
+
+def test_forecast_mode_takes_prices_that_state_their_markets(tmp_path):
+    from dispatch.batch.tasks import plan_tasks
+
+    da = price_file(tmp_path, "ercot_dam_spp", "da.csv")
+    rt = price_file(tmp_path, "ercot_rtm_spp", "rt.csv")
+    (task,) = plan_tasks([PPA], "2023-08-17", "2023-08-17", prices=[da], settlement_prices=rt)
+    assert (task.prices, task.settlement_prices) == (da, rt)
+
+
+def test_forecast_mode_from_the_api_plans_on_day_ahead_prices_by_default():
+    """As the CLI does: without --prices a forecast plans on ercot_dam_spp, never on the site's
+    default (real-time for a 15-minute site), which would be perfect foresight by another name."""
+    from dispatch.batch.tasks import plan_tasks
+
+    (task,) = plan_tasks([PPA], "2023-08-17", "2023-08-17", settlement_prices="ercot_rtm_spp")
+    assert (task.prices, task.settlement_prices) == ("ercot_dam_spp", "ercot_rtm_spp")

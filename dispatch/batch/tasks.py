@@ -24,7 +24,9 @@ from dispatch.distribution import package_version
 from dispatch.errors import InputError, expect, expect_items
 from dispatch.inputs import PRICE, default_price_dataset, required_columns
 from dispatch.inputs.bundled import DATASETS, data_path
+from dispatch.inputs.folder import source_market
 from dispatch.inputs.horizon import parse_date
+from dispatch.inputs.table import DAY_AHEAD, REAL_TIME
 from dispatch.options import SolveOptions
 from dispatch.site import Site, parse_site_yaml, read_site_text
 
@@ -232,6 +234,23 @@ def _check_source(source: str, what: str) -> None:
         )
 
 
+def _check_forecast_markets(prices: Sequence[str], settlement_prices: str) -> None:
+    """Forecast mode plans on day-ahead prices (or a forecast) and settles the plan at real-time
+    prices: a source that states the other market is refused, never used in the wrong role."""
+    for source in prices:
+        if source_market(source) == REAL_TIME:
+            raise InputError(
+                f"--prices {source}: real-time prices; forecast mode plans the day on day-ahead "
+                "prices (ercot_dam_spp, a day-ahead file or a forecast) and settles the plan at "
+                "--rt-prices; planning on real-time prices would know them in advance"
+            )
+    if source_market(settlement_prices) == DAY_AHEAD:
+        raise InputError(
+            f"--rt-prices {settlement_prices}: day-ahead prices; forecast mode settles the "
+            "day-ahead plan at real-time prices (ercot_rtm_spp or a real-time file)"
+        )
+
+
 def _points_for(source: str, requested: Sequence[str], site: Site, what: str) -> list[str | None]:
     if source not in DATASETS:
         return [None]  # a price file is one price history
@@ -272,7 +291,8 @@ def plan_tasks(
     ``prices`` default to each site's default data set (real-time for sub-hourly sites,
     day-ahead for hourly ones); ``settlement_points`` default to each site's own and apply to
     bundled data sets only. ``settlement_prices`` turns on forecast mode (schedule on ``prices``,
-    settle on these). Raises :class:`InputError` for anything a user must fix before running.
+    default ``ercot_dam_spp``, settle on these; a source stating the other market is refused).
+    Raises :class:`InputError` for anything a user must fix before running.
     """
     site_files = expect_items(site_files, (str, Path), "site_files", "site file paths")
     prices = expect_items(prices, (str, Path), "prices", "data set names or price files")
@@ -297,8 +317,12 @@ def plan_tasks(
     for source, what in ((hashprice, "--hashprice"), (profiles, "--profiles")):
         if source is not None and not Path(source).is_file():
             raise InputError(f"{what}: {source}: file not found")
+    if settlement_prices is not None and not prices:
+        prices = ["ercot_dam_spp"]  # a forecast plans on day-ahead prices
     for source in (*prices, *([settlement_prices] if settlement_prices else [])):
         _check_source(source, "--prices" if source in prices else "--rt-prices")
+    if settlement_prices is not None:
+        _check_forecast_markets(prices, settlement_prices)
     if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
         raise InputError(
             "--settlement-point applies to bundled data sets; --prices names only files"

@@ -108,7 +108,7 @@ def batch(
         site_files,
         start,
         end,
-        prices=prices or (["ercot_dam_spp"] if forecast else []),
+        prices=prices or [],  # forecast mode defaults to ercot_dam_spp
         settlement_points=settlement_point or [],
         split=split.value,
         hashprice=hashprice,

@@ -33,7 +33,7 @@ from dispatch.errors import InputError
 from dispatch.inputs.ercot import report_kind
 from dispatch.inputs.gridstatus_frames import convention, is_as_frame, market_of
 from dispatch.inputs.hashprice import hashprice_form
-from dispatch.inputs.prices import PRICE_COLUMNS, tidy_price_market
+from dispatch.inputs.prices import BUNDLED_MARKETS, PRICE_COLUMNS, tidy_price_market
 from dispatch.inputs.programs import COINCIDENT_PEAK_WEIGHT, HEAT_DEMAND
 from dispatch.inputs.table import DAY_AHEAD, REAL_TIME, Market
 
@@ -176,6 +176,23 @@ def roles_of(columns: pd.Index) -> tuple[Role, ...]:
     if any(c.endswith("_capacity_factor") or c in (HPC_UTILIZATION, HEAT_DEMAND) for c in names):
         roles.append("profiles")
     return tuple(roles)
+
+
+def source_market(source: str | Path) -> Market | None:
+    """The market a price source states: a bundled data set by its name, a price file by its
+    layout (read from its header, and a gridstatus frame's first ``Market``); ``None`` when it
+    states none.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read.
+    """
+    if str(source) in BUNDLED_MARKETS:
+        return BUNDLED_MARKETS[str(source)]
+    path = Path(source)
+    columns = read_header(path)
+    return _market(path, columns) if "prices" in roles_of(columns) else None
 
 
 def _market(path: Path, columns: pd.Index) -> Market | None:

@@ -27,6 +27,8 @@ DA_PRICE = "da_price_usd_per_mwh"
 RT_PRICE = "rt_price_usd_per_mwh"
 PRICE_COLUMNS: dict[str, Market | None] = {PRICE: None, DA_PRICE: DAY_AHEAD, RT_PRICE: REAL_TIME}
 """Tidy price columns and the market each one states."""
+BUNDLED_MARKETS: dict[str, Market] = {"ercot_dam_spp": DAY_AHEAD, "ercot_rtm_spp": REAL_TIME}
+"""The bundled price data sets and the market each cleared in."""
 
 
 def tidy_price_market(columns: pd.Index) -> Market | None:
