@@ -91,6 +91,30 @@ def test_a_task_whose_data_do_not_cover_its_period_fails_alone(site_file: Path, 
     assert "Traceback" not in result.output
 
 
+def test_a_hashprice_held_forward_in_a_worker_is_reported(site_file: Path, tmp_path: Path):
+    """The bundled hashprice ends 2025-04-07: the next day runs on that day's value held
+    forward. In a worker process the warning would be lost; the batch must say so."""
+    out = tmp_path / "out"
+    result = batch(
+        str(site_file), "--start", "2025-04-07", "--end", "2025-04-08", "--out", str(out),
+        "--workers", "1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "warning: tiny ercot_dam_spp HB_WEST 2025-04-07..2025-04-08: bundled btc_hashprice: "
+        "hashprice_usd_per_ph_day for 2025-04-08 is 2025-04-07's"
+    ) in text
+    (entry,) = [e for e in last_status_entries(out) if e["status"] == "ok"]
+    assert "2025-04-07's" in entry["warnings"][0]
+
+
+def last_status_entries(out: Path) -> list[dict]:
+    from dispatch.batch.outputs import OutputDir
+
+    return list(OutputDir(out).last_entries().values())
+
+
 @pytest.mark.parametrize(
     ("address", "message"),
     [

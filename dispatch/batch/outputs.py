@@ -131,6 +131,7 @@ class OutputDir:
         seconds: float = 0.0,
         error: str | None = None,
         parts: dict[str, list[dict[str, Any]]] | None = None,
+        warnings: tuple[str, ...] = (),
     ) -> None:
         """Append one task line and flush it to disk before returning."""
         self._append_line(
@@ -140,6 +141,7 @@ class OutputDir:
                 "task": task.describe(),
                 "seconds": round(seconds, 3),
                 "error": error,
+                "warnings": list(warnings),
                 "parts": parts or {},
                 "at": _now(),
             }

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 import traceback
+import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -22,7 +23,7 @@ from dispatch.batch.forecast import roll_forecast
 from dispatch.batch.outputs import TaskFrames
 from dispatch.batch.rolling import Roller
 from dispatch.batch.tasks import Task
-from dispatch.errors import InputError, SolveError
+from dispatch.errors import InputError, InputWarning, SolveError
 from dispatch.inputs import load_inputs
 from dispatch.results import DispatchResult
 from dispatch.site import Site
@@ -32,7 +33,8 @@ DISPATCH = "dispatch"  # the case of a plain rolling run (forecast mode has its 
 
 @dataclass(frozen=True)
 class TaskOutcome:
-    """A task's end: ``ok`` with its tables, or ``failed`` with the reason."""
+    """A task's end: ``ok`` with its tables, or ``failed`` with the reason; with the data
+    warnings raised on the way (a worker process cannot print them where the user sees them)."""
 
     key: str
     status: Literal["ok", "failed"]
@@ -40,6 +42,7 @@ class TaskOutcome:
     days: int
     error: str | None = None
     frames: TaskFrames | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def day_kpis(site: Site, result: DispatchResult) -> dict[str, object]:
@@ -136,7 +139,27 @@ def _results(task: Task, site: Site) -> list[tuple[dt.date, str, DispatchResult]
 
 
 def run_task(task: Task) -> TaskOutcome:
-    """Roll the task's site through its period; never raises for the task's own failure."""
+    """Roll the task's site through its period; never raises for the task's own failure. Data
+    warnings (:class:`~dispatch.errors.InputWarning`: a hashprice held forward, a price above
+    the offer cap) come back in ``warnings``, each once; other warnings are passed on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        outcome = _run_task(task)
+    notes = []
+    for caught_warning in caught:
+        if issubclass(caught_warning.category, InputWarning):
+            notes.append(str(caught_warning.message))
+        else:
+            warnings.warn_explicit(
+                caught_warning.message,
+                caught_warning.category,
+                caught_warning.filename,
+                caught_warning.lineno,
+            )
+    return replace(outcome, warnings=tuple(dict.fromkeys(notes)))
+
+
+def _run_task(task: Task) -> TaskOutcome:
     started = time.perf_counter()
     try:
         site = task.load_site()

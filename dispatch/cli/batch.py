@@ -89,7 +89,7 @@ def batch(
     Exit code 0: every task finished; 1: some failed or the batch stopped (the manifest says
     which; re-run with --resume); 2: a mistake in the command or a site file.
     """
-    from dispatch.batch.display import progress, report_lines, summary_tables
+    from dispatch.batch.display import progress, report_lines, summary_tables, warning_lines
     from dispatch.batch.outputs import OutputDir
     from dispatch.batch.runner import BatchStopped, run_batch
     from dispatch.batch.summary import summarize, write_summary
@@ -148,6 +148,8 @@ def batch(
         except OSError as error:
             errors.print(styled("error:", "bold red", f"cannot write the summary: {error}"))
             raise typer.Exit(1) from None
+    for line in warning_lines(report):
+        say(errors, line)
     for line in report_lines(report):
         say(console if report.complete else errors, line)
     if not report.complete:
