@@ -107,8 +107,9 @@ class SplitChoice(StrEnum):
 
 
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn user mistakes into one message and exit code 2 (never a traceback); print data
-    warnings (InputWarning) as one line each."""
+    """Turn user mistakes into one message and exit code 2 (never a traceback): an
+    :class:`InputError`, or an ``OSError`` of a file or folder the user named (an ``--out`` that
+    cannot be written, a full disk); print data warnings (InputWarning) as one line each."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -123,6 +124,9 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except SolveError as error:
             errors.print(styled("no schedule:", "bold red", error), soft_wrap=True)
             raise typer.Exit(1) from None
+        except OSError as error:  # a file or folder the user named cannot be written or read
+            errors.print(styled("error:", "bold red", _file_error(error)), soft_wrap=True)
+            raise typer.Exit(2) from None
         finally:
             for caught_warning in caught:
                 if issubclass(caught_warning.category, InputWarning):
@@ -137,6 +141,13 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                     )
 
     return wrapper
+
+
+def _file_error(error: OSError) -> str:
+    """``<file>: <what the system said>`` (an OSError that names no file: its own text)."""
+    if error.filename is None:
+        return str(error)
+    return f"{error.filename}: {error.strerror or error}"
 
 
 SiteArg = Annotated[Path, typer.Argument(help="site file (YAML)", show_default=False)]
