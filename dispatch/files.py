@@ -8,6 +8,7 @@ readable by the user's group as the user's umask says.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -89,3 +90,12 @@ def write_atomic_all(
         for folder in dict.fromkeys(path.parent for path in writes):
             _fsync_directory(folder)
     return list(writes)
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's contents, as hex (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -22,6 +22,7 @@ import pandas as pd
 
 from dispatch.distribution import package_version
 from dispatch.errors import InputError, expect, expect_items
+from dispatch.files import file_sha256
 from dispatch.inputs import PRICE, default_price_dataset, required_columns
 from dispatch.inputs.bundled import DATASETS, data_path
 from dispatch.inputs.folder import source_market
@@ -121,20 +122,12 @@ class Task:
         }
 
 
-def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _source_identity(source: str | None, memo: dict[str, str]) -> str | None:
     """A bundled data set by name; a file by its contents (hashed once per ``memo``)."""
     if source is None or source in DATASETS:
         return source
     if source not in memo:
-        memo[source] = f"sha256:{_file_sha256(source)}"
+        memo[source] = f"sha256:{file_sha256(source)}"
     return memo[source]
 
 
