@@ -81,6 +81,19 @@ def test_files_in_any_layout_are_recognised(tmp_path: Path):
     }
 
 
+def test_upper_case_file_suffixes_are_data_files_too(tmp_path: Path):
+    """DA.CSV (as Windows tools write names) was skipped without a word, and the day was priced
+    from bundled real-time data instead."""
+    folder = day_folder(tmp_path / "in")
+    (folder / "da.csv").rename(folder / "DA.CSV")
+    parquet = folder / "AS.PARQUET"
+    pd.read_csv(folder / "as.csv").to_parquet(parquet)
+    (folder / "as.csv").unlink()
+    inputs = load_inputs(load_site(HYBRID), DAY, inputs=folder)
+    assert inputs.sources["price_usd_per_mwh"] == f"{folder / 'DA.CSV'} (day-ahead)"
+    assert inputs.sources["rrs_usd_per_mw_h"] == str(parquet)
+
+
 def test_two_price_files_of_two_markets_ask_which_one(tmp_path: Path):
     folder = day_folder(tmp_path / "in")
     export(folder, "ercot_rtm_spp", "rt.csv", "HB_WEST")
