@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 import traceback
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -23,7 +22,7 @@ from dispatch.batch.forecast import roll_forecast
 from dispatch.batch.outputs import TaskFrames
 from dispatch.batch.rolling import Roller
 from dispatch.batch.tasks import Task
-from dispatch.errors import InputError, InputWarning, SolveError
+from dispatch.errors import InputError, SolveError, input_warnings
 from dispatch.inputs import load_inputs
 from dispatch.results import DispatchResult
 from dispatch.site import Site
@@ -142,21 +141,9 @@ def run_task(task: Task) -> TaskOutcome:
     """Roll the task's site through its period; never raises for the task's own failure. Data
     warnings (:class:`~dispatch.errors.InputWarning`: a hashprice held forward, a price above
     the offer cap) come back in ``warnings``, each once; other warnings are passed on."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", InputWarning)
+    with input_warnings() as notes:
         outcome = _run_task(task)
-    notes = []
-    for caught_warning in caught:
-        if issubclass(caught_warning.category, InputWarning):
-            notes.append(str(caught_warning.message))
-        else:
-            warnings.warn_explicit(
-                caught_warning.message,
-                caught_warning.category,
-                caught_warning.filename,
-                caught_warning.lineno,
-            )
-    return replace(outcome, warnings=tuple(dict.fromkeys(notes)))
+    return replace(outcome, warnings=tuple(notes))
 
 
 def _run_task(task: Task) -> TaskOutcome:

@@ -11,7 +11,6 @@ being cut to 80 columns (:func:`show`).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
@@ -22,7 +21,7 @@ import typer
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from dispatch.errors import InputError, InputWarning, SolveError
+from dispatch.errors import InputError, SolveError, input_warnings
 from dispatch.text import literal
 
 DEFAULT_DAY = "2023-08-17"  # the August 2023 heat wave: HB_WEST real-time peaked at 5,237 USD/MWh
@@ -113,10 +112,9 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        caught: list[warnings.WarningMessage] = []
+        notes: list[str] = []
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", InputWarning)
+            with input_warnings() as notes:
                 return command(*args, **kwargs)
         except InputError as error:
             errors.print(styled("error:", "bold red", error), soft_wrap=True)
@@ -128,17 +126,8 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             errors.print(styled("error:", "bold red", _file_error(error)), soft_wrap=True)
             raise typer.Exit(2) from None
         finally:
-            for caught_warning in caught:
-                if issubclass(caught_warning.category, InputWarning):
-                    message = styled("warning:", "bold yellow", caught_warning.message)
-                    errors.print(message, soft_wrap=True)
-                else:
-                    warnings.warn_explicit(
-                        caught_warning.message,
-                        caught_warning.category,
-                        caught_warning.filename,
-                        caught_warning.lineno,
-                    )
+            for note in notes:
+                errors.print(styled("warning:", "bold yellow", note), soft_wrap=True)
 
     return wrapper
 
