@@ -137,6 +137,15 @@ def _json(payload: object) -> str:
     return json.dumps(payload, indent=2, default=default, allow_nan=False) + "\n"
 
 
+def breakeven_usd_per_mwh(
+    hashprice_usd_per_ph_day: Any, efficiency_j_per_th: float, pool_fee_fraction: float
+) -> Any:
+    """The power price [USD/MWh] at which a container at nominal efficiency earns nothing:
+    hashprice [USD/PH/day] × (1 − pool fee) × 1000 / efficiency [PH/s per MW] / 24 [h/day].
+    Takes a number or an array of hashprices (one breakeven per value)."""
+    return hashprice_usd_per_ph_day * (1 - pool_fee_fraction) * 1000.0 / efficiency_j_per_th / 24.0
+
+
 def compute_kpis(
     site: Site, schedule: pd.DataFrame, streams: pd.DataFrame, dt: float, report: SolveReport
 ) -> Kpis:
@@ -159,9 +168,10 @@ def compute_kpis(
         running += float(schedule[columns.mining(fleet.name, "containers_on")].sum())
         slots += fleet.containers * len(schedule)
         ph_days += float(schedule[columns.mining(fleet.name, "hashrate_ph_s")].sum() * dt / 24)
-        ph_per_mw = 1000.0 / fleet.efficiency_j_per_th
         mean_hashprice = float(schedule[HASHPRICE].mean())
-        breakeven[fleet.name] = mean_hashprice * (1 - fee) * ph_per_mw / 24.0
+        breakeven[fleet.name] = breakeven_usd_per_mwh(
+            mean_hashprice, fleet.efficiency_j_per_th, fee
+        )
     hashprice_usd = _stream_usd(streams, Stream.MINING_HASHPRICE)
     ancillary_usd = sum(_stream_usd(streams, s) for s in ANCILLARY_STREAMS)
     return Kpis(

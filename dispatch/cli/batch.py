@@ -83,6 +83,9 @@ def batch(
     ] = None,
     mip_gap: Annotated[float, typer.Option(help="relative MIP gap")] = 1e-4,
     time_limit: Annotated[float, typer.Option(help="solver time limit per day [s]")] = 60.0,
+    report: Annotated[
+        bool, typer.Option(help="also write report.html: monthly streams, curtailment, prices")
+    ] = False,
 ) -> None:
     """Roll sites day by day over price histories; write Parquet parts, a manifest, a summary.
 
@@ -104,6 +107,10 @@ def batch(
         raise InputError("--rt-prices and --redispatch-mining apply with --forecast only")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
+    if report:
+        from dispatch.report.page import plotly
+
+        plotly()  # a missing extra is said before the batch runs, not after
     tasks = plan_tasks(
         site_files,
         start,
@@ -122,7 +129,7 @@ def batch(
     say(errors, f"{len(tasks)} tasks, {sum(t.days for t in tasks)} site-days on {where}")
     try:
         with progress(errors, tasks) as on_task_done:
-            report = run_batch(
+            outcome = run_batch(
                 tasks,
                 out,
                 workers=workers,
@@ -141,16 +148,21 @@ def batch(
     summary = summarize(OutputDir(out), [t.key for t in tasks])
     for table in summary_tables(summary):
         show(console, table)
-    if not report.stopped:
+    if not outcome.stopped:
         try:
             for path in write_summary(summary, out):
                 say(console, f"wrote {path}")
         except OSError as error:
             errors.print(styled("error:", "bold red", f"cannot write the summary: {error}"))
             raise typer.Exit(1) from None
-    for line in warning_lines(report):
+    if report and not outcome.stopped:
+        from dispatch.report import write_batch_report
+
+        page = write_batch_report(out, tasks, out / "report.html")
+        say(console, f"wrote {page}")
+    for line in warning_lines(outcome):
         say(errors, line)
-    for line in report_lines(report):
-        say(console if report.complete else errors, line)
-    if not report.complete:
+    for line in report_lines(outcome):
+        say(console if outcome.complete else errors, line)
+    if not outcome.complete:
         raise typer.Exit(1)

@@ -85,17 +85,22 @@ def run(
     mip_gap: Annotated[float, typer.Option(help="relative MIP gap")] = 1e-4,
     time_limit: Annotated[float, typer.Option(help="solver time limit [s]")] = 60.0,
     report: Annotated[
-        bool, typer.Option(help="also write report.html (charts; needs the [report] extra)")
+        bool,
+        typer.Option(help="also write report.html, an interactive page (needs the [report] extra)"),
     ] = False,
 ) -> None:
     """Solve one horizon and print the streams table and KPIs (default day: 2023-08-17)."""
     from dispatch import load_inputs, load_site
     from dispatch.inputs.horizon import parse_date
     from dispatch.shortfall import hpc_shortfall
-    from dispatch.solver import SolveOptions, solve
+    from dispatch.solver import Dispatcher, SolveOptions
 
     if report and out is None:
         raise InputError("--report: needs --out DIR to write report.html into")
+    if report:
+        from dispatch.report.page import plotly
+
+        plotly()  # a missing extra is said before the solve, not after
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: is a file, expected a folder for the outputs")
     if day is not None and (start is not None or end is not None):
@@ -126,7 +131,8 @@ def run(
         fill=fill.value if fill is not None else None,
         timezone=timezone,
     )
-    result = solve(site, loaded, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
+    dispatcher = Dispatcher(site, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
+    result = dispatcher.solve(loaded)
     _print_result(result, first, last)
     shortfall = hpc_shortfall(site, result.schedule)
     if shortfall is not None:
@@ -135,9 +141,12 @@ def run(
         for path in result.write(out, fmt.value):
             say(console, f"wrote {path}")
     if report and out is not None:
-        from dispatch.report import write_report
+        from dispatch.model.extract import coupling_columns
+        from dispatch.report import write_run_report
 
-        say(console, f"wrote {write_report(result, site, out / 'report.html')}")
+        assert dispatcher.built is not None  # solved above
+        couplings = coupling_columns(dispatcher.built)
+        say(console, f"wrote {write_run_report(result, site, out / 'report.html', couplings)}")
 
 
 @app.command()

@@ -65,7 +65,11 @@ def size(
         typer.Option(help="dispatch the optimum and the site as it stands over every day"),
     ] = True,
     workers: Annotated[int, typer.Option(help="processes for sweep points and checks")] = 1,
-    out: Annotated[Path | None, typer.Option(help="folder for tables, summary, heat map")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for tables and summary")] = None,
+    report: Annotated[
+        bool,
+        typer.Option(help="also write report.html: plan vs as it stands, NPV heat maps (--out)"),
+    ] = False,
     prices: Annotated[
         str | None, typer.Option(help="price file or bundled data set (as for `run`)")
     ] = None,
@@ -99,6 +103,12 @@ def size(
         raise InputError("--full-year: use either --representative-days or --full-year, not both")
     if workers < 1:
         raise InputError(f"--workers: expected at least 1, found {workers}")
+    if report and out is None:
+        raise InputError("--report: needs --out DIR to write report.html into")
+    if report:
+        from dispatch.report.page import plotly
+
+        plotly()  # a missing extra is said before the sizing runs, not after
     # spawn: workers import a clean interpreter instead of forking one that holds HiGHS state
     spawn = multiprocessing.get_context("spawn")
     executor = ProcessPoolExecutor(workers, mp_context=spawn) if workers > 1 else None
@@ -149,3 +159,7 @@ def size(
     if out is not None:
         for path in result.write(out):
             say(console, f"wrote {path}")
+    if report and out is not None:
+        from dispatch.report import write_size_report
+
+        say(console, f"wrote {write_size_report(result, out / 'report.html')}")
