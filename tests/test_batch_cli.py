@@ -336,7 +336,6 @@ def test_operator_mode_refuses_prices_of_the_wrong_market(tmp_path, prices, rt_p
 
 def test_operator_mode_takes_prices_that_state_their_markets(tmp_path):
     from dispatch.batch.tasks import plan_tasks
-
     from dispatch.errors import InputWarning
 
     da = price_file(tmp_path, "ercot_dam_spp", "da.csv")
