@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from dispatch.errors import InputError
+from dispatch.inputs import HPC_UTILIZATION, Inputs
 from dispatch.inputs.align import Fill
 from dispatch.inputs.horizon import parse_date
 from dispatch.inputs.table import Source
@@ -148,6 +149,7 @@ def size(
         fill=fill,
         timezone=timezone,
     )
+    loaded = sell_gpu_hours(planning, loaded)
     histories = [apply_scenario(loaded, s) for s in scenario_list]
     reference = histories[0]  # the first scenario's history: days, check and sweep use it
     seconds["load"] = time.perf_counter() - clock
@@ -238,6 +240,17 @@ def size(
         regret,
         seconds,
     )
+
+
+def sell_gpu_hours(planning: Planning, history: History) -> History:
+    """A GPU cloud sells ``utilization_fraction`` of its GPU-hours and draws power for those
+    only: the history's HPC utilization scaled by it (unchanged without a GPU cloud)."""
+    terms = planning.gpu_cloud
+    if terms is None:
+        return history
+    frame = history.inputs.frame.copy()
+    frame[HPC_UTILIZATION] = frame[HPC_UTILIZATION] * terms.utilization_fraction
+    return history.with_inputs(Inputs(frame, history.inputs.sources))
 
 
 def representative_days_of(history: History, n_days: int) -> RepresentativeDays:

@@ -77,7 +77,7 @@ def costs_of(planning: Planning, plan: Plan) -> pd.DataFrame:
     """term, capex_usd, usd_per_year of a plan: :func:`cost_terms` on its numbers."""
     rows = [
         {"term": term.value, "capex_usd": float(c.capex_usd), "usd_per_year": float(c.usd_per_year)}
-        for term, c in cost_terms(planning.spec, planning.sizes(plan)).items()
+        for term, c in cost_terms(planning.spec, planning.sizes(plan), planning.gpu_costs).items()
     ]
     return pd.DataFrame(rows, columns=["term", "capex_usd", "usd_per_year"])
 
@@ -200,7 +200,7 @@ def net_values(planning: Planning, plan: Plan, operations_usd_per_year: float) -
     """Operations, fixed O&M, annualized capex, net [USD/year], capex and NPV [USD] of a plan."""
     from dispatch.sizing.economics import CostTerm, npv_usd
 
-    costs = cost_terms(planning.spec, planning.sizes(plan))
+    costs = cost_terms(planning.spec, planning.sizes(plan), planning.gpu_costs)
     om = sum(float(c.usd_per_year) for t, c in costs.items() if not CostTerm(t).is_capex)
     annualized = sum(float(c.usd_per_year) for t, c in costs.items() if CostTerm(t).is_capex)
     capex = sum(float(c.capex_usd) for c in costs.values())

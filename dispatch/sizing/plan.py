@@ -9,15 +9,18 @@ point.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from dispatch.errors import InputError
+from dispatch.errors import InputError, InputWarning
 from dispatch.site import GpuCloud, Site, semantic_problems
+from dispatch.site.business import DEFAULT_GPU_CLOUD, GpuCloudTerms
 from dispatch.site.sizing import Sizing, existing_hpc_it_mw
-from dispatch.sizing.economics import Sizes
+from dispatch.sizing.economics import GpuCosts, Sizes
 
 TOLERANCE_MW = 1e-6
+HOURS_PER_YEAR = 8760.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,11 @@ class FleetRange:
 
 @dataclass(frozen=True)
 class Planning:
-    """The site as it stands plus its sizing section; everything sizing needs without a solver."""
+    """The site as it stands plus its sizing section; everything sizing needs without a solver.
+
+    A GPU-cloud site whose sizing section states no ``gpu_cloud`` terms gets
+    :data:`DEFAULT_GPU_CLOUD` with an :class:`InputWarning`: its GPUs are never free.
+    """
 
     site: Site
     fleets: Mapping[str, FleetRange] = field(init=False)
@@ -84,6 +91,21 @@ class Planning:
                 f"site {self.site.name!r}: no sizing section; `dispatch size` needs one saying "
                 "which capacities may change (README: Sizing)"
             )
+        hpc = self.site.hpc
+        if hpc is not None and isinstance(hpc.contract, GpuCloud) and self.spec.gpu_cloud is None:
+            terms = DEFAULT_GPU_CLOUD
+            warnings.warn(
+                "sizing.gpu_cloud: not given, and a GPU cloud buys its GPUs; assumed "
+                f"{terms.gpu_capex_usd_per_gpu:,.0f} USD per GPU refreshed every "
+                f"{terms.refresh_years} years, {terms.utilization_fraction:.0%} of GPU-hours "
+                f"sold, price falling {terms.price_decline_fraction_per_year:.0%} a year of GPU "
+                f"age, opex {terms.opex_usd_per_gpu_hour:g} USD per GPU-hour (README: GPU "
+                "cloud terms); state sizing.gpu_cloud to use your own",
+                InputWarning,
+                stacklevel=2,
+            )
+            sizing = self.spec.model_copy(update={"gpu_cloud": terms})
+            object.__setattr__(self, "site", self.site.model_copy(update={"sizing": sizing}))
         sized = {f.name: f for f in self.spec.mining.fleets} if self.spec.mining else {}
         fleets = {}
         for fleet in self.site.fleets:
@@ -103,6 +125,37 @@ class Planning:
     def spec(self) -> Sizing:
         assert self.site.sizing is not None, "checked in __post_init__"
         return self.site.sizing
+
+    @property
+    def gpu_cloud(self) -> GpuCloudTerms | None:
+        """The GPU cloud's business terms (None unless ``hpc.contract`` is a GPU cloud)."""
+        hpc = self.site.hpc
+        return (
+            self.spec.gpu_cloud if hpc is not None and isinstance(hpc.contract, GpuCloud) else None
+        )
+
+    @property
+    def gpu_costs(self) -> GpuCosts | None:
+        """The GPU cloud's capex and opex per IT MW (None without a GPU cloud)."""
+        terms, hpc = self.gpu_cloud, self.site.hpc
+        if terms is None or hpc is None or not isinstance(hpc.contract, GpuCloud):
+            return None
+        gpus_per_it_mw = 1000.0 / hpc.contract.kw_per_gpu
+        return GpuCosts(
+            capex_usd_per_it_mw=terms.capex_usd_per_it_mw(hpc.contract.kw_per_gpu),
+            refresh_years=terms.refresh_years,
+            opex_usd_per_it_mw_year=terms.opex_usd_per_gpu_hour * gpus_per_it_mw * HOURS_PER_YEAR,
+        )
+
+    @property
+    def gpu_price_factor(self) -> float:
+        """A GPU-hour's price over a refresh cycle relative to a new GPU's [-]: the mean of
+        (1 − decline)^age over ages 0 .. refresh_years − 1 (1 without a GPU cloud)."""
+        terms = self.gpu_cloud
+        if terms is None:
+            return 1.0
+        keep = 1.0 - terms.price_decline_fraction_per_year
+        return sum(keep**age for age in range(terms.refresh_years)) / terms.refresh_years
 
     @property
     def pue(self) -> float:
@@ -205,8 +258,12 @@ class Planning:
         if hpc is not None:
             hpc_update: dict[str, object] = {"it_load_mw": plan.hpc_it_mw}
             if isinstance(hpc.contract, GpuCloud):
+                # the GPU count follows the hall; GPU-hours sell at the cycle's levelized price
                 gpus = max(1, round(plan.hpc_it_mw * 1000.0 / hpc.contract.kw_per_gpu))
-                hpc_update["contract"] = hpc.contract.model_copy(update={"gpu_count": gpus})
+                price = hpc.contract.usd_per_gpu_hour * self.gpu_price_factor
+                hpc_update["contract"] = hpc.contract.model_copy(
+                    update={"gpu_count": gpus, "usd_per_gpu_hour": price}
+                )
             updates["hpc"] = hpc.model_copy(update=hpc_update) if plan.hpc_it_mw > 0 else None
         if self.site.mining is not None:
             fleets = [
