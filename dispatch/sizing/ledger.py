@@ -4,15 +4,16 @@ business, O&M, capex when spent, and its funding.
 Operations of analysis year k on a path (USD/year, per dispatch stream) come from the value
 grid (:mod:`dispatch.sizing.valuegrid`) at that year's power-price year and hashprice::
 
-    operations = full − before × deployment − (1 − occupancy) × hall
+    operations = site − before × deployment + occupancy × hall
 
-``full`` is the plan dispatched with every asset in service and the HPC hall drawing its whole
-IT load; ``deployment`` what the added containers and battery add to it (the plan without them
-dispatched too); ``hall`` what the HPC's load adds (the plan dispatched with the hall empty);
-``before`` the share of the year's months before the added equipment runs, ``occupancy`` the
-year's mean share of the installed IT load drawing power (:mod:`dispatch.sizing.timeline`).
-The dispatch's own ``hpc_contract`` stream is replaced by the business's: lease rent or
-GPU-hours sold. Everything else follows :mod:`dispatch.sizing.cashflow`.
+``site`` is the plan's mining, battery and grid dispatched with the HPC hall empty;
+``deployment`` what the added containers and battery add to it (the plan without them
+dispatched too); ``hall`` what the HPC hall drawing its whole IT load adds (the plan dispatched
+with it); ``before`` the share of the year's months before the added equipment runs and
+``occupancy`` the year's mean share of the installed IT load drawing power
+(:mod:`dispatch.sizing.timeline`). The dispatch's own ``hpc_contract`` stream is replaced by the
+business's: lease rent or GPU-hours sold. Everything else follows
+:mod:`dispatch.sizing.cashflow`.
 """
 
 from __future__ import annotations
@@ -142,11 +143,12 @@ def build_of(planning: Planning, plan: Plan, n_months: int) -> Build:
 @dataclass(frozen=True)
 class Operations:
     """A plan's dispatched value per path, year and stream [paths, years, streams] (USD/year):
-    ``full`` (everything in service, hall full), ``deployment`` (what the added equipment adds)
-    and ``hall`` (what the hall's load adds). ``streams`` names the last axis."""
+    ``site`` (hall empty, everything else in service), ``deployment`` (what the added
+    equipment adds to it) and ``hall`` (what the hall's whole IT load adds). ``streams`` names
+    the last axis."""
 
     streams: tuple[Stream, ...]
-    full: np.ndarray
+    site: np.ndarray
     deployment: np.ndarray
     hall: np.ndarray
 
@@ -226,9 +228,9 @@ def ledger(
         else np.zeros((1, horizon.n_years))
     )
     values = (
-        operations.full
+        operations.site
         - before[:, :, None] * operations.deployment
-        - (1.0 - occupancy)[:, :, None] * operations.hall
+        + occupancy[:, :, None] * operations.hall
     )
     for i, stream in enumerate(operations.streams):
         if stream is not Stream.HPC_CONTRACT:

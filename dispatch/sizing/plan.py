@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dispatch.errors import InputError, InputWarning
 from dispatch.site import GpuCloud, Site, semantic_problems
@@ -229,7 +229,7 @@ class Planning:
     def upper_site(self) -> Site:
         """The site at the largest sizes allowed: the sizing model's bounds (not validated)."""
         battery_range = self.battery_range()
-        power_mw, energy_mwh = self._battery_as_is()
+        power_mw, energy_mwh = self.battery_as_is()
         plan = Plan(
             hpc_it_mw=self.max_hpc_it_mw,
             hpc_new_build_it_mw=0.0,
@@ -284,6 +284,64 @@ class Planning:
                 else None
             )
         return self.site.model_copy(update=updates)
+
+    def site_without_hall(self, plan: Plan, *, deployed: bool = True) -> Site:
+        """The plan's site with its HPC hall empty (no HPC section): its mining, battery and
+        grid, or (``deployed=False``) those before its added containers and battery arrive.
+        An InputError if that site breaks a rule of the site file."""
+        if not deployed:
+            power_mw, energy_mwh = self.battery_as_is()
+            plan = replace(
+                plan,
+                containers_added={f: 0 for f in plan.containers_added},
+                battery_power_mw=power_mw,
+                battery_energy_mwh=energy_mwh,
+            )
+        site = self._site_of(plan).model_copy(update={"hpc": None})
+        problems = semantic_problems(site)
+        if problems:
+            raise InputError(
+                f"site {self.site.name!r}, plan {plan.as_dict()}: " + "; ".join(problems)
+            )
+        return site
+
+    def describe(self, plan: Plan) -> str:
+        """What a plan changes, in words: ``"convert 2 halls (20 MW IT), keep s21, retire
+        s19"``; ``"keep the site as it stands"`` when it changes nothing."""
+        block = self.spec.hpc.block_it_mw if self.spec.hpc is not None else None
+
+        def halls(mw: float) -> str:
+            if block is None:
+                return f"{mw:g} MW IT"
+            count = round(mw / block)
+            return f"{count} hall{'' if count == 1 else 's'} ({mw:g} MW IT)"
+
+        parts = []
+        if plan.hpc_retrofit_it_mw > TOLERANCE_MW:
+            parts.append(f"convert {halls(plan.hpc_retrofit_it_mw)}")
+        if plan.hpc_new_build_it_mw > TOLERANCE_MW:
+            parts.append(f"build {halls(plan.hpc_new_build_it_mw)}")
+        changed = bool(parts)
+        for name, fleet in self.fleets.items():
+            kept, added = plan.containers_kept[name], plan.containers_added[name]
+            retired = fleet.existing - kept
+            if retired and added:
+                parts.append(f"retire {retired} and add {added} {name}")
+            elif added:
+                parts.append(f"add {added} {name}")
+            elif retired == fleet.existing > 0:
+                parts.append(f"retire {name}")
+            elif retired:
+                parts.append(f"retire {retired} of {fleet.existing} {name}")
+            elif fleet.existing:
+                parts.append(f"keep {name}")
+            changed = changed or bool(retired or added)
+        power_mw, energy_mwh = self.battery_as_is()
+        extra_mw, extra_mwh = plan.battery_power_mw - power_mw, plan.battery_energy_mwh - energy_mwh
+        if extra_mw > TOLERANCE_MW or extra_mwh > TOLERANCE_MW:
+            parts.append(f"add {extra_mw:g} MW / {extra_mwh:g} MWh of battery")
+            changed = True
+        return ", ".join(parts) if changed else "keep the site as it stands"
 
     def problems(self, plan: Plan) -> list[str]:
         """Every sizing rule a plan breaks (empty when the sizing model could choose it)."""
@@ -381,7 +439,7 @@ class Planning:
             r = self.fleets[name]
             added[name] = _whole(remaining, r.container_mw, r.maximum - kept[name])
             remaining -= added[name] * r.container_mw
-        plan = Plan(hpc_it_mw, 0.0, 0.0, kept, added, *self._battery_as_is())
+        plan = Plan(hpc_it_mw, 0.0, 0.0, kept, added, *self.battery_as_is())
         hpc_added = hpc_it_mw - self.existing_hpc_it_mw
         retrofit = max(0.0, min(hpc_added, self.retired_mw(plan) / self.pue))
         hpc = self.spec.hpc
@@ -389,9 +447,10 @@ class Planning:
             retrofit = min(retrofit, hpc.retrofit.max_it_mw)
         if hpc is not None and hpc.block_it_mw is not None:  # whole halls converted
             retrofit = math.floor(retrofit / hpc.block_it_mw + 1e-9) * hpc.block_it_mw
-        return Plan(hpc_it_mw, hpc_added - retrofit, retrofit, kept, added, *self._battery_as_is())
+        return Plan(hpc_it_mw, hpc_added - retrofit, retrofit, kept, added, *self.battery_as_is())
 
-    def _battery_as_is(self) -> tuple[float, float]:
+    def battery_as_is(self) -> tuple[float, float]:
+        """Battery power [MW] and energy [MWh] of the site as it stands."""
         battery = self.site.battery
         return (battery.power_mw, battery.energy_mwh) if battery else (0.0, 0.0)
 

@@ -253,9 +253,11 @@ def chord_bound(
 
 
 def hashprice_levels(yearly_hashprice: np.ndarray, count: int) -> np.ndarray:
-    """``count`` levels [USD/PH/day], geometrically spaced between the 1st and 99th percentile
-    of the paths' yearly hashprice (at least 1 USD/PH/day apart at the bottom)."""
-    low, high = np.percentile(yearly_hashprice, [1, 99])
-    low = max(float(low), 1.0)
-    high = max(float(high), low * 1.5)
-    return np.geomspace(low, high, count)
+    """``count`` levels [USD/PH/day] at evenly spaced quantiles (2 % to 98 %) of the paths'
+    yearly hashprice, where its mass is: the envelope is exact at a level, bounded between two,
+    and a real schedule's value beyond them. At least 1 USD/PH/day, strictly increasing."""
+    quantiles = np.percentile(yearly_hashprice, np.linspace(2.0, 98.0, count))
+    levels = np.maximum(quantiles, 1.0)
+    for i in range(1, count):  # ties (a narrow distribution) are spread 1 % apart
+        levels[i] = max(levels[i], levels[i - 1] * 1.01)
+    return levels
