@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from dispatch.cli.common import (
     FillChoice,
@@ -74,6 +75,16 @@ def size(
     timezone: Annotated[
         str | None, typer.Option(help="IANA time zone of naive timestamps in input files")
     ] = None,
+    paths: Annotated[
+        int | None,
+        typer.Option(
+            help="Monte Carlo paths under uncertainty (0: none; default: the site file's "
+            "sizing.uncertainty.paths if it has that section)"
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="seed of the Monte Carlo paths (default: the site file's)")
+    ] = None,
     mip_gap: Annotated[float, typer.Option(help="relative MIP gap per dispatched day")] = 1e-4,
     time_limit: Annotated[float, typer.Option(help="time limit per dispatched day [s]")] = 60.0,
     sizing_gap: Annotated[float, typer.Option(help="relative MIP gap of the sizing MILP")] = 1e-4,
@@ -81,10 +92,12 @@ def size(
         float, typer.Option(help="time limit of the sizing MILP [s]")
     ] = 600.0,
 ) -> None:
-    """Size HPC vs mining MW over real price history: optimum, NPV, sweep, scenarios."""
+    """Size HPC vs mining MW over real price history: optimum, NPV, sweep, scenarios, and the
+    NPV distribution of each candidate under uncertainty (--paths)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from dispatch.cli.steps import step_display
     from dispatch.sizing import size as size_site
     from dispatch.sizing import tables
     from dispatch.sizing.evaluate import parse_axis
@@ -98,28 +111,31 @@ def size(
     spawn = multiprocessing.get_context("spawn")
     executor = ProcessPoolExecutor(workers, mp_context=spawn) if workers > 1 else None
     try:
-        result = size_site(
-            site_file,
-            years,
-            start=start,
-            end=end,
-            prices=prices,
-            hashprice=hashprice,
-            ancillary=ancillary,
-            peaks=peaks,
-            fill=fill.value if fill is not None else None,
-            timezone=timezone,
-            representative_days=representative_days or 12,
-            full_year=full_year,
-            hpc_it_mw=parse_axis(hpc_mw, "--hpc-mw") if hpc_mw is not None else None,
-            mining_mw=parse_axis(mining_mw, "--mining-mw") if mining_mw is not None else None,
-            scenarios=scenario,
-            check=check,
-            dispatch_options=SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit),
-            sizing_options=SolveOptions(mip_rel_gap=sizing_gap, time_limit_s=sizing_time_limit),
-            executor=executor,
-            progress=lambda message: errors.print(f"[dim]{message}[/]", highlight=False),
-        )
+        with step_display(errors) as progress:
+            result = size_site(
+                site_file,
+                years,
+                start=start,
+                end=end,
+                prices=prices,
+                hashprice=hashprice,
+                ancillary=ancillary,
+                peaks=peaks,
+                fill=fill.value if fill is not None else None,
+                timezone=timezone,
+                representative_days=representative_days or 12,
+                full_year=full_year,
+                hpc_it_mw=parse_axis(hpc_mw, "--hpc-mw") if hpc_mw is not None else None,
+                mining_mw=parse_axis(mining_mw, "--mining-mw") if mining_mw is not None else None,
+                scenarios=scenario,
+                check=check,
+                dispatch_options=SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit),
+                sizing_options=SolveOptions(mip_rel_gap=sizing_gap, time_limit_s=sizing_time_limit),
+                executor=executor,
+                progress=progress,
+                paths=paths,
+                seed=seed,
+            )
     finally:
         if executor is not None:
             executor.shutdown()
@@ -137,8 +153,13 @@ def size(
         console.print(tables.sweep_table(result.sweep, result.outcomes[0].scenario.name))
     if result.regret is not None:
         console.print(tables.regret_table(result.regret))
+    if result.uncertainty is not None:
+        console.print(tables.uncertainty_table(result.uncertainty))
+        console.print(tables.tornado_table(result.uncertainty))
+        console.print(tables.price_years_table(result.uncertainty))
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     console.print(f"[dim]seconds: {timings}[/]", highlight=False)
     if out is not None:
         for path in result.write(out):
             console.print(f"wrote {path}", highlight=False)
+    console.print(f"[bold]recommendation:[/] {escape(result.recommendation)}", highlight=False)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -36,23 +37,26 @@ from dispatch.sizing.days import (
     split_days,
 )
 from dispatch.sizing.evaluate import (
-    Operations,
+    Call,
     check_executor,
     costs_of,
     dispatch_plan,
     net_values,
+    run_calls,
     sweep,
 )
 from dispatch.sizing.model import optimize
+from dispatch.sizing.montecarlo import Candidate
 from dispatch.sizing.plan import Plan, Planning
+from dispatch.sizing.progress import Progress, Tracker, quiet
 from dispatch.sizing.results import Case, ScenarioOutcome, SizingResult, make_case
 from dispatch.sizing.scenarios import REFERENCE, Scenario, apply_scenario, load_scenarios
+from dispatch.sizing.uncertainty import evaluate_under_uncertainty
 from dispatch.solver import SolveOptions
 
 DEFAULT_REPRESENTATIVE_DAYS = 12
 DEFAULT_YEARS = (2023,)
 DEFAULT_SIZING_OPTIONS = SolveOptions(mip_rel_gap=1e-4, time_limit_s=600.0)
-Progress = Callable[[str], None]
 
 
 def size(
@@ -77,6 +81,8 @@ def size(
     sizing_options: SolveOptions | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    paths: int | None = None,
+    seed: int | None = None,
 ) -> SizingResult:
     """Size HPC vs mining (and optionally the battery) of ``site`` over ``years`` of history.
 
@@ -107,13 +113,20 @@ def size(
     dispatch_options, sizing_options
         Solver settings per dispatched day and for the sizing MILP.
     executor
-        Runs sweep points and checks in parallel: a ``ProcessPoolExecutor`` or a Dask client's
-        executor (a thread pool is refused: Pyomo's HiGHS output capture is not thread-safe).
+        Runs sweep points, checks and the Monte Carlo's dispatch grid in parallel: a
+        ``ProcessPoolExecutor`` or a Dask client's executor (a thread pool is refused: Pyomo's
+        HiGHS output capture is not thread-safe).
     progress
-        Called with a line of text as each stage starts.
+        Called with a :class:`~dispatch.sizing.progress.Step` as each step starts, after each
+        unit of its work (sweep point, checked plan, dispatch task, ...) and when it ends.
+    paths, seed
+        The Monte Carlo under uncertainty (README: Sizing under uncertainty): ``paths`` paths
+        (0: none; default: the site file's ``sizing.uncertainty.paths`` if it has that
+        section, else none) drawn from ``seed`` (default: the site file's). It scores the site
+        as it stands, each scenario's optimum and every allowed sweep point.
     """
     started = time.perf_counter()
-    say = progress or (lambda message: None)
+    say = progress or quiet
     site = site if isinstance(site, Site) else load_site(site)
     planning = Planning(site)
     if years is not None and (start is not None or end is not None):
@@ -136,7 +149,7 @@ def size(
     seconds: dict[str, float] = {}
 
     clock = time.perf_counter()
-    say("loading inputs")
+    tracker = Tracker(say, "loading inputs", 1, "history")
     loaded = load_history(
         planning.upper_site(),
         year_list,
@@ -153,9 +166,12 @@ def size(
     histories = [apply_scenario(loaded, s) for s in scenario_list]
     reference = histories[0]  # the first scenario's history: days, check and sweep use it
     seconds["load"] = time.perf_counter() - clock
+    tracker.finish()
     n_years = reference.n_years
+    load = {"prices": prices, "ancillary": ancillary, "peaks": peaks, "fill": fill}
+    load["timezone"] = timezone
     if full_year:
-        return _full_history(
+        result = _full_history(
             planning,
             histories,
             scenario_list,
@@ -167,19 +183,24 @@ def size(
             seconds,
             started,
         )
+        return _with_uncertainty(
+            planning, result, paths, seed, load, day_options, executor, say, started
+        )
 
     clock = time.perf_counter()
-    say(f"choosing {representative_days} representative days (tsam)")
+    tracker = Tracker(say, f"choosing {representative_days} representative days (tsam)", 1, "step")
     rep = representative_days_of(reference, representative_days)
+    tracker.finish()
     seconds["representative_days"] = time.perf_counter() - clock
     basis = f"{len(rep.days)} representative days"
     outcomes = []
     for scenario, history in zip(scenario_list, histories, strict=True):
-        say(f"scenario {scenario.name}: sizing MILP on {basis}")
+        tracker = Tracker(say, f"scenario {scenario.name}: sizing MILP on {basis}", 1, "MILP")
         days = same_days(rep, history)
         clock = time.perf_counter()
         solution = optimize(planning, days, n_years, sizing_options or DEFAULT_SIZING_OPTIONS)
         seconds[f"optimize_{scenario.name}"] = time.perf_counter() - clock
+        tracker.finish()
         bau = _dispatched_case(
             planning,
             "business_as_usual",
@@ -210,26 +231,25 @@ def size(
         outcomes.append(ScenarioOutcome(scenario, optimum, bau, solve))
     regret = None
     if len(outcomes) > 1:
-        say("regret: each scenario's mix under every scenario")
+        tracker = Tracker(say, "regret: each scenario's mix under every scenario", 1, "step")
         regret = _regret_on_days(
             planning, outcomes, [same_days(rep, h) for h in histories], n_years, day_options
         )
+        tracker.finish()
     checked: tuple[Case, ...] = ()
     if check:
         clock = time.perf_counter()
-        say(f"checking the optimum and the site as it stands over {len(reference.days())} days")
-        checked = _check(planning, outcomes[0], reference, day_options, executor)
+        checked = _check(planning, outcomes[0], reference, day_options, executor, say)
         seconds["check_full_history"] = time.perf_counter() - clock
     grid = None
     if hpc_it_mw is not None and mining_mw is not None:
         clock = time.perf_counter()
-        say(f"sweep: {len(hpc_it_mw)} x {len(mining_mw)} points over the history")
         grid = sweep(
-            planning, hpc_it_mw, mining_mw, reference.days(), n_years, day_options, executor
+            planning, hpc_it_mw, mining_mw, reference.days(), n_years, day_options, executor, say
         ).frame
         seconds["sweep"] = time.perf_counter() - clock
     seconds["total"] = time.perf_counter() - started
-    return SizingResult(
+    result = SizingResult(
         site.name,
         reference.label,
         "representative_days",
@@ -240,6 +260,56 @@ def size(
         regret,
         seconds,
     )
+    return _with_uncertainty(
+        planning, result, paths, seed, load, day_options, executor, say, started
+    )
+
+
+def _with_uncertainty(
+    planning: Planning,
+    result: SizingResult,
+    paths: int | None,
+    seed: int | None,
+    load: dict[str, object],
+    options: SolveOptions,
+    executor: Executor | None,
+    progress: Progress,
+    started: float,
+) -> SizingResult:
+    """The result with the Monte Carlo's when asked for (``paths``, or the site file's
+    uncertainty section), scoring :func:`candidates`."""
+    if paths == 0 or (paths is None and planning.spec.uncertainty is None):
+        return result
+    uncertainty = evaluate_under_uncertainty(
+        planning,
+        candidates(planning, result),
+        paths=paths,
+        seed=seed,
+        load=load,
+        options=options,
+        executor=executor,
+        progress=progress,
+    )
+    seconds = {**result.seconds, "monte_carlo": uncertainty.seconds["total"]}
+    seconds["total"] = time.perf_counter() - started
+    return replace(result, uncertainty=uncertainty, seconds=seconds)
+
+
+def candidates(planning: Planning, result: SizingResult) -> list[Candidate]:
+    """The plans the Monte Carlo scores: each scenario's optimum (the reference's as
+    ``optimum``) and every allowed sweep point; the site as it stands is always added."""
+    found = []
+    for i, outcome in enumerate(result.outcomes):
+        name = "optimum" if i == 0 else f"optimum_{outcome.scenario.name}"
+        found.append(Candidate(name, outcome.optimum.plan))
+    sweeps = [o.sweep for o in result.outcomes if o.sweep is not None]
+    if result.sweep is not None:
+        sweeps.append(result.sweep)
+    for frame in sweeps:
+        for row in frame[frame["feasible"]].itertuples():
+            label = f"sweep {row.hpc_it_mw:g} MW IT x {row.mining_mw:g} MW mining"
+            found.append(Candidate(label, planning.grid_plan(row.hpc_it_mw, row.mining_mw)))
+    return found
 
 
 def sell_gpu_hours(planning: Planning, history: History) -> History:
@@ -304,26 +374,27 @@ def _check(
     history: History,
     options: SolveOptions,
     executor: Executor | None,
+    progress: Progress,
 ) -> tuple[Case, ...]:
-    """The reference optimum and the site as it stands dispatched over every day."""
+    """The reference optimum and the site as it stands dispatched over every day (once when
+    they are the same plan)."""
     days, n_years = history.days(), history.n_years
     basis = f"full history ({len(days)} days)"
     plans = {"business_as_usual": outcome.business_as_usual.plan, "optimum": outcome.optimum.plan}
-    runs: dict[str, Future[Operations] | Operations] = {}
-    for name, plan in plans.items():
-        if name == "optimum" and plan == plans["business_as_usual"]:
-            runs[name] = runs["business_as_usual"]  # nothing to change: the same dispatch
-            continue
-        site = planning.site_for(plan)
-        runs[name] = (
-            executor.submit(dispatch_plan, site, days, n_years, options)
-            if executor is not None
-            else dispatch_plan(site, days, n_years, options)
-        )
+    distinct = [
+        name
+        for name, plan in plans.items()
+        if name == "business_as_usual" or plan != plans["business_as_usual"]
+    ]
+    tracker = Tracker(progress, f"check over {len(days)} days", len(distinct), "plans")
+    calls = [
+        Call(dispatch_plan, (planning.site_for(plans[name]), days, n_years, options))
+        for name in distinct
+    ]
+    runs = dict(zip(distinct, run_calls(calls, executor, tracker), strict=True))
     cases: dict[str, Case] = {}
     for name, plan in plans.items():
-        run = runs[name]
-        operations = run if isinstance(run, Operations) else run.result()
+        operations = runs.get(name, runs["business_as_usual"])  # the same plan, the same dispatch
         cases[name] = make_case(
             planning,
             name,
@@ -389,8 +460,7 @@ def _full_history(
         days, n_years = history.days(), history.n_years
         basis = f"full history ({len(days)} days)"
         clock = time.perf_counter()
-        say(f"scenario {scenario.name}: sweep {len(hpc_it_mw)} x {len(mining_mw)} over {basis}")
-        swept = sweep(planning, hpc_it_mw, mining_mw, days, n_years, options, executor)
+        swept = sweep(planning, hpc_it_mw, mining_mw, days, n_years, options, executor, say)
         seconds[f"sweep_{scenario.name}"] = time.perf_counter() - clock
         best = swept.best()
         if best is None:

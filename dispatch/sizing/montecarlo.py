@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +35,7 @@ from dispatch.site.sizing import (
 )
 from dispatch.sizing.cashflow import irr, npv, payback_years
 from dispatch.sizing.economics import CostTerm
+from dispatch.sizing.evaluate import Call, run_calls
 from dispatch.sizing.ledger import Ledger, Operations, ledger
 from dispatch.sizing.paths import (
     Draws,
@@ -177,39 +178,12 @@ def set_up(
     tracker.finish()
     site = planning.upper_site()
     tracker = Tracker(progress, "Monte Carlo: price years", len(spec.price_years), "years")
-    years: dict[int, PriceYear] = {}
-    jobs = {
-        year: _submit(
-            executor,
-            price_year,
-            site,
-            year,
-            spec.days_per_year,
-            spec.spike_days_per_year,
-            **load,
-        )
+    calls = [
+        Call(price_year, (site, year, spec.days_per_year, spec.spike_days_per_year), load)
         for year in spec.price_years
-    }
-    for year, job in jobs.items():
-        years[year] = job.result() if isinstance(job, Future) else job
-        tracker.advance()
-    return Setup(
-        spec,
-        horizon,
-        draws,
-        hashprice,
-        halvings,
-        levels,
-        central,
-        tuple(years[y] for y in spec.price_years),
-    )
-
-
-def _submit(executor: Executor | None, function, *args, **kwargs):  # type: ignore[no-untyped-def]
-    """Run on the executor (a Future) or here (the value)."""
-    if executor is None:
-        return function(*args, **kwargs)
-    return executor.submit(function, *args, **kwargs)
+    ]
+    years = tuple(run_calls(calls, executor, tracker))
+    return Setup(spec, horizon, draws, hashprice, halvings, levels, central, years)
 
 
 @dataclass(frozen=True)
@@ -306,24 +280,12 @@ def dispatch_grid(
     ]
     tasks.sort(key=lambda task: -len(task[3]) * len(task[1].days))
     tracker = Tracker(progress, "Monte Carlo: dispatch grid", len(tasks), "tasks")
-    lines: dict[tuple[str, int], Lines] = {}
-    if executor is None:
-        for key, year, site, levels in tasks:
-            lines[key, year.year] = dispatch_lines(
-                year.unpriced.apply(site), year.days, levels, options
-            )
-            tracker.advance()
-        return Grid(setup, lines)
-    futures = {
-        executor.submit(dispatch_lines, year.unpriced.apply(site), year.days, levels, options): (
-            key,
-            year.year,
-        )
-        for key, year, site, levels in tasks
-    }
-    for future in as_completed(futures):
-        lines[futures[future]] = future.result()
-        tracker.advance()
+    calls = [
+        Call(dispatch_lines, (year.unpriced.apply(site), year.days, levels, options))
+        for _, year, site, levels in tasks
+    ]
+    done = run_calls(calls, executor, tracker)
+    lines = {(key, year.year): found for (key, year, _, _), found in zip(tasks, done, strict=True)}
     return Grid(setup, lines)
 
 

@@ -46,3 +46,8 @@ def percentile_paths(key: np.ndarray) -> tuple[int, int, int]:
     last = len(key) - 1
     low, mid, high = (int(order[round(q * last)]) for q in (0.1, 0.5, 0.9))
     return low, mid, high
+
+
+def signed_musd(usd: float) -> str:
+    """USD as signed millions with one decimal: ``+49.1``, ``−344.7`` (a true minus sign)."""
+    return f"{usd / 1e6:+,.1f}".replace("-", "\N{MINUS SIGN}")

@@ -35,7 +35,7 @@ from dispatch.sizing.montecarlo import (
 from dispatch.sizing.paths import DrawKind, chain, yearly_hashprice
 from dispatch.sizing.plan import Planning
 from dispatch.sizing.progress import Progress, Tracker, quiet
-from dispatch.sizing.risk import efficient, percentile_paths, summarize
+from dispatch.sizing.risk import efficient, percentile_paths, signed_musd, summarize
 from dispatch.sizing.timeline import MONTHS_PER_YEAR, monthly_hazard
 from dispatch.solver import SolveOptions
 from dispatch.streams import Stream
@@ -256,21 +256,17 @@ def _recommendation(summary: pd.DataFrame, recommended: str) -> str:
         best = others.loc[others["objective_usd"].idxmax()]
         return (
             f"keep the site as it stands: no plan beats it; the best other, "
-            f"{best['description']}: NPV P50 {_musd(best['p50_npv_vs_bau_usd'])} M USD, P10 "
-            f"{_musd(best['p10_npv_vs_bau_usd'])} M USD"
+            f"{best['description']}: NPV P50 {signed_musd(best['p50_npv_vs_bau_usd'])} M USD, P10 "
+            f"{signed_musd(best['p10_npv_vs_bau_usd'])} M USD"
         )
     payback = row["p50_payback_years"]
     paid = (
         f"payback {payback:.1f} years" if math.isfinite(payback) else "payback beyond the horizon"
     )
     return (
-        f"{row['description']}: NPV P50 {_musd(row['p50_npv_vs_bau_usd'])} M USD, P10 "
-        f"{_musd(row['p10_npv_vs_bau_usd'])} M USD, {paid}"
+        f"{row['description']}: NPV P50 {signed_musd(row['p50_npv_vs_bau_usd'])} M USD, P10 "
+        f"{signed_musd(row['p10_npv_vs_bau_usd'])} M USD, {paid}"
     )
-
-
-def _musd(value: float) -> str:
-    return f"{value / 1e6:+,.1f}".replace("-", "−")
 
 
 def _paths_table(scored: Sequence[Scored]) -> pd.DataFrame:
@@ -543,6 +539,7 @@ def _settings(setup: Setup, planning: Planning) -> dict[str, object]:
         "seed": setup.spec.seed,
         "first_year": setup.horizon.first_year,
         "analysis_years": setup.horizon.n_years,
+        "last_year": setup.horizon.first_year + setup.horizon.n_years - 1,
         "price_years": [y.year for y in setup.years],
         "halvings": [d.isoformat() for d in setup.halvings],
         "hashprice_levels_usd_per_ph_day": [float(v) for v in setup.levels],
