@@ -4,12 +4,13 @@ business, O&M, capex when spent, and its funding.
 Operations of analysis year k on a path (USD/year, per dispatch stream) come from the value
 grid (:mod:`dispatch.sizing.valuegrid`) at that year's power-price year and hashprice::
 
-    operations = site − before × deployment + occupancy × hall
+    operations = site − before × deployment + occupancy / usual occupancy × hall
 
 ``site`` is the plan's mining, battery and grid dispatched with the HPC hall empty;
 ``deployment`` what the added containers and battery add to it (the plan without them
-dispatched too); ``hall`` what the HPC hall drawing its whole IT load adds (the plan dispatched
-with it); ``before`` the share of the year's months before the added equipment runs and
+dispatched too); ``hall`` what the HPC hall adds at its usual occupancy (the plan dispatched so:
+all of its IT load for a lease, the sold share for a GPU cloud), scaled in proportion to the
+occupancy of the year; ``before`` the share of the year's months before the added equipment runs and
 ``occupancy`` the year's mean share of the installed IT load drawing power
 (:mod:`dispatch.sizing.timeline`). The dispatch's own ``hpc_contract`` stream is replaced by the
 business's: lease rent or GPU-hours sold. Everything else follows
@@ -144,13 +145,14 @@ def build_of(planning: Planning, plan: Plan, n_months: int) -> Build:
 class Operations:
     """A plan's dispatched value per path, year and stream [paths, years, streams] (USD/year):
     ``site`` (hall empty, everything else in service), ``deployment`` (what the added
-    equipment adds to it) and ``hall`` (what the hall's whole IT load adds). ``streams`` names
-    the last axis."""
+    equipment adds to it) and ``hall`` (what the hall adds at ``hall_occupancy``, the share of
+    its IT load it was dispatched with). ``streams`` names the last axis."""
 
     streams: tuple[Stream, ...]
     site: np.ndarray
     deployment: np.ndarray
     hall: np.ndarray
+    hall_occupancy: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,7 @@ def ledger(
     values = (
         operations.site
         - before[:, :, None] * operations.deployment
-        + occupancy[:, :, None] * operations.hall
+        + (occupancy / operations.hall_occupancy)[:, :, None] * operations.hall
     )
     for i, stream in enumerate(operations.streams):
         if stream is not Stream.HPC_CONTRACT:

@@ -189,21 +189,26 @@ def set_up(
 @dataclass(frozen=True)
 class Sites:
     """The sites a candidate is dispatched as: hall empty (``site``), before its added equipment
-    (``before``, None when it adds none) and whole (``hall``, None without HPC)."""
+    (``before``, None when it adds none) and with its hall drawing ``hall_occupancy`` of its IT
+    load (``hall``, None without HPC): 1 for a lease, the sold share for a GPU cloud, so the
+    hall's usual state is dispatched, not interpolated."""
 
     site: Site
     before: Site | None
     hall: Site | None
+    hall_occupancy: float = 1.0
 
 
 def sites_of(planning: Planning, plan: Plan) -> Sites:
     adds = any(plan.containers_added.values()) or (
         (plan.battery_power_mw, plan.battery_energy_mwh) != planning.battery_as_is()
     )
+    gpu = planning.gpu_cloud
     return Sites(
         planning.site_without_hall(plan),
         planning.site_without_hall(plan, deployed=False) if adds else None,
         planning.site_for(plan) if plan.hpc_it_mw > 0 else None,
+        gpu.utilization_fraction if gpu is not None else 1.0,
     )
 
 
@@ -243,7 +248,7 @@ class Grid:
                 whole = self.lines[self.key(sites.hall), year.year].on(self.streams)[:, 0, :]
                 added = weights @ (whole - own[:, setup.central, :])
                 hall[mask] = added[None, :]
-        return Operations(self.streams, site_usd, deployment, hall)
+        return Operations(self.streams, site_usd, deployment, hall, sites.hall_occupancy)
 
     def bound(self, sites: Sites, draws: Draws, hashprice: np.ndarray) -> np.ndarray:
         """Chord minus envelope of the hall-empty site [paths, years] (USD/year): how far the
@@ -267,25 +272,24 @@ def dispatch_grid(
 ) -> Grid:
     """Dispatch every configuration the candidates need on every price year (on the executor,
     the longest tasks first)."""
-    wanted: dict[str, tuple[Site, list[float]]] = {}
+    wanted: dict[str, tuple[Site, list[float], float | None]] = {}
     all_levels = [float(v) for v in setup.levels]
     for _, sites in candidates:
         for site in (sites.site, sites.before):
             if site is not None:
-                wanted[Grid.key(site)] = (site, all_levels)
+                wanted[Grid.key(site)] = (site, all_levels, None)
         if sites.hall is not None:
-            wanted.setdefault(Grid.key(sites.hall), (sites.hall, [all_levels[setup.central]]))
-    tasks = [
-        (key, year, site, levels) for key, (site, levels) in wanted.items() for year in setup.years
-    ]
+            central = [all_levels[setup.central]]
+            wanted.setdefault(Grid.key(sites.hall), (sites.hall, central, sites.hall_occupancy))
+    tasks = [(key, year, *found) for key, found in wanted.items() for year in setup.years]
     tasks.sort(key=lambda task: -len(task[3]) * len(task[1].days))
     tracker = Tracker(progress, "Monte Carlo: dispatch grid", len(tasks), "tasks")
     calls = [
-        Call(dispatch_lines, (year.unpriced.apply(site), year.days, levels, options))
-        for _, year, site, levels in tasks
+        Call(dispatch_lines, (year.unpriced.apply(site), year.days, levels, options, used))
+        for _, year, site, levels, used in tasks
     ]
     done = run_calls(calls, executor, tracker)
-    lines = {(key, year.year): found for (key, year, _, _), found in zip(tasks, done, strict=True)}
+    lines = {(task[0], task[1].year): found for task, found in zip(tasks, done, strict=True)}
     return Grid(setup, lines)
 
 

@@ -4,7 +4,8 @@ For each price year of the bundled history, representative real days are chosen 
 highest mean price kept as themselves, 4CP and DR days pinned, tsam clusters the rest:
 :func:`year_days`). A plan's mining and battery (its HPC hall empty) are dispatched on those
 days by the ordinary :class:`Dispatcher` at a few flat hashprice levels; the plan with its hall
-drawing its whole IT load at the central level gives what the hall's load adds. A dispatched
+drawing its usual load (all of it for a lease, the sold share of a GPU cloud) at the central
+level gives what the hall's load adds. A dispatched
 day is a schedule x whose money is linear in hashprice h:
 
     value_x(h) = rest_x + h × hashrate_money_x        (mining_hashprice = h × hashrate_money)
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch.errors import InputError
-from dispatch.inputs import HASHPRICE, PRICE, Inputs
+from dispatch.inputs import HASHPRICE, HPC_UTILIZATION, PRICE, Inputs
 from dispatch.inputs.align import Fill
 from dispatch.inputs.horizon import horizon_index
 from dispatch.inputs.programs import bundled_ancillary, historical_weights
@@ -153,7 +154,7 @@ def year_days(
         top = set(np.argsort(-means, kind="stable")[:spike_days].tolist())
     else:
         top = set()
-    spikes = [Day(d.date, d.inputs, 1.0, "extreme") for i, d in enumerate(days) if i in top]
+    spikes = [Day(d.date, d.inputs, 1.0, "spike") for i, d in enumerate(days) if i in top]
     rest = [d for i, d in enumerate(days) if i not in top]
     chosen = representative_days(rest, n_days, event_columns).days
     return tuple(sorted([*spikes, *chosen], key=lambda d: d.date))
@@ -182,10 +183,15 @@ class Lines:
 
 
 def dispatch_lines(
-    site: Site, days: Sequence[Day], levels: Sequence[float], options: SolveOptions
+    site: Site,
+    days: Sequence[Day],
+    levels: Sequence[float],
+    options: SolveOptions,
+    utilization: float | None = None,
 ) -> Lines:
     """Dispatch ``site`` on every day at every flat hashprice level [USD/PH/day] (each day once
-    if the site does not mine: its money does not depend on hashprice)."""
+    if the site does not mine: its money does not depend on hashprice), its HPC drawing
+    ``utilization`` of its IT load when given."""
     started = time.perf_counter()
     dispatcher = Dispatcher(site, options)
     mines = any(f.containers > 0 for f in site.fleets)
@@ -200,6 +206,8 @@ def dispatch_lines(
             frame = day.inputs.frame.copy()
             if HASHPRICE in frame.columns:
                 frame[HASHPRICE] = level
+            if utilization is not None:
+                frame[HPC_UTILIZATION] = utilization
             result = dispatcher.solve(Inputs(frame, day.inputs.sources))
             solves += 1
             worst_gap = max(worst_gap, result.kpis.mip_gap)
