@@ -16,7 +16,6 @@ import json
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -46,12 +45,12 @@ from dispatch.sizing.evaluate import (
     sweep,
 )
 from dispatch.sizing.model import optimize
-from dispatch.sizing.montecarlo import Candidate
+from dispatch.sizing.montecarlo import uncertainty_of
+from dispatch.sizing.outlook import wants_uncertainty, with_uncertainty
 from dispatch.sizing.plan import Plan, Planning
 from dispatch.sizing.progress import Progress, Tracker, quiet
 from dispatch.sizing.results import Case, ScenarioOutcome, SizingResult, make_case
 from dispatch.sizing.scenarios import REFERENCE, Scenario, apply_scenario, load_scenarios
-from dispatch.sizing.uncertainty import evaluate_under_uncertainty
 from dispatch.solver import SolveOptions
 
 DEFAULT_REPRESENTATIVE_DAYS = 12
@@ -144,6 +143,8 @@ def size(
             "point of a sweep: a year as one MILP does not solve)"
         )
     check_executor(executor)
+    if wants_uncertainty(planning, paths):  # its mistakes are found before hours of work
+        uncertainty_of(planning, paths, seed)
     scenario_list = _scenarios(scenarios)
     day_options = dispatch_options or SolveOptions()
     seconds: dict[str, float] = {}
@@ -183,7 +184,7 @@ def size(
             seconds,
             started,
         )
-        return _with_uncertainty(
+        return with_uncertainty(
             planning, result, paths, seed, load, day_options, executor, say, started
         )
 
@@ -260,56 +261,9 @@ def size(
         regret,
         seconds,
     )
-    return _with_uncertainty(
+    return with_uncertainty(
         planning, result, paths, seed, load, day_options, executor, say, started
     )
-
-
-def _with_uncertainty(
-    planning: Planning,
-    result: SizingResult,
-    paths: int | None,
-    seed: int | None,
-    load: dict[str, object],
-    options: SolveOptions,
-    executor: Executor | None,
-    progress: Progress,
-    started: float,
-) -> SizingResult:
-    """The result with the Monte Carlo's when asked for (``paths``, or the site file's
-    uncertainty section), scoring :func:`candidates`."""
-    if paths == 0 or (paths is None and planning.spec.uncertainty is None):
-        return result
-    uncertainty = evaluate_under_uncertainty(
-        planning,
-        candidates(planning, result),
-        paths=paths,
-        seed=seed,
-        load=load,
-        options=options,
-        executor=executor,
-        progress=progress,
-    )
-    seconds = {**result.seconds, "monte_carlo": uncertainty.seconds["total"]}
-    seconds["total"] = time.perf_counter() - started
-    return replace(result, uncertainty=uncertainty, seconds=seconds)
-
-
-def candidates(planning: Planning, result: SizingResult) -> list[Candidate]:
-    """The plans the Monte Carlo scores: each scenario's optimum (the reference's as
-    ``optimum``) and every allowed sweep point; the site as it stands is always added."""
-    found = []
-    for i, outcome in enumerate(result.outcomes):
-        name = "optimum" if i == 0 else f"optimum_{outcome.scenario.name}"
-        found.append(Candidate(name, outcome.optimum.plan))
-    sweeps = [o.sweep for o in result.outcomes if o.sweep is not None]
-    if result.sweep is not None:
-        sweeps.append(result.sweep)
-    for frame in sweeps:
-        for row in frame[frame["feasible"]].itertuples():
-            label = f"sweep {row.hpc_it_mw:g} MW IT x {row.mining_mw:g} MW mining"
-            found.append(Candidate(label, planning.grid_plan(row.hpc_it_mw, row.mining_mw)))
-    return found
 
 
 def sell_gpu_hours(planning: Planning, history: History) -> History:

@@ -90,13 +90,19 @@ def uncertainty_of(planning: Planning, paths: int | None, seed: int | None) -> U
     updates: dict[str, object] = {}
     if paths is not None:
         if paths < 1:
-            raise InputError(f"--paths: expected at least 1, found {paths}")
+            raise InputError(f"--paths: expected 0 (no Monte Carlo) or more, found {paths}")
         updates["paths"] = paths
     if seed is not None:
         if seed < 0:
             raise InputError(f"--seed: expected a non-negative integer, found {seed}")
         updates["seed"] = seed
     spec = spec.model_copy(update=updates)
+    last_day = chain().last_day
+    if spec.start_year is not None and spec.start_year <= last_day.year:
+        raise InputError(
+            f"sizing.uncertainty.start_year = {spec.start_year}: the paths start after the "
+            f"bundled BTC data, which ends {last_day}; the first year must be later"
+        )
     if spec.cvar_fraction * spec.paths < 1:
         raise InputError(
             f"--paths: {spec.paths} paths leave no path in the CVaR tail "
@@ -156,13 +162,7 @@ def set_up(
 ) -> Setup:
     """Draw the paths, place the hashprice levels and load the price years (on the executor)."""
     tracker = Tracker(progress, "Monte Carlo: drawing paths", 1, "draw")
-    history = chain()
-    first_year = spec.start_year or history.last_day.year + 1
-    if first_year <= history.last_day.year:
-        raise InputError(
-            f"sizing.uncertainty.start_year = {first_year}: the paths start after the bundled "
-            f"BTC data, which ends {history.last_day}; the first year must be later"
-        )
+    first_year = spec.start_year or chain().last_day.year + 1
     horizon = Horizon(first_year, planning.spec.analysis_years)
     halvings = tuple(spec.halving_dates or default_halvings())
     draws = draw(
