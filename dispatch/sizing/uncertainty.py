@@ -164,7 +164,7 @@ def evaluate_under_uncertainty(
         grid=_grid_table(grid, with_sites),
         price_years=_price_years_table(setup),
         inputs=inputs_table(planning, setup),
-        settings=_settings(setup, planning),
+        settings=_settings(setup, planning, grid),
         seconds=seconds,
     )
 
@@ -394,8 +394,11 @@ def _price_years_table(setup: Setup) -> pd.DataFrame:
     )
 
 
-def _settings(setup: Setup, planning: Planning) -> dict[str, object]:
+def _settings(setup: Setup, planning: Planning, grid: Grid) -> dict[str, object]:
     return {
+        "grid_tasks": len(grid.lines),
+        "grid_solves": sum(lines.solves for lines in grid.lines.values()),
+        "grid_days": sum(len(y.days) for y in setup.years),
         "paths": setup.spec.paths,
         "seed": setup.spec.seed,
         "first_year": setup.horizon.first_year,
