@@ -89,7 +89,7 @@ class Planning:
         if self.site.sizing is None:
             raise InputError(
                 f"site {self.site.name!r}: no sizing section; `dispatch size` needs one saying "
-                "which capacities may change (README: Sizing)"
+                "which capacities may change (docs/planning.md)"
             )
         hpc = self.site.hpc
         if hpc is not None and isinstance(hpc.contract, GpuCloud) and self.spec.gpu_cloud is None:
