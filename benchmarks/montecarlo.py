@@ -24,15 +24,23 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from dispatch import load_site, size
-from dispatch.sizing.api import candidates
 from dispatch.sizing.montecarlo import Candidate
+from dispatch.sizing.outlook import candidates
 from dispatch.sizing.plan import Planning
+from dispatch.sizing.progress import Step
 from dispatch.sizing.uncertainty import evaluate_under_uncertainty
 from dispatch.solver import SolveOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 HPC_MW = [20.0, 40.0, 60.0, 80.0, 100.0]
 MINING_MW = [19.0, 38.0, 57.0, 76.0, 95.0, 114.0]
+
+
+def record(steps: list[str], step: Step) -> None:
+    """Keep (and print) one line per finished step."""
+    if step.finished:
+        steps.append(step.line())
+        print(step.line(), flush=True)
 
 
 def main() -> None:
@@ -75,7 +83,7 @@ def main() -> None:
             paths=args.paths,
             options=SolveOptions(),
             executor=pool,
-            progress=lambda step: steps.append(step.line()) if step.finished else None,
+            progress=lambda step: record(steps, step),
         )
         seconds = time.perf_counter() - clock
     load_after = os.getloadavg()

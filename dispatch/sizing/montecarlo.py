@@ -50,8 +50,9 @@ from dispatch.sizing.progress import Progress, Tracker
 from dispatch.sizing.valuegrid import (
     Lines,
     PriceYear,
+    Unpriced,
     chord_bound,
-    dispatch_lines,
+    dispatch_years,
     envelope,
     hashprice_levels,
     price_year,
@@ -281,15 +282,27 @@ def dispatch_grid(
         if sites.hall is not None:
             central = [all_levels[setup.central]]
             wanted.setdefault(Grid.key(sites.hall), (sites.hall, central, sites.hall_occupancy))
-    tasks = [(key, year, *found) for key, found in wanted.items() for year in setup.years]
-    tasks.sort(key=lambda task: -len(task[3]) * len(task[1].days))
+    # one task per configuration and group of years it is dispatched the same in (the years
+    # whose bundled data price the same programs): the task's models serve all its years
+    groups: dict[Unpriced, list[PriceYear]] = {}
+    for year in setup.years:
+        groups.setdefault(year.unpriced, []).append(year)
+    tasks = [(key, years, *found) for key, found in wanted.items() for years in groups.values()]
+    tasks.sort(key=lambda task: -len(task[3]) * sum(len(y.days) for y in task[1]))
     tracker = Tracker(progress, "Monte Carlo: dispatch grid", len(tasks), "tasks")
     calls = [
-        Call(dispatch_lines, (year.unpriced.apply(site), year.days, levels, options, used))
-        for _, year, site, levels, used in tasks
+        Call(
+            dispatch_years,
+            (years[0].unpriced.apply(site), [y.days for y in years], levels, options, used),
+        )
+        for _, years, site, levels, used in tasks
     ]
     done = run_calls(calls, executor, tracker)
-    lines = {(task[0], task[1].year): found for task, found in zip(tasks, done, strict=True)}
+    lines = {
+        (task[0], year.year): found
+        for task, per_year in zip(tasks, done, strict=True)
+        for year, found in zip(task[1], per_year, strict=True)
+    }
     return Grid(setup, lines)
 
 

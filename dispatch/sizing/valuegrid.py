@@ -188,12 +188,13 @@ def dispatch_lines(
     levels: Sequence[float],
     options: SolveOptions,
     utilization: float | None = None,
+    dispatcher: Dispatcher | None = None,
 ) -> Lines:
     """Dispatch ``site`` on every day at every flat hashprice level [USD/PH/day] (each day once
     if the site does not mine: its money does not depend on hashprice), its HPC drawing
-    ``utilization`` of its IT load when given."""
+    ``utilization`` of its IT load when given; on ``dispatcher`` (of ``site``) when given."""
     started = time.perf_counter()
-    dispatcher = Dispatcher(site, options)
+    dispatcher = dispatcher or Dispatcher(site, options)
     mines = any(f.containers > 0 for f in site.fleets)
     solved: list[dict[str, float]] = []  # (day, level) order
     worst_gap, limited, solves = 0.0, 0, 0
@@ -219,6 +220,19 @@ def dispatch_lines(
     usd = np.array([[row.get(s.value, 0.0) for s in streams] for row in solved])
     usd = usd.reshape(len(days), len(levels), len(streams))
     return Lines(streams, usd, solves, time.perf_counter() - started, worst_gap, limited)
+
+
+def dispatch_years(
+    site: Site,
+    years: Sequence[Sequence[Day]],
+    levels: Sequence[float],
+    options: SolveOptions,
+    utilization: float | None = None,
+) -> list[Lines]:
+    """:func:`dispatch_lines` for several years' days on one :class:`Dispatcher` (its models,
+    one per day shape, are built once for all of them)."""
+    dispatcher = Dispatcher(site, options)
+    return [dispatch_lines(site, days, levels, options, utilization, dispatcher) for days in years]
 
 
 def envelope(
