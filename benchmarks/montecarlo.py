@@ -9,7 +9,9 @@ the sweep points from the grid rule, without dispatching the sweep itself. What 
 dispatch grid (on the executor) and the cash flows of every candidate on every path.
 
 Run ``python benchmarks/montecarlo.py --help``; writes JSON with the settings, the machine
-load (``os.getloadavg``) before and after, per-step seconds and the grid's solve count.
+load (``os.getloadavg``) before and after, per-step seconds, the grid's solve count, and the
+CPU seconds of this process and of the workers: on a shared machine the wall time grows with
+the load, and main CPU + workers' CPU / workers estimates the time on two free cores.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import multiprocessing
 import os
 import platform
+import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -34,6 +37,10 @@ from dispatch.solver import SolveOptions
 ROOT = Path(__file__).resolve().parent.parent
 HPC_MW = [20.0, 40.0, 60.0, 80.0, 100.0]
 MINING_MW = [19.0, 38.0, 57.0, 76.0, 95.0, 114.0]
+
+
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
 
 
 def record(steps: list[str], step: Step) -> None:
@@ -75,6 +82,8 @@ def main() -> None:
                     found.append(Candidate(f"sweep {hpc:g} MW IT x {mining:g} MW mining", plan))
     steps: list[str] = []
     spawn = multiprocessing.get_context("spawn")
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    self_before = resource.getrusage(resource.RUSAGE_SELF)
     with ProcessPoolExecutor(args.workers, mp_context=spawn) as pool:
         clock = time.perf_counter()
         outcome = evaluate_under_uncertainty(
@@ -86,6 +95,10 @@ def main() -> None:
             progress=lambda step: record(steps, step),
         )
         seconds = time.perf_counter() - clock
+    # the workers' CPU time is counted once the pool has shut down and they have been waited for
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    main_cpu = _cpu(resource.getrusage(resource.RUSAGE_SELF)) - _cpu(self_before)
+    workers_cpu = _cpu(children) - _cpu(children_before)
     load_after = os.getloadavg()
     report = {
         "site": args.site,
@@ -93,6 +106,9 @@ def main() -> None:
         "workers": args.workers,
         "candidates": len(outcome.summary),
         "monte_carlo_seconds": seconds,
+        "main_process_cpu_seconds": main_cpu,
+        "workers_cpu_seconds": workers_cpu,
+        "cpu_bound_estimate_seconds": main_cpu + workers_cpu / args.workers,
         "sizing_milp_seconds_not_timed_above": sizing_seconds,
         "steps": steps,
         "step_seconds": outcome.seconds,

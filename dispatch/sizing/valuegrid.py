@@ -23,6 +23,7 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -111,7 +112,7 @@ def price_year(
     n_days: int,
     spike_days: int,
     *,
-    prices: str | None = None,
+    prices: str | Path | pd.DataFrame | None = None,
     ancillary: Source | None = None,
     peaks: Source | None = None,
     fill: Fill | None = None,
