@@ -21,7 +21,11 @@ from dispatch.streams import Stream
 def one_year_site():
     return make_site(
         grid={"import_limit_mw": 10},
-        hpc={"it_load_mw": 1, "pue": 1.0, "contract": {"kind": "colocation", "usd_per_kw_month": 100}},
+        hpc={
+            "it_load_mw": 1,
+            "pue": 1.0,
+            "contract": {"kind": "colocation", "usd_per_kw_month": 100},
+        },
         mining=mining(fleet("s19", 10)),
         sizing={
             "discount_rate_fraction": 0.10,
@@ -114,7 +118,12 @@ def test_funding_over_three_years_by_hand():
     spent = np.array([[-200.0, 0.0, 0.0]])
     depreciation = np.full((1, 3), 20.0)
     financing = Financing.model_validate(
-        {"debt_fraction": 0.5, "debt_rate_fraction": 0.1, "debt_tenor_years": 2, "tax_rate_fraction": 0.25}
+        {
+            "debt_fraction": 0.5,
+            "debt_rate_fraction": 0.1,
+            "debt_tenor_years": 2,
+            "tax_rate_fraction": 0.25,
+        }
     )
     finance = fund(ebitda, spent, depreciation, np.array([140.0]), financing)
     payment = 100 * capital_recovery_factor(0.1, 2)
@@ -126,7 +135,11 @@ def test_funding_over_three_years_by_hand():
     interest = finance.interest[0]
     assert finance.equity_tax[0] == pytest.approx(0.25 * (80 - interest))
     assert finance.equity_cash[0] == pytest.approx(
-        [100 - 200 + 100 - 20, 100 - payment - finance.equity_tax[0, 1], 100 - payment - finance.equity_tax[0, 2] + 140]
+        [
+            100 - 200 + 100 - 20,
+            100 - payment - finance.equity_tax[0, 1],
+            100 - payment - finance.equity_tax[0, 2] + 140,
+        ]
     )
     # year 3 pays less interest, so more tax: its DSCR is the lower one
     assert finance.min_dscr()[0] == pytest.approx((100 - finance.equity_tax[0, 2]) / payment)

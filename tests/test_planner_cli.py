@@ -81,7 +81,9 @@ BAD = [
 @pytest.mark.parametrize(("sizing", "gpu", "message"), BAD, ids=[m[:40] for _, _, m in BAD])
 def test_bad_business_terms_exit_2_with_one_line_naming_the_field(tmp_path, sizing, gpu, message):
     path = campus(tmp_path, gpu=gpu, **sizing)
-    result = CliRunner().invoke(app, ["size", str(path), "--start", "2023-07-11", "--end", "2023-07-11"])
+    result = CliRunner().invoke(
+        app, ["size", str(path), "--start", "2023-07-11", "--end", "2023-07-11"]
+    )
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
@@ -98,7 +100,9 @@ def test_bad_business_terms_exit_2_with_one_line_naming_the_field(tmp_path, sizi
 )
 def test_bad_monte_carlo_options_exit_2_before_any_work(tmp_path, arguments, message):
     path = campus(tmp_path)
-    result = CliRunner().invoke(app, ["size", str(path), "--start", "2023-07-11", "--end", "2023-07-11", *arguments])
+    result = CliRunner().invoke(
+        app, ["size", str(path), "--start", "2023-07-11", "--end", "2023-07-11", *arguments]
+    )
     assert result.exit_code == 2
     assert message in result.output
     assert "loading inputs" not in result.output  # refused before the history was read
@@ -143,8 +147,15 @@ def test_a_small_monte_carlo_ends_with_the_recommendation_and_writes_its_tables(
     last = " ".join(lines[-3:])
     assert "recommendation:" in last and ("NPV P50" in last or "keep the site as it stands" in last)
     written = {p.name for p in out.iterdir()}
-    expected = {"mc_summary.csv", "mc_paths.csv", "mc_frontier.csv", "mc_tornado.csv", "mc_cash_flows.csv"}
-    assert expected <= written
+    expected = {
+        "mc_summary.csv",
+        "mc_paths.csv",
+        "mc_frontier.csv",
+        "mc_tornado.csv",
+        "mc_cash_flows.csv",
+    }
+    assert expected | {"mc_frontier.png", "mc_tornado.png"} <= written
+    assert (out / "mc_tornado.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["uncertainty"]["settings"]["paths"] == 40
     assert summary["recommendation"] in " ".join(result.output.split())

@@ -188,8 +188,9 @@ def test_the_hall_adds_what_dispatching_it_does_and_scales_with_occupancy(campus
     empty, full = campus.site_without_hall(plan), campus.site_for(plan)
     levels = np.array([20.0, 80.0])
     weights = np.ones(len(heat_wave))
-    without, whole = dispatch_lines(empty, heat_wave, levels, OPTIONS), dispatch_lines(
-        full, heat_wave, levels, OPTIONS
+    without, whole = (
+        dispatch_lines(empty, heat_wave, levels, OPTIONS),
+        dispatch_lines(full, heat_wave, levels, OPTIONS),
     )
     streams = tuple(s for s in whole.streams if s is not Stream.HPC_CONTRACT)
     hall = weights @ (whole.on(streams) - without.on(streams)).sum(axis=-1)
@@ -264,7 +265,11 @@ def test_a_planner_reads_distributions_a_frontier_a_tornado_and_a_recommendation
     summary = found.summary.set_index("candidate")
     bau, retrofit = summary.loc["business_as_usual"], summary.loc["retrofit 60"]
     assert bau["mean_npv_vs_bau_usd"] == 0 and bau["probability_of_loss"] == 0
-    assert retrofit["p10_npv_vs_bau_usd"] <= retrofit["p50_npv_vs_bau_usd"] <= retrofit["p90_npv_vs_bau_usd"]
+    assert (
+        retrofit["p10_npv_vs_bau_usd"]
+        <= retrofit["p50_npv_vs_bau_usd"]
+        <= retrofit["p90_npv_vs_bau_usd"]
+    )
     assert retrofit["cvar_npv_vs_bau_usd"] <= retrofit["p10_npv_vs_bau_usd"]
     paths = found.paths[found.paths["candidate"] == "retrofit 60"]
     worst = np.sort(paths["npv_vs_bau_usd"].to_numpy())[:3]  # CVaR 5 % of 60 paths: 3 paths
@@ -280,7 +285,14 @@ def test_a_planner_reads_distributions_a_frontier_a_tornado_and_a_recommendation
     inputs = set(found.tornado["input"])
     assert {"btc_price", "network_hashrate_growth", "tenant_exits", "hpc_retrofit_capex"} <= inputs
     assert (found.tornado["swing_usd"].diff().dropna() <= 1e-6).all()  # largest first
-    assert set(found.distribution["statistic"]) >= {"mean", "p10", "p50", "p90", "cvar", "probability_of_loss"}
+    assert set(found.distribution["statistic"]) >= {
+        "mean",
+        "p10",
+        "p50",
+        "p90",
+        "cvar",
+        "probability_of_loss",
+    }
     cash = found.cash_flows
     assert set(cash["year"]) == set(range(2026, 2036))
     first = cash[(cash["candidate"] == "retrofit 60") & (cash["year"] == 2026)].set_index("item")

@@ -190,7 +190,11 @@ def test_a_gpu_cloud_contract_is_paid_per_gpu_hour_served_on_the_sized_hall():
     """GPU cloud at 2 USD/GPU-hour, 1 kW per GPU, PUE 1, GPUs stated free (capex 0, no price
     decline, no opex): 2,000 USD per MWh served, far above mining, so HPC takes the 10 MW;
     revenue 2 x 1000 x 10 x 8760 a year."""
-    free = {"gpu_capex_usd_per_gpu": 0, "price_decline_fraction_per_year": 0, "opex_usd_per_gpu_hour": 0}
+    free = {
+        "gpu_capex_usd_per_gpu": 0,
+        "price_decline_fraction_per_year": 0,
+        "opex_usd_per_gpu_hour": 0,
+    }
     planning = Planning(gpu_site(free))
     solution = optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS)
     assert solution.plan.hpc_it_mw == pytest.approx(10.0)

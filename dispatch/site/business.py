@@ -186,10 +186,13 @@ class Uncertainty(Spec):
         4, ge=2, le=20, description="hashprice levels each plan is dispatched at per price year"
     )
     days_per_year: int = Field(
-        8, ge=1, le=366, description="tsam days per price year (spike, 4CP and DR days on top)"
+        6, ge=1, le=366, description="tsam days per price year (spike, 4CP and DR days on top)"
     )
     spike_days_per_year: int = Field(
-        5, ge=0, le=366, description="days of highest mean price kept as themselves per year"
+        3, ge=0, le=366, description="days of highest mean price kept as themselves per year"
+    )
+    mip_rel_gap: float = Field(
+        1e-3, ge=0, lt=0.1, description="relative MIP gap of each day the value grid dispatches"
     )
     cvar_fraction: float = Field(0.05, gt=0, le=0.5, description="tail share of CVaR")
     cvar_weight_fraction: Fraction = Field(

@@ -22,6 +22,7 @@ from dispatch.sizing.economics import CostTerm, npv_usd, payback_years
 from dispatch.sizing.plan import Plan, Planning
 from dispatch.sizing.plot import HeatmapMarks, sweep_heatmap
 from dispatch.sizing.risk import signed_musd
+from dispatch.sizing.riskplot import frontier_plot, tornado_plot
 from dispatch.sizing.scenarios import Scenario
 from dispatch.sizing.uncertainty import UncertaintyResult
 from dispatch.streams import Stream
@@ -293,7 +294,26 @@ class SizingResult:
             for scenario, frame in self._sweeps():
                 path = out / f"sweep_npv_{scenario}.png"
                 written.append(write_atomic(path, _heatmap_writer(frame, self._marks(scenario))))
+            if self.uncertainty is not None:
+                written += self._risk_plots(out, self.uncertainty)
         return written
+
+    def _risk_plots(self, out: Path, found: UncertaintyResult) -> list[Path]:
+        """The mean-vs-CVaR frontier and the tornado as PNG files."""
+        paths = found.settings["paths"]
+        subject = found.tornado_subject
+
+        def frontier(temp: Path) -> None:
+            title = f"{self.site_name}: mean vs CVaR over {paths} paths"
+            frontier_plot(found.frontier, found.recommended, title, temp)
+
+        def tornado(temp: Path) -> None:
+            tornado_plot(found.tornado, subject, f"{self.site_name}: tornado, {subject}", temp)
+
+        return [
+            write_atomic(out / "mc_frontier.png", frontier),
+            write_atomic(out / "mc_tornado.png", tornado),
+        ]
 
     def _marks(self, scenario: str) -> HeatmapMarks:
         """The heat map's title, and the site as it stands and the optimizer's plan in it."""

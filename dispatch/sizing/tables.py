@@ -228,11 +228,7 @@ def uncertainty_table(found: UncertaintyResult) -> Table:
 def tornado_table(found: UncertaintyResult) -> Table:
     """The inputs that move the recommended plan's NPV most (or the best other plan's when the
     site as it stands is recommended): NPV with the input at its P10 and P90 path."""
-    subject = found.recommended
-    if subject == "business_as_usual":
-        others = found.summary[found.summary["candidate"] != subject]
-        if not others.empty:
-            subject = str(others.loc[others["objective_usd"].idxmax(), "candidate"])
+    subject = found.tornado_subject
     rows = found.tornado[found.tornado["candidate"] == subject]
     table = Table(
         title=f"tornado: NPV against the site as it stands [M USD], {escape(subject)} "

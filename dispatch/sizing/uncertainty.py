@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -79,6 +79,17 @@ class UncertaintyResult:
     settings: dict[str, object] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def tornado_subject(self) -> str:
+        """The candidate a tornado is shown for: the recommended one, or the best other one
+        when the site as it stands is recommended (its NPV against itself is 0)."""
+        if self.recommended != BAU:
+            return self.recommended
+        others = self.summary[self.summary["candidate"] != BAU]
+        if others.empty:
+            return self.recommended
+        return str(others.loc[others["objective_usd"].idxmax(), "candidate"])
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by the file name :meth:`SizingResult.write` gives them."""
         return {
@@ -119,7 +130,8 @@ def evaluate_under_uncertainty(
     load
         ``prices``, ``ancillary``, ``peaks``, ``fill``, ``timezone`` as for :func:`load_inputs`.
     options
-        Solver settings of each dispatched day.
+        Solver settings of each dispatched day; the MIP gap is ``sizing.uncertainty.mip_rel_gap``
+        (1e-3 by default: the grid dispatches thousands of days).
     executor
         Runs the price years and the dispatch grid (processes or a Dask client's executor).
     progress
@@ -136,7 +148,8 @@ def evaluate_under_uncertainty(
     seconds["draws_and_price_years"] = time.perf_counter() - clock
     with_sites = [(c, sites_of(planning, c.plan)) for c in unique]
     clock = time.perf_counter()
-    grid = dispatch_grid(setup, with_sites, options or SolveOptions(), executor, say)
+    day_options = replace(options or SolveOptions(), mip_rel_gap=spec.mip_rel_gap)
+    grid = dispatch_grid(setup, with_sites, day_options, executor, say)
     seconds["dispatch_grid"] = time.perf_counter() - clock
     clock = time.perf_counter()
     tracker = Tracker(say, "Monte Carlo: cash flows", len(with_sites), "plans")
@@ -410,6 +423,7 @@ def _settings(setup: Setup, planning: Planning, grid: Grid) -> dict[str, object]
         "central_level_usd_per_ph_day": float(setup.levels[setup.central]),
         "days_per_year": setup.spec.days_per_year,
         "spike_days_per_year": setup.spec.spike_days_per_year,
+        "mip_rel_gap": setup.spec.mip_rel_gap,
         "cvar_fraction": setup.spec.cvar_fraction,
         "cvar_weight_fraction": setup.spec.cvar_weight_fraction,
         "discount_rate_fraction": planning.spec.discount_rate_fraction,
