@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,8 +17,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from dispatch.cli.common import say
 from dispatch.sizing.progress import Progress as StepCallback
 from dispatch.sizing.progress import Step
+from dispatch.text import literal
 
 
 @contextmanager
@@ -29,12 +30,12 @@ def step_display(console: Console) -> Iterator[StepCallback]:
 
         def log(step: Step) -> None:
             if step.finished:
-                console.print(escape(step.line()), highlight=False, soft_wrap=True)
+                say(console, step.line())
 
         yield log
         return
     bars = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[unit]}"),
@@ -49,7 +50,7 @@ def step_display(console: Console) -> Iterator[StepCallback]:
         def draw(step: Step) -> None:
             if step.name not in shown:
                 shown[step.name] = bars.add_task(
-                    escape(step.name), total=step.total, unit=step.unit
+                    literal(step.name), total=step.total, unit=step.unit
                 )
             bars.update(shown[step.name], completed=step.done)
 

@@ -12,20 +12,43 @@ against the rest of the site are collected by :func:`business_problems`. No solv
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from dispatch.site.base import Fraction, NonNegative, Positive, Spec
+from dispatch.site.base import (
+    MAX_CAPEX_USD_PER_UNIT,
+    CapexUsd,
+    Fraction,
+    PowerMw,
+    Spec,
+)
+
+MAX_GPU_CAPEX_USD_PER_GPU = 1_000_000.0
+"""GPU capex per GPU: 25 x an H100-class GPU with its share of server and network."""
+MAX_USD_PER_GPU_HOUR = 1_000.0
+"""The bound of ``hpc.contract.usd_per_gpu_hour``."""
+MAX_GPU_CAPEX_FACTOR = 10.0
+MAX_SEED = 2**63 - 1
 
 Months = Annotated[int, Field(ge=0, le=600)]
 Years = Annotated[int, Field(ge=1, le=50)]
-Range = tuple[float, float]
+Rate = Annotated[float, Field(ge=0, lt=1)]
+CalendarYear = Annotated[int, Field(ge=2000, le=2100)]
+
+
+def _pair(value: object) -> object:
+    """A YAML list ``[low, high]`` as the tuple a range is (its numbers stay strict)."""
+    if isinstance(value, list | tuple) and len(value) != 2:
+        raise ValueError(f"expected [low, high], found {len(value)} numbers")
+    return tuple(value) if isinstance(value, list) else value
+
+
+Range = Annotated[tuple[float, float], BeforeValidator(_pair)]
 
 # A GPU cloud with no stated GPU economics gets these, with a warning (never free GPUs).
 # An H100-class 8-GPU server costs about 300,000-350,000 USD with its networking, and draws
-# about 10.2 kW (README: GPU cloud terms); 40,000 USD per GPU is that server per GPU plus
+# about 10.2 kW (docs/uncertainty.md, Contracts as businesses); 40,000 USD per GPU is that server per GPU plus
 # cabling and switches. Refresh, decline, utilization and opex are our assumptions.
 DEFAULT_GPU_CAPEX_USD_PER_GPU = 40_000.0
 
@@ -36,10 +59,10 @@ class ColocationTerms(Spec):
     ``ramp_it_mw_per_month``; it may leave (one tenant holds the whole hall)."""
 
     term_years: Years = Field(10, description="lease term; at its end the tenant renews or leaves")
-    escalator_fraction_per_year: NonNegative = Field(
-        0.0, le=1.0, description="rent rises by this share at each lease anniversary"
+    escalator_fraction_per_year: Fraction = Field(
+        0.0, description="rent rises by this share at each lease anniversary"
     )
-    ramp_it_mw_per_month: Positive | None = Field(
+    ramp_it_mw_per_month: PowerMw | None = Field(
         None, description="IT MW the tenant takes per month once energized (default: at once)"
     )
     exit_probability_per_year: Fraction = Field(
@@ -60,19 +83,23 @@ class GpuCloudTerms(Spec):
     hours at ``hpc.contract.usd_per_gpu_hour`` for a new GPU, less
     ``price_decline_fraction_per_year`` for each year of its age."""
 
-    gpu_capex_usd_per_gpu: NonNegative | None = Field(
-        None, description="GPU, server and network capex per GPU (or gpu_capex_usd_per_it_mw)"
+    gpu_capex_usd_per_gpu: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_GPU_CAPEX_USD_PER_GPU,
+        description="GPU, server and network capex per GPU (or gpu_capex_usd_per_it_mw)",
     )
-    gpu_capex_usd_per_it_mw: NonNegative | None = Field(
-        None, description="the same per MW of IT load"
-    )
+    gpu_capex_usd_per_it_mw: CapexUsd | None = Field(None, description="the same per MW of IT load")
     refresh_years: Years = Field(5, description="GPUs are replaced this often")
     price_decline_fraction_per_year: Fraction = Field(
         0.2, description="a GPU-hour of a GPU one year older sells for this much less"
     )
     utilization_fraction: Fraction = Field(0.7, description="share of GPU-hours sold")
-    opex_usd_per_gpu_hour: NonNegative = Field(
-        0.1, description="staff, network, support per installed GPU-hour (power is dispatched)"
+    opex_usd_per_gpu_hour: float = Field(
+        0.1,
+        ge=0,
+        le=MAX_USD_PER_GPU_HOUR,
+        description="staff, network, support per installed GPU-hour (power is dispatched)",
     )
 
     @model_validator(mode="after")
@@ -113,10 +140,10 @@ class Financing(Spec):
     annuity over ``debt_tenor_years`` from the next year; the rest is equity."""
 
     debt_fraction: Fraction = Field(0.0, description="share of capex borrowed")
-    debt_rate_fraction: NonNegative = Field(0.08, lt=1, description="interest rate per year")
+    debt_rate_fraction: Rate = Field(0.08, description="interest rate per year")
     debt_tenor_years: Years = Field(10, description="repayment years of each draw")
-    equity_discount_rate_fraction: NonNegative | None = Field(
-        None, lt=1, description="equity NPV rate (default: sizing.discount_rate_fraction)"
+    equity_discount_rate_fraction: Rate | None = Field(
+        None, description="equity NPV rate (default: sizing.discount_rate_fraction)"
     )
     tax_rate_fraction: Fraction = Field(
         0.0, lt=1, description="income tax on EBITDA - depreciation (- interest for equity)"
@@ -130,10 +157,10 @@ class Financing(Spec):
 RANGE_BOUNDS: dict[str, tuple[float, float]] = {
     "network_hashrate_growth_fraction_per_year": (-0.99, 10.0),
     "fee_share_fraction": (0.0, 0.99),
-    "hpc_new_build_capex_usd_per_mw": (0.0, math.inf),
-    "hpc_retrofit_capex_usd_per_mw": (0.0, math.inf),
-    "mining_capex_usd_per_mw": (0.0, math.inf),
-    "gpu_capex_factor": (0.0, math.inf),
+    "hpc_new_build_capex_usd_per_mw": (0.0, MAX_CAPEX_USD_PER_UNIT),
+    "hpc_retrofit_capex_usd_per_mw": (0.0, MAX_CAPEX_USD_PER_UNIT),
+    "mining_capex_usd_per_mw": (0.0, MAX_CAPEX_USD_PER_UNIT),
+    "gpu_capex_factor": (0.0, MAX_GPU_CAPEX_FACTOR),
     "gpu_price_decline_fraction_per_year": (0.0, 1.0),
     "gpu_utilization_fraction": (0.0, 1.0),
 }
@@ -142,16 +169,17 @@ RANGE_BOUNDS: dict[str, tuple[float, float]] = {
 
 class Uncertainty(Spec):
     """What the Monte Carlo draws, per path. ``None`` ranges come from the bundled history or
-    the market ranges (README: Sizing under uncertainty)."""
+    the market ranges (docs/uncertainty.md, What is uncertain)."""
 
     paths: int = Field(1000, ge=1, le=100_000, description="Monte Carlo paths")
-    seed: int = Field(2024, ge=0, description="the same seed gives the same paths")
+    seed: int = Field(2024, ge=0, le=MAX_SEED, description="the same seed gives the same paths")
     start_year: int | None = Field(
         None, ge=2000, le=2100, description="first analysis year (default: after the BTC data)"
     )
-    price_years: list[int] = Field(
+    price_years: list[CalendarYear] = Field(
         default_factory=lambda: [2021, 2022, 2023, 2024],
         min_length=1,
+        max_length=100,
         description="power-price years each analysis year is drawn from (2021: Winter Storm Uri)",
     )
     btc_block_days: int = Field(30, ge=1, le=365, description="bootstrap block of daily returns")
@@ -168,7 +196,9 @@ class Uncertainty(Spec):
         None, description="range of transaction fees' share of miner revenue at today's subsidy"
     )
     halving_dates: list[dt.date] | None = Field(
-        None, description="future halvings (default: 210,000 ten-minute blocks apart)"
+        None,
+        max_length=20,
+        description="future halvings (default: 210,000 ten-minute blocks apart)",
     )
     hpc_new_build_capex_usd_per_mw: Range | None = None
     hpc_retrofit_capex_usd_per_mw: Range | None = None

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dispatch.errors import InputError
-from dispatch.inputs import HPC_UTILIZATION, Inputs
+from dispatch.errors import InputError, expect
+from dispatch.inputs import HPC_UTILIZATION
 from dispatch.inputs.align import Fill
 from dispatch.inputs.horizon import parse_date
 from dispatch.inputs.table import Source
@@ -119,7 +119,7 @@ def size(
         Called with a :class:`~dispatch.sizing.progress.Step` as each step starts, after each
         unit of its work (sweep point, checked plan, dispatch task, ...) and when it ends.
     paths, seed
-        The Monte Carlo under uncertainty (README: Sizing under uncertainty): ``paths`` paths
+        The Monte Carlo under uncertainty (docs/uncertainty.md): ``paths`` paths
         (0: none; default: the site file's ``sizing.uncertainty.paths`` if it has that
         section, else none) drawn from ``seed`` (default: the site file's). It scores the site
         as it stands, each scenario's optimum and every allowed sweep point.
@@ -127,6 +127,9 @@ def size(
     started = time.perf_counter()
     say = progress or quiet
     site = site if isinstance(site, Site) else load_site(site)
+    expect(representative_days, int, "representative_days", "a whole number of days")
+    if representative_days < 1:
+        raise InputError(f"--representative-days: expected at least 1, found {representative_days}")
     planning = Planning(site)
     if years is not None and (start is not None or end is not None):
         raise InputError("--years: use either --years or --start/--end, not both")
@@ -274,7 +277,7 @@ def sell_gpu_hours(planning: Planning, history: History) -> History:
         return history
     frame = history.inputs.frame.copy()
     frame[HPC_UTILIZATION] = frame[HPC_UTILIZATION] * terms.utilization_fraction
-    return history.with_inputs(Inputs(frame, history.inputs.sources))
+    return history.with_inputs(history.inputs.with_frame(frame))
 
 
 def representative_days_of(history: History, n_days: int) -> RepresentativeDays:

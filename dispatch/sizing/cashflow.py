@@ -2,7 +2,7 @@
 measures a planner reads (NPV, IRR, payback, DSCR).
 
 Pure numpy, every array ``[paths, years]`` (USD, revenue positive, cost negative). Conventions
-(README, Sizing under uncertainty):
+(docs/uncertainty.md, Time and Funding):
 
 * **Timing.** Year k (1..N) collects its twelve months; its cash is discounted as if paid at its
   end, by (1 + r)^-k.

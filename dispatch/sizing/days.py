@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from dispatch.distribution import install_hint
 from dispatch.errors import InputError
 from dispatch.inputs import HASHPRICE, PRICE, Inputs, load_inputs
 from dispatch.inputs.programs import event_signal_columns
@@ -103,7 +104,7 @@ def split_days(inputs: Inputs) -> list[Day]:
     dates = np.asarray(inputs.index.date)
     starts = [0, *(np.flatnonzero(dates[1:] != dates[:-1]) + 1).tolist(), len(dates)]
     return [
-        Day(dates[a], Inputs(inputs.frame.iloc[a:b], inputs.sources))
+        Day(dates[a], inputs.with_frame(inputs.frame.iloc[a:b]))
         for a, b in itertools.pairwise(starts)
     ]
 
@@ -220,7 +221,7 @@ def _cluster(
     except ImportError:
         raise InputError(
             "--representative-days: choosing representative days needs tsam: "
-            "pip install 'dispatch[sizing]' (or size on every day with --full-year)"
+            f"{install_hint('sizing')} (or size on every day with --full-year)"
         ) from None
 
     profiles = _hourly_profiles(days, columns)

@@ -99,8 +99,8 @@ class Planning:
                 f"{terms.gpu_capex_usd_per_gpu:,.0f} USD per GPU refreshed every "
                 f"{terms.refresh_years} years, {terms.utilization_fraction:.0%} of GPU-hours "
                 f"sold, price falling {terms.price_decline_fraction_per_year:.0%} a year of GPU "
-                f"age, opex {terms.opex_usd_per_gpu_hour:g} USD per GPU-hour (README: GPU "
-                "cloud terms); state sizing.gpu_cloud to use your own",
+                f"age, opex {terms.opex_usd_per_gpu_hour:g} USD per GPU-hour (docs/uncertainty.md, "
+                "Contracts as businesses); state sizing.gpu_cloud to use your own",
                 InputWarning,
                 stacklevel=2,
             )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from dispatch.sizing.results import Case, SizingResult
 from dispatch.sizing.uncertainty import UncertaintyResult
+from dispatch.text import literal
 
 
 def _musd(value: float | None, decimals: int = 2) -> str:
@@ -140,12 +141,13 @@ def sweep_table(sweep: pd.DataFrame, scenario: str) -> Table:
         table.add_column(f"{value:g}", justify="right")
     best = sweep.loc[sweep["npv_usd"].idxmax()] if sweep["feasible"].any() else None
     for hpc in sorted(sweep["hpc_it_mw"].unique()):
-        cells = []
+        cells: list[str | Text] = []
         for value in mining:
             point = sweep[(sweep["hpc_it_mw"] == hpc) & (sweep["mining_mw"] == value)].iloc[0]
             text = "—" if not point["feasible"] else _musd(point["npv_usd"])
             if best is not None and point.name == best.name:
-                text = f"[bold]{text}*[/]"
+                cells.append(Text(f"{text}*", style="bold"))
+                continue
             cells.append(text)
         table.add_row(f"{hpc:g}", *cells)
     return table
@@ -211,7 +213,7 @@ def uncertainty_table(found: UncertaintyResult) -> Table:
         mark = (">" if row.recommended else "") + ("*" if row.efficient else "")
         as_it_stands = row.candidate == "business_as_usual"
         table.add_row(
-            f"{mark} {escape(str(row.description))}".strip(),
+            Text(literal(f"{mark} {row.description}".strip())),
             _musd(row.mean_npv_vs_bau_usd, 1),
             _musd(row.p10_npv_vs_bau_usd, 1),
             _musd(row.p50_npv_vs_bau_usd, 1),
@@ -231,8 +233,12 @@ def tornado_table(found: UncertaintyResult) -> Table:
     subject = found.tornado_subject
     rows = found.tornado[found.tornado["candidate"] == subject]
     table = Table(
-        title=f"tornado: NPV against the site as it stands [M USD], {escape(subject)} "
-        "(one input at its P10 / P90 path, the others at their median path)"
+        title=Text(
+            literal(
+                f"tornado: NPV against the site as it stands [M USD], {subject} "
+                "(one input at its P10 / P90 path, the others at their median path)"
+            )
+        )
     )
     for column in ("input", "P10 input", "P90 input", "unit", "NPV at P10", "NPV at P90", "swing"):
         justify = "left" if column in ("input", "unit") else "right"

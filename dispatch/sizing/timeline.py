@@ -5,7 +5,7 @@ first); an analysis of N years has 12 N months. Quantities that depend on a Mont
 (tenant exits, GPU-hour price decline, utilization) are arrays ``[paths, months]``; the build
 itself is the same on every path.
 
-Rules (README, Sizing under uncertainty):
+Rules (docs/uncertainty.md, Time):
 
 * **Energization.** Existing HPC is energized at month 0; retrofitted IT MW at
   ``retrofit_months``, new-build IT MW at ``new_build_months``. Added containers and added

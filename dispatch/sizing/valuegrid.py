@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch.errors import InputError
-from dispatch.inputs import HASHPRICE, HPC_UTILIZATION, PRICE, Inputs
+from dispatch.inputs import HASHPRICE, HPC_UTILIZATION, PRICE
 from dispatch.inputs.align import Fill
 from dispatch.inputs.horizon import horizon_index
 from dispatch.inputs.programs import bundled_ancillary, historical_weights
@@ -210,7 +210,7 @@ def dispatch_lines(
                 frame[HASHPRICE] = level
             if utilization is not None:
                 frame[HPC_UTILIZATION] = utilization
-            result = dispatcher.solve(Inputs(frame, day.inputs.sources))
+            result = dispatcher.solve(day.inputs.with_frame(frame))
             solves += 1
             worst_gap = max(worst_gap, result.kpis.mip_gap)
             limited += result.kpis.status != "optimal"
