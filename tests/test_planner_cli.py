@@ -137,7 +137,7 @@ def test_a_small_monte_carlo_ends_with_the_recommendation_and_writes_its_tables(
     out = tmp_path / "out"
     arguments = ["size", str(path), "--start", "2023-07-11", "--end", "2023-07-12"]
     arguments += ["--representative-days", "2", "--hpc-mw", "20:60:40", "--mining-mw", "57:114:57"]
-    result = CliRunner().invoke(app, [*arguments, "--out", str(out)])
+    result = CliRunner().invoke(app, [*arguments, "--out", str(out), "--report"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert any(line.startswith("sweep: 3/3 points in") for line in lines)
@@ -154,8 +154,11 @@ def test_a_small_monte_carlo_ends_with_the_recommendation_and_writes_its_tables(
         "mc_tornado.csv",
         "mc_cash_flows.csv",
     }
-    assert expected | {"mc_frontier.png", "mc_tornado.png"} <= written
-    assert (out / "mc_tornado.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert expected | {"report.html"} <= written
+    page = (out / "report.html").read_text()
+    for section in ("NPV under uncertainty", "Mean against CVaR", "What moves the NPV of"):
+        assert f">{section}" in page, section
+    assert "Under uncertainty: NPV P50 / P10" in page
     summary = json.loads((out / "summary.json").read_text())
     assert summary["uncertainty"]["settings"]["paths"] == 40
     assert summary["recommendation"] in " ".join(result.output.split())

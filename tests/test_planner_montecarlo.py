@@ -300,3 +300,40 @@ def test_a_planner_reads_distributions_a_frontier_a_tornado_and_a_recommendation
     assert operating == pytest.approx(first.loc["ebitda", "usd"], rel=1e-9)
     assert found.price_years["price_year"].tolist() == [2022, 2023]
     assert found.settings["paths"] == 60
+
+
+def test_the_size_page_draws_the_monte_carlo_from_its_tables(small):
+    """The report's sections show what the tables hold: every path's NPV in the boxes, the
+    recommended plan ringed where its mean and CVaR are, the tornado's bars ending at the NPVs
+    of the P10 and P90 paths, the cash flows' project line; none without a Monte Carlo."""
+    from types import SimpleNamespace
+
+    from dispatch.report.risk import cash_flows, frontier, npv_distribution, tornado
+
+    _, found = small
+    result = SimpleNamespace(uncertainty=found)
+    boxes = {t.name: np.sort(np.asarray(t.x)) for t in npv_distribution(result).figures[0].data}
+    for row in found.summary.itertuples():
+        npv = found.paths.loc[found.paths["candidate"] == row.candidate, "npv_vs_bau_usd"]
+        assert np.allclose(boxes[row.description], np.sort(npv.to_numpy()) / 1e6, atol=1e-6)
+    weight = found.settings["cvar_weight_fraction"]
+    table = found.summary
+    objective = (1 - weight) * table["mean_npv_vs_bau_usd"] + weight * table["cvar_npv_vs_bau_usd"]
+    best = table.loc[objective.idxmax()]
+    ring = next(t for t in frontier(result).figures[0].data if t.name == "recommended")
+    assert ring.x[0] == pytest.approx(best["cvar_npv_vs_bau_usd"] / 1e6, abs=1e-6)
+    assert ring.y[0] == pytest.approx(best["mean_npv_vs_bau_usd"] / 1e6, abs=1e-6)
+    rows = found.tornado[found.tornado["candidate"] == found.tornado_subject]
+    bars = {t.name: t for t in tornado(result).figures[0].data}
+    ends = np.asarray(bars["input at its P10 path"].x) + bars["input at its P10 path"].base
+    assert np.allclose(np.sort(ends), np.sort(rows["npv_at_p10_usd"].to_numpy()) / 1e6, atol=1e-6)
+    lines = {t.name: t for t in cash_flows(result).figures[0].data}
+    flows = found.cash_flows
+    project = flows[
+        (flows["candidate"] == found.tornado_subject) & (flows["item"] == "project_cash")
+    ]
+    assert np.allclose(lines["project cash"].y, project["usd"].to_numpy() / 1e6, atol=1e-6)
+    nothing = SimpleNamespace(uncertainty=None)
+    assert all(
+        build(nothing) is None for build in (npv_distribution, frontier, tornado, cash_flows)
+    )
