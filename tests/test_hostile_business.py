@@ -209,3 +209,20 @@ def test_the_examples_are_valid_as_shipped(tmp_path: Path):
         path = tmp_path / "site.yaml"
         path.write_text(text)
         assert CliRunner().invoke(app, ["validate", str(path)]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"paths": "100"}, "paths: expected a whole number of paths, found str '100'"),
+        ({"paths": True}, "paths: expected a whole number of paths, found bool True"),
+        ({"paths": 100, "seed": 1.5}, "seed: expected a whole number, found float 1.5"),
+        ({"progress": "print"}, "progress: expected a callable receiving a Step, found str"),
+    ],
+)
+def test_the_api_refuses_monte_carlo_options_of_the_wrong_type(arguments, message):
+    from dispatch import size
+    from dispatch.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match=re.escape(message)):
+        size(SITES / "retrofit_campus.yaml", "2023", **arguments)

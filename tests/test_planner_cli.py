@@ -95,7 +95,9 @@ def test_bad_business_terms_exit_2_with_one_line_naming_the_field(tmp_path, sizi
     [
         (["--paths", "-1"], "--paths: expected 0 (no Monte Carlo) or more, found -1"),
         (["--paths", "10"], "--paths: 10 paths leave no path in the CVaR tail"),
-        (["--paths", "100", "--seed", "-3"], "--seed: expected a non-negative integer"),
+        (["--paths", "1000000"], "--paths: expected 0 (no Monte Carlo) to 100,000, found 1000000"),
+        (["--paths", "100", "--seed", "-3"], "--seed: expected an integer from 0 to"),
+        (["--paths", "100", "--seed", str(10**20)], "--seed: expected an integer from 0 to"),
     ],
 )
 def test_bad_monte_carlo_options_exit_2_before_any_work(tmp_path, arguments, message):

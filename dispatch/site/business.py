@@ -30,6 +30,7 @@ MAX_USD_PER_GPU_HOUR = 1_000.0
 """The bound of ``hpc.contract.usd_per_gpu_hour``."""
 MAX_GPU_CAPEX_FACTOR = 10.0
 MAX_SEED = 2**63 - 1
+MAX_PATHS = 100_000
 
 Months = Annotated[int, Field(ge=0, le=600)]
 Years = Annotated[int, Field(ge=1, le=50)]
@@ -48,8 +49,9 @@ Range = Annotated[tuple[float, float], BeforeValidator(_pair)]
 
 # A GPU cloud with no stated GPU economics gets these, with a warning (never free GPUs).
 # An H100-class 8-GPU server costs about 300,000-350,000 USD with its networking, and draws
-# about 10.2 kW (docs/uncertainty.md, Contracts as businesses); 40,000 USD per GPU is that server per GPU plus
-# cabling and switches. Refresh, decline, utilization and opex are our assumptions.
+# about 10.2 kW (docs/uncertainty.md, Contracts as businesses); 40,000 USD per GPU is that
+# server per GPU plus cabling and switches. Refresh, decline, utilization and opex are our
+# assumptions.
 DEFAULT_GPU_CAPEX_USD_PER_GPU = 40_000.0
 
 
@@ -171,7 +173,7 @@ class Uncertainty(Spec):
     """What the Monte Carlo draws, per path. ``None`` ranges come from the bundled history or
     the market ranges (docs/uncertainty.md, What is uncertain)."""
 
-    paths: int = Field(1000, ge=1, le=100_000, description="Monte Carlo paths")
+    paths: int = Field(1000, ge=1, le=MAX_PATHS, description="Monte Carlo paths")
     seed: int = Field(2024, ge=0, le=MAX_SEED, description="the same seed gives the same paths")
     start_year: int | None = Field(
         None, ge=2000, le=2100, description="first analysis year (default: after the BTC data)"

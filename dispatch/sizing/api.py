@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dispatch.errors import InputError, expect
+from dispatch.errors import ArgumentError, InputError, expect
 from dispatch.inputs import HPC_UTILIZATION
 from dispatch.inputs.align import Fill
 from dispatch.inputs.horizon import parse_date
@@ -128,6 +128,12 @@ def size(
     say = progress or quiet
     site = site if isinstance(site, Site) else load_site(site)
     expect(representative_days, int, "representative_days", "a whole number of days")
+    if seed is not None:
+        expect(seed, int, "seed", "a whole number")
+    if progress is not None and not callable(progress):
+        raise ArgumentError(
+            f"progress: expected a callable receiving a Step, found {type(progress).__name__}"
+        )
     if representative_days < 1:
         raise InputError(f"--representative-days: expected at least 1, found {representative_days}")
     planning = Planning(site)

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dispatch.errors import InputError
+from dispatch.errors import InputError, expect
 from dispatch.site import Site
-from dispatch.site.business import Range, Uncertainty
+from dispatch.site.business import MAX_PATHS, MAX_SEED, Range, Uncertainty
 from dispatch.site.sizing import (
     HPC_NEW_BUILD_USD_PER_MW_RANGE,
     HPC_RETROFIT_USD_PER_MW_RANGE,
@@ -90,12 +90,16 @@ def uncertainty_of(planning: Planning, paths: int | None, seed: int | None) -> U
     spec = planning.spec.uncertainty or Uncertainty.model_validate({})
     updates: dict[str, object] = {}
     if paths is not None:
-        if paths < 1:
-            raise InputError(f"--paths: expected 0 (no Monte Carlo) or more, found {paths}")
+        expect(paths, int, "paths", "a whole number of paths")
+        if not 1 <= paths <= MAX_PATHS:
+            raise InputError(
+                f"--paths: expected 0 (no Monte Carlo) to {MAX_PATHS:,}, found {paths}"
+            )
         updates["paths"] = paths
     if seed is not None:
-        if seed < 0:
-            raise InputError(f"--seed: expected a non-negative integer, found {seed}")
+        expect(seed, int, "seed", "a whole number")
+        if not 0 <= seed <= MAX_SEED:
+            raise InputError(f"--seed: expected an integer from 0 to {MAX_SEED}, found {seed}")
         updates["seed"] = seed
     spec = spec.model_copy(update=updates)
     last_day = chain().last_day

@@ -6,7 +6,7 @@ import time
 from concurrent.futures import Executor
 from dataclasses import replace
 
-from dispatch.errors import InputError
+from dispatch.errors import InputError, expect
 from dispatch.sizing.montecarlo import Candidate
 from dispatch.sizing.plan import Planning
 from dispatch.sizing.progress import Progress
@@ -49,6 +49,7 @@ def wants_uncertainty(planning: Planning, paths: int | None) -> bool:
     """The Monte Carlo runs when ``paths`` asks for it (not 0) or, without ``paths``, when the
     site file has a ``sizing.uncertainty`` section."""
     if paths is not None:
+        expect(paths, int, "paths", "a whole number of paths")
         if paths < 0:
             raise InputError(f"--paths: expected 0 (no Monte Carlo) or more, found {paths}")
         return paths > 0
