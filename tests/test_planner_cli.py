@@ -127,6 +127,17 @@ def test_a_terminal_shows_a_bar_with_an_eta_and_a_log_one_line_per_step():
     ]
 
 
+@pytest.mark.parametrize("terminal", [True, False])
+def test_step_names_print_as_typed(terminal):
+    """A step name is text, never Rich markup (a bracket, an emoji code) nor an escape code."""
+    screen = io.StringIO()
+    name = "scenario [bold]x[/] :smile: \x1b[31m"
+    with step_display(Console(file=screen, force_terminal=terminal, width=200)) as show:
+        show(Step(name, 0, 1, "MILP", 0.0))
+        show(Step(name, 1, 1, "MILP", 1.0))
+    assert "scenario [bold]x[/] :smile: \\x1b[31m" in screen.getvalue()
+
+
 def test_a_small_monte_carlo_ends_with_the_recommendation_and_writes_its_tables(tmp_path):
     uncertainty = {
         "paths": 40,

@@ -16,8 +16,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
-from dispatch.cli.common import say
 from dispatch.sizing.progress import Progress as StepCallback
 from dispatch.sizing.progress import Step
 from dispatch.text import literal
@@ -25,12 +25,13 @@ from dispatch.text import literal
 
 @contextmanager
 def step_display(console: Console) -> Iterator[StepCallback]:
-    """A progress callback for :func:`dispatch.size` drawing on ``console``."""
+    """A progress callback for :func:`dispatch.size` drawing on ``console``; step names are
+    literal text on any console (no markup, emoji codes or escape sequences)."""
     if not console.is_terminal:
 
         def log(step: Step) -> None:
             if step.finished:
-                say(console, step.line())
+                console.print(Text(literal(step.line())), soft_wrap=True)
 
         yield log
         return
