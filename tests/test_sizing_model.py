@@ -18,6 +18,9 @@ import pytest
 from conftest import fleet, make_inputs, make_site, mining
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from dispatch.errors import InputError, InputWarning
+from dispatch.site import parse_site
+from dispatch.site.business import GpuCloudTerms
 from dispatch.sizing.days import split_days
 from dispatch.sizing.economics import capital_recovery_factor
 from dispatch.sizing.evaluate import costs_of, dispatch_plan, net_values
@@ -54,6 +57,13 @@ def toy_site(retrofit_usd_per_mw: float = 1e6, **sections):
     }
     data.update(sections)
     return make_site(**data)
+
+
+def load_site_text(site, sizing_extra):
+    """Validate ``site`` as a site file whose sizing section gains ``sizing_extra``."""
+    data = site.model_dump(mode="json", exclude_none=True)
+    data["sizing"].update(sizing_extra)
+    return parse_site(data, "site.yaml")
 
 
 def toy_days(site, hashprice: float = 60.0, prices=None):
@@ -156,26 +166,71 @@ def test_the_battery_is_sized_when_it_pays():
         assert plan.battery_power_mw <= 4 + 1e-6 and plan.battery_energy_mwh <= 8 + 1e-6
 
 
+GPU_HALL = {
+    "it_load_mw": 1,
+    "pue": 1.0,
+    "contract": {
+        "kind": "gpu_cloud",
+        "usd_per_gpu_hour": 2.0,
+        "gpu_count": 1000,
+        "kw_per_gpu": 1.0,
+    },
+}
+
+
+def gpu_site(gpu_cloud=None):
+    site = toy_site(hpc=GPU_HALL)
+    if gpu_cloud is None:
+        return site
+    sizing = site.sizing.model_copy(update={"gpu_cloud": GpuCloudTerms.model_validate(gpu_cloud)})
+    return site.model_copy(update={"sizing": sizing})
+
+
 def test_a_gpu_cloud_contract_is_paid_per_gpu_hour_served_on_the_sized_hall():
-    """GPU cloud at 2 USD/GPU-hour, 1 kW per GPU, PUE 1: 2,000 USD per MWh served, far above
-    mining, so HPC takes the 10 MW; revenue 2 x 1000 x 10 x 8760 a year."""
-    hpc = {
-        "it_load_mw": 1,
-        "pue": 1.0,
-        "contract": {
-            "kind": "gpu_cloud",
-            "usd_per_gpu_hour": 2.0,
-            "gpu_count": 1000,
-            "kw_per_gpu": 1.0,
-        },
+    """GPU cloud at 2 USD/GPU-hour, 1 kW per GPU, PUE 1, GPUs stated free (capex 0, no price
+    decline, no opex): 2,000 USD per MWh served, far above mining, so HPC takes the 10 MW;
+    revenue 2 x 1000 x 10 x 8760 a year."""
+    free = {
+        "gpu_capex_usd_per_gpu": 0,
+        "price_decline_fraction_per_year": 0,
+        "opex_usd_per_gpu_hour": 0,
     }
-    planning = Planning(toy_site(hpc=hpc))
+    planning = Planning(gpu_site(free))
     solution = optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS)
     assert solution.plan.hpc_it_mw == pytest.approx(10.0)
     streams = dict(zip(solution.streams["stream"], solution.streams["usd_per_year"], strict=True))
     assert streams["hpc_contract"] == pytest.approx(2.0 * 1000 * 10 * 8760, rel=1e-9)
     site = planning.site_for(solution.plan)  # the GPU count follows the hall
     assert site.hpc.contract.gpu_count == 10_000
+
+
+def test_a_gpu_cloud_without_its_terms_is_warned_and_pays_for_its_gpus():
+    """No sizing.gpu_cloud: a warning, and the default GPU economics (40,000 USD per GPU over a
+    5-year refresh at 10 %, GPU-hours at 2 USD x the mean of 0.8^age over ages 0-4 = 0.67232,
+    opex 0.1 USD per GPU-hour). Per MW IT and year (1,000 GPUs):
+    11,779,046 revenue - 10,551,899 GPU capex - 876,000 opex - 350,400 energy - 162,745
+    retrofit = -161,998 USD, below mining's 525,600: the hall stays empty. Free GPUs filled it."""
+    with pytest.warns(InputWarning, match="sizing.gpu_cloud: not given"):
+        planning = Planning(gpu_site())
+    assert planning.gpu_price_factor == pytest.approx((1 + 0.8 + 0.64 + 0.512 + 0.4096) / 5)
+    costs = planning.gpu_costs
+    assert costs.capex_usd_per_it_mw == pytest.approx(40e6)
+    assert costs.opex_usd_per_it_mw_year == pytest.approx(876_000)
+    solution = optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS)
+    assert solution.plan.hpc_it_mw == pytest.approx(0.0, abs=1e-6)
+    assert solution.plan.containers == {"s19": 10}
+    hall = planning.grid_plan(10, 0)
+    terms = costs_of(planning, hall).set_index("term")
+    assert terms.loc["gpu_capex", "capex_usd"] == pytest.approx(10 * 40e6)
+    assert terms.loc["gpu_capex", "usd_per_year"] == pytest.approx(
+        10 * 40e6 * capital_recovery_factor(0.10, 5)
+    )
+    assert terms.loc["gpu_opex", "usd_per_year"] == pytest.approx(10 * 876_000)
+
+
+def test_gpu_cloud_terms_without_a_capex_are_refused():
+    with pytest.raises(InputError, match="gpu_capex_usd_per_gpu and gpu_capex_usd_per_it_mw"):
+        load_site_text(gpu_site(), {"gpu_cloud": {"refresh_years": 5}})
 
 
 def test_sized_days_keep_the_battery_from_charging_and_discharging_at_once():

@@ -82,6 +82,16 @@ def size(
     timezone: Annotated[
         str | None, typer.Option(help="IANA time zone of naive timestamps in input files")
     ] = None,
+    paths: Annotated[
+        int | None,
+        typer.Option(
+            help="Monte Carlo paths under uncertainty (0: none; default: the site file's "
+            "sizing.uncertainty.paths if it has that section)"
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="seed of the Monte Carlo paths (default: the site file's)")
+    ] = None,
     mip_gap: Annotated[float, typer.Option(help="relative MIP gap per dispatched day")] = 1e-4,
     time_limit: Annotated[float, typer.Option(help="time limit per dispatched day [s]")] = 60.0,
     sizing_gap: Annotated[float, typer.Option(help="relative MIP gap of the sizing MILP")] = 1e-4,
@@ -89,10 +99,12 @@ def size(
         float, typer.Option(help="time limit of the sizing MILP [s]")
     ] = 600.0,
 ) -> None:
-    """Size HPC vs mining MW over real price history: optimum, NPV, sweep, scenarios."""
+    """Size HPC vs mining MW over real price history: optimum, NPV, sweep, scenarios, and the
+    NPV distribution of each candidate under uncertainty (--paths)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from dispatch.cli.steps import step_display
     from dispatch.sizing import size as size_site
     from dispatch.sizing import tables
     from dispatch.sizing.api import DEFAULT_REPRESENTATIVE_DAYS
@@ -113,30 +125,35 @@ def size(
     spawn = multiprocessing.get_context("spawn")
     executor = ProcessPoolExecutor(workers, mp_context=spawn) if workers > 1 else None
     try:
-        result = size_site(
-            site_file,
-            years,
-            start=start,
-            end=end,
-            prices=prices,
-            hashprice=hashprice,
-            ancillary=ancillary,
-            peaks=peaks,
-            fill=fill.value if fill is not None else None,
-            timezone=timezone,
-            representative_days=(
-                DEFAULT_REPRESENTATIVE_DAYS if representative_days is None else representative_days
-            ),
-            full_year=full_year,
-            hpc_it_mw=parse_axis(hpc_mw, "--hpc-mw") if hpc_mw is not None else None,
-            mining_mw=parse_axis(mining_mw, "--mining-mw") if mining_mw is not None else None,
-            scenarios=scenario,
-            check=check,
-            dispatch_options=SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit),
-            sizing_options=SolveOptions(mip_rel_gap=sizing_gap, time_limit_s=sizing_time_limit),
-            executor=executor,
-            progress=lambda message: errors.print(Text(literal(message), style="dim")),
-        )
+        with step_display(errors) as progress:
+            result = size_site(
+                site_file,
+                years,
+                start=start,
+                end=end,
+                prices=prices,
+                hashprice=hashprice,
+                ancillary=ancillary,
+                peaks=peaks,
+                fill=fill.value if fill is not None else None,
+                timezone=timezone,
+                representative_days=(
+                    DEFAULT_REPRESENTATIVE_DAYS
+                    if representative_days is None
+                    else representative_days
+                ),
+                full_year=full_year,
+                hpc_it_mw=parse_axis(hpc_mw, "--hpc-mw") if hpc_mw is not None else None,
+                mining_mw=parse_axis(mining_mw, "--mining-mw") if mining_mw is not None else None,
+                scenarios=scenario,
+                check=check,
+                dispatch_options=SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit),
+                sizing_options=SolveOptions(mip_rel_gap=sizing_gap, time_limit_s=sizing_time_limit),
+                executor=executor,
+                progress=progress,
+                paths=paths,
+                seed=seed,
+            )
     finally:
         if executor is not None:
             executor.shutdown()
@@ -154,6 +171,10 @@ def size(
         show(console, tables.sweep_table(result.sweep, result.outcomes[0].scenario.name))
     if result.regret is not None:
         show(console, tables.regret_table(result.regret))
+    if result.uncertainty is not None:
+        show(console, tables.uncertainty_table(result.uncertainty))
+        show(console, tables.tornado_table(result.uncertainty))
+        show(console, tables.price_years_table(result.uncertainty))
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     console.print(Text(f"seconds: {timings}", style="dim"))
     if out is not None:
@@ -163,3 +184,4 @@ def size(
         from dispatch.report import write_size_report
 
         say(console, f"wrote {write_size_report(result, out / 'report.html')}")
+    console.print(Text.assemble(("recommendation: ", "bold"), literal(result.recommendation)))

@@ -4,7 +4,8 @@ The chosen plan against business as usual (the site as it stands), the NPV surfa
 with its blank cells explained, the scenarios and their regret, and the representative days'
 check against the full history. The page is a list of sections built by :data:`SECTIONS`: each
 builder returns ``None`` when the result holds nothing for it, so a section appears only with
-its data. A new analysis (e.g. NPV distributions or a tornado) is one more builder in the list.
+its data. The Monte Carlo's sections (NPV distributions, frontier, tornado, cash flows) are
+the builders of :mod:`dispatch.report.risk`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 
 from dispatch.report import fmt
 from dispatch.report.page import Card, Section, Table, plotly, render, style, write_page
+from dispatch.report.risk import cash_flows, frontier, npv_distribution, tornado, uncertainty_card
 from dispatch.sizing.plot import sweep_heatmap
 
 if TYPE_CHECKING:
@@ -60,7 +62,8 @@ def headline(result: SizingResult) -> list[Card]:
         ),
         Card("Net per year", fmt.usd_compact(best.net_usd_per_year), "operations − O&M − capex"),
     ]
-    return cards
+    card = uncertainty_card(result)
+    return cards if card is None else [*cards, card]
 
 
 def _money_rows(case: Case) -> dict[str, float]:
@@ -227,6 +230,10 @@ SECTIONS: tuple[Callable[[SizingResult], Section | None], ...] = (
     plan_vs_bau,
     npv_surfaces,
     scenarios,
+    npv_distribution,
+    frontier,
+    tornado,
+    cash_flows,
     representative_check,
 )
 

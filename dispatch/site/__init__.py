@@ -431,11 +431,13 @@ def _interpolate(points: list[tuple[float, float]], x: float) -> float:
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
     path = ""
+    previous: int | str | None = None
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part not in ("colocation", "gpu_cloud"):
-            path += f".{part}" if path else str(part)
+        elif not (previous == "contract" and part in ("colocation", "gpu_cloud")):
+            path += f".{part}" if path else str(part)  # (the union tag of hpc.contract is not)
+        previous = part
     return path or "(top level)"
 
 

@@ -26,6 +26,13 @@ from dispatch.site.base import (
     PowerOrZeroMw,
     Spec,
 )
+from dispatch.site.business import (
+    ColocationTerms,
+    Financing,
+    GpuCloudTerms,
+    Schedule,
+    Uncertainty,
+)
 
 if TYPE_CHECKING:
     from dispatch.site import Site
@@ -153,6 +160,22 @@ class Sizing(Spec):
     hpc: HpcSizing | None = None
     mining: MiningSizing | None = None
     battery: BatterySizing | None = None
+    colocation: ColocationTerms | None = Field(
+        None, description="the colocation lease as a business (hpc.contract.kind colocation)"
+    )
+    gpu_cloud: GpuCloudTerms | None = Field(
+        None, description="the GPU cloud as a business (hpc.contract.kind gpu_cloud)"
+    )
+    schedule: Schedule = Field(
+        default_factory=lambda: Schedule.model_validate({}),
+        description="months to energization per route",
+    )
+    financing: Financing = Field(
+        default_factory=lambda: Financing.model_validate({}), description="debt, taxes, terminal"
+    )
+    uncertainty: Uncertainty | None = Field(
+        None, description="the Monte Carlo over hashprice, power years, tenants and capex"
+    )
 
 
 def sizing_problems(site: Site) -> list[str]:
@@ -163,6 +186,7 @@ def sizing_problems(site: Site) -> list[str]:
     problems: list[str] = []
     if spec.hpc is None and spec.mining is None and spec.battery is None:
         problems.append("sizing: nothing to size; give sizing.hpc, sizing.mining or sizing.battery")
+    problems += business_problems(site, spec)
     if site.grid is not None and site.grid.demand_charge is not None:
         problems.append(
             "grid.demand_charge: sizing dispatches each day on its own, so a monthly demand "
@@ -225,3 +249,47 @@ def existing_hpc_it_mw(site: Site) -> float:
     if spec is not None and spec.existing_it_mw is not None:
         return spec.existing_it_mw
     return site.hpc.it_load_mw
+
+
+def business_problems(site: Site, spec: Sizing) -> list[str]:
+    """Terms that contradict each other or the site: each names its field."""
+    problems: list[str] = []
+    horizon_months = 12 * spec.analysis_years
+    horizon = f"sizing.analysis_years = {spec.analysis_years} ({horizon_months} months)"
+    schedule = spec.schedule
+    in_use = {
+        "retrofit_months": spec.hpc is not None and spec.hpc.retrofit.max_it_mw != 0,
+        "new_build_months": spec.hpc is not None and spec.hpc.new_build.max_it_mw != 0,
+        "mining_months": spec.mining is not None,
+        "battery_months": spec.battery is not None,
+    }
+    for name, used in in_use.items():
+        months = getattr(schedule, name)
+        if used and months >= horizon_months:
+            problems.append(
+                f"sizing.schedule.{name} = {months} is not shorter than the analysis horizon: "
+                f"{horizon}; what it builds would never earn"
+            )
+    contract = site.hpc.contract.kind if site.hpc is not None else None
+    if spec.colocation is not None and contract != "colocation":
+        problems.append(
+            f"sizing.colocation: the terms of a colocation lease, but hpc.contract.kind is "
+            f"{contract or 'absent (no hpc section)'}"
+        )
+    if spec.gpu_cloud is not None and contract != "gpu_cloud":
+        problems.append(
+            f"sizing.gpu_cloud: the terms of a GPU cloud, but hpc.contract.kind is "
+            f"{contract or 'absent (no hpc section)'}"
+        )
+    if spec.gpu_cloud is not None and spec.gpu_cloud.refresh_years > spec.analysis_years:
+        problems.append(
+            f"sizing.gpu_cloud.refresh_years = {spec.gpu_cloud.refresh_years} is longer than "
+            f"{horizon}: the GPUs would never be refreshed; shorten it or lengthen the analysis"
+        )
+    uncertainty = spec.uncertainty
+    if uncertainty is not None and uncertainty.cvar_fraction * uncertainty.paths < 1:
+        problems.append(
+            f"sizing.uncertainty.cvar_fraction = {uncertainty.cvar_fraction:g} of "
+            f"{uncertainty.paths} paths holds no path; use more paths or a larger fraction"
+        )
+    return problems

@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 
 import pandas as pd
 
-from dispatch.errors import InputError, expect
+from dispatch.errors import ArgumentError, InputError, expect
+from dispatch.inputs import HPC_UTILIZATION
 from dispatch.inputs.align import Fill
 from dispatch.inputs.horizon import parse_date
 from dispatch.inputs.table import Source
@@ -35,15 +36,19 @@ from dispatch.sizing.days import (
     split_days,
 )
 from dispatch.sizing.evaluate import (
-    Operations,
+    Call,
     check_executor,
     costs_of,
     dispatch_plan,
     net_values,
+    run_calls,
     sweep,
 )
 from dispatch.sizing.model import optimize
+from dispatch.sizing.montecarlo import uncertainty_of
+from dispatch.sizing.outlook import wants_uncertainty, with_uncertainty
 from dispatch.sizing.plan import Plan, Planning
+from dispatch.sizing.progress import Progress, Tracker, quiet
 from dispatch.sizing.results import Case, ScenarioOutcome, SizingResult, make_case
 from dispatch.sizing.scenarios import REFERENCE, Scenario, apply_scenario, load_scenarios
 from dispatch.solver import SolveOptions
@@ -51,7 +56,6 @@ from dispatch.solver import SolveOptions
 DEFAULT_REPRESENTATIVE_DAYS = 12
 DEFAULT_YEARS = (2023,)
 DEFAULT_SIZING_OPTIONS = SolveOptions(mip_rel_gap=1e-4, time_limit_s=600.0)
-Progress = Callable[[str], None]
 
 
 def size(
@@ -76,6 +80,8 @@ def size(
     sizing_options: SolveOptions | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    paths: int | None = None,
+    seed: int | None = None,
 ) -> SizingResult:
     """Size HPC vs mining (and optionally the battery) of ``site`` over ``years`` of history.
 
@@ -106,15 +112,28 @@ def size(
     dispatch_options, sizing_options
         Solver settings per dispatched day and for the sizing MILP.
     executor
-        Runs sweep points and checks in parallel: a ``ProcessPoolExecutor`` or a Dask client's
-        executor (a thread pool is refused: Pyomo's HiGHS output capture is not thread-safe).
+        Runs sweep points, checks and the Monte Carlo's dispatch grid in parallel: a
+        ``ProcessPoolExecutor`` or a Dask client's executor (a thread pool is refused: Pyomo's
+        HiGHS output capture is not thread-safe).
     progress
-        Called with a line of text as each stage starts.
+        Called with a :class:`~dispatch.sizing.progress.Step` as each step starts, after each
+        unit of its work (sweep point, checked plan, dispatch task, ...) and when it ends.
+    paths, seed
+        The Monte Carlo under uncertainty (docs/uncertainty.md): ``paths`` paths
+        (0: none; default: the site file's ``sizing.uncertainty.paths`` if it has that
+        section, else none) drawn from ``seed`` (default: the site file's). It scores the site
+        as it stands, each scenario's optimum and every allowed sweep point.
     """
     started = time.perf_counter()
-    say = progress or (lambda message: None)
+    say = progress or quiet
     site = site if isinstance(site, Site) else load_site(site)
     expect(representative_days, int, "representative_days", "a whole number of days")
+    if seed is not None:
+        expect(seed, int, "seed", "a whole number")
+    if progress is not None and not callable(progress):
+        raise ArgumentError(
+            f"progress: expected a callable receiving a Step, found {type(progress).__name__}"
+        )
     if representative_days < 1:
         raise InputError(f"--representative-days: expected at least 1, found {representative_days}")
     planning = Planning(site)
@@ -133,12 +152,14 @@ def size(
             "point of a sweep: a year as one MILP does not solve)"
         )
     check_executor(executor)
+    if wants_uncertainty(planning, paths):  # its mistakes are found before hours of work
+        uncertainty_of(planning, paths, seed)
     scenario_list = _scenarios(scenarios)
     day_options = dispatch_options or SolveOptions()
     seconds: dict[str, float] = {}
 
     clock = time.perf_counter()
-    say("loading inputs")
+    tracker = Tracker(say, "loading inputs", 1, "history")
     loaded = load_history(
         planning.upper_site(),
         year_list,
@@ -151,12 +172,16 @@ def size(
         fill=fill,
         timezone=timezone,
     )
+    loaded = sell_gpu_hours(planning, loaded)
     histories = [apply_scenario(loaded, s) for s in scenario_list]
     reference = histories[0]  # the first scenario's history: days, check and sweep use it
     seconds["load"] = time.perf_counter() - clock
+    tracker.finish()
     n_years = reference.n_years
+    load = {"prices": prices, "ancillary": ancillary, "peaks": peaks, "fill": fill}
+    load["timezone"] = timezone
     if full_year:
-        return _full_history(
+        result = _full_history(
             planning,
             histories,
             scenario_list,
@@ -168,19 +193,24 @@ def size(
             seconds,
             started,
         )
+        return with_uncertainty(
+            planning, result, paths, seed, load, day_options, executor, say, started
+        )
 
     clock = time.perf_counter()
-    say(f"choosing {representative_days} representative days (tsam)")
+    tracker = Tracker(say, f"choosing {representative_days} representative days (tsam)", 1, "step")
     rep = representative_days_of(reference, representative_days)
+    tracker.finish()
     seconds["representative_days"] = time.perf_counter() - clock
     basis = f"{len(rep.days)} representative days"
     outcomes = []
     for scenario, history in zip(scenario_list, histories, strict=True):
-        say(f"scenario {scenario.name}: sizing MILP on {basis}")
+        tracker = Tracker(say, f"scenario {scenario.name}: sizing MILP on {basis}", 1, "MILP")
         days = same_days(rep, history)
         clock = time.perf_counter()
         solution = optimize(planning, days, n_years, sizing_options or DEFAULT_SIZING_OPTIONS)
         seconds[f"optimize_{scenario.name}"] = time.perf_counter() - clock
+        tracker.finish()
         bau = _dispatched_case(
             planning,
             "business_as_usual",
@@ -211,26 +241,25 @@ def size(
         outcomes.append(ScenarioOutcome(scenario, optimum, bau, solve))
     regret = None
     if len(outcomes) > 1:
-        say("regret: each scenario's mix under every scenario")
+        tracker = Tracker(say, "regret: each scenario's mix under every scenario", 1, "step")
         regret = _regret_on_days(
             planning, outcomes, [same_days(rep, h) for h in histories], n_years, day_options
         )
+        tracker.finish()
     checked: tuple[Case, ...] = ()
     if check:
         clock = time.perf_counter()
-        say(f"checking the optimum and the site as it stands over {len(reference.days())} days")
-        checked = _check(planning, outcomes[0], reference, day_options, executor)
+        checked = _check(planning, outcomes[0], reference, day_options, executor, say)
         seconds["check_full_history"] = time.perf_counter() - clock
     grid = None
     if hpc_it_mw is not None and mining_mw is not None:
         clock = time.perf_counter()
-        say(f"sweep: {len(hpc_it_mw)} x {len(mining_mw)} points over the history")
         grid = sweep(
-            planning, hpc_it_mw, mining_mw, reference.days(), n_years, day_options, executor
+            planning, hpc_it_mw, mining_mw, reference.days(), n_years, day_options, executor, say
         ).frame
         seconds["sweep"] = time.perf_counter() - clock
     seconds["total"] = time.perf_counter() - started
-    return SizingResult(
+    result = SizingResult(
         site.name,
         reference.label,
         "representative_days",
@@ -241,6 +270,20 @@ def size(
         regret,
         seconds,
     )
+    return with_uncertainty(
+        planning, result, paths, seed, load, day_options, executor, say, started
+    )
+
+
+def sell_gpu_hours(planning: Planning, history: History) -> History:
+    """A GPU cloud sells ``utilization_fraction`` of its GPU-hours and draws power for those
+    only: the history's HPC utilization scaled by it (unchanged without a GPU cloud)."""
+    terms = planning.gpu_cloud
+    if terms is None:
+        return history
+    frame = history.inputs.frame.copy()
+    frame[HPC_UTILIZATION] = frame[HPC_UTILIZATION] * terms.utilization_fraction
+    return history.with_inputs(history.inputs.with_frame(frame))
 
 
 def representative_days_of(history: History, n_days: int) -> RepresentativeDays:
@@ -294,26 +337,27 @@ def _check(
     history: History,
     options: SolveOptions,
     executor: Executor | None,
+    progress: Progress,
 ) -> tuple[Case, ...]:
-    """The reference optimum and the site as it stands dispatched over every day."""
+    """The reference optimum and the site as it stands dispatched over every day (once when
+    they are the same plan)."""
     days, n_years = history.days(), history.n_years
     basis = f"full history ({len(days)} days)"
     plans = {"business_as_usual": outcome.business_as_usual.plan, "optimum": outcome.optimum.plan}
-    runs: dict[str, Future[Operations] | Operations] = {}
-    for name, plan in plans.items():
-        if name == "optimum" and plan == plans["business_as_usual"]:
-            runs[name] = runs["business_as_usual"]  # nothing to change: the same dispatch
-            continue
-        site = planning.site_for(plan)
-        runs[name] = (
-            executor.submit(dispatch_plan, site, days, n_years, options)
-            if executor is not None
-            else dispatch_plan(site, days, n_years, options)
-        )
+    distinct = [
+        name
+        for name, plan in plans.items()
+        if name == "business_as_usual" or plan != plans["business_as_usual"]
+    ]
+    tracker = Tracker(progress, f"check over {len(days)} days", len(distinct), "plans")
+    calls = [
+        Call(dispatch_plan, (planning.site_for(plans[name]), days, n_years, options))
+        for name in distinct
+    ]
+    runs = dict(zip(distinct, run_calls(calls, executor, tracker), strict=True))
     cases: dict[str, Case] = {}
     for name, plan in plans.items():
-        run = runs[name]
-        operations = run if isinstance(run, Operations) else run.result()
+        operations = runs.get(name, runs["business_as_usual"])  # the same plan, the same dispatch
         cases[name] = make_case(
             planning,
             name,
@@ -379,8 +423,7 @@ def _full_history(
         days, n_years = history.days(), history.n_years
         basis = f"full history ({len(days)} days)"
         clock = time.perf_counter()
-        say(f"scenario {scenario.name}: sweep {len(hpc_it_mw)} x {len(mining_mw)} over {basis}")
-        swept = sweep(planning, hpc_it_mw, mining_mw, days, n_years, options, executor)
+        swept = sweep(planning, hpc_it_mw, mining_mw, days, n_years, options, executor, say)
         seconds[f"sweep_{scenario.name}"] = time.perf_counter() - clock
         best = swept.best()
         if best is None:

@@ -10,6 +10,7 @@ weight 1, and the day of the highest and of the lowest price are kept as extreme
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,7 +25,7 @@ from dispatch.inputs import HASHPRICE, PRICE, Inputs, load_inputs
 from dispatch.inputs.programs import event_signal_columns
 from dispatch.site import Site
 
-DayKind = Literal["day", "cluster", "extreme", "pinned"]
+DayKind = Literal["day", "cluster", "extreme", "pinned", "spike"]
 HOURS_PER_DAY = 24
 DAYS_PER_YEAR = 365.0  # a span that is not whole calendar years: days / 365 years
 
@@ -100,13 +101,12 @@ def load_history(
 
 def split_days(inputs: Inputs) -> list[Day]:
     """The local days of ``inputs``, each as its own (already validated) inputs, weight 1."""
-    index = inputs.index
-    dates = pd.Index(index.date)
-    days = []
-    for date in dates.unique():
-        frame = inputs.frame[dates == date]
-        days.append(Day(date, inputs.with_frame(frame)))
-    return days
+    dates = np.asarray(inputs.index.date)
+    starts = [0, *(np.flatnonzero(dates[1:] != dates[:-1]) + 1).tolist(), len(dates)]
+    return [
+        Day(dates[a], inputs.with_frame(inputs.frame.iloc[a:b]))
+        for a, b in itertools.pairwise(starts)
+    ]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ class CostTerm(StrEnum):
     HPC_FIXED_OM = "hpc_fixed_om"
     MINING_FIXED_OM = "mining_fixed_om"
     BATTERY_FIXED_OM = "battery_fixed_om"
+    GPU_CAPEX = "gpu_capex"
+    GPU_OPEX = "gpu_opex"
 
     @property
     def is_capex(self) -> bool:
@@ -65,6 +67,16 @@ class Sizes:
 
 
 @dataclass(frozen=True)
+class GpuCosts:
+    """A GPU cloud's own costs per MW of IT load: GPUs bought for added IT [USD/MW], renewed
+    every ``refresh_years``, and opex on every installed IT MW [USD/MW-year]."""
+
+    capex_usd_per_it_mw: float
+    refresh_years: int
+    opex_usd_per_it_mw_year: float
+
+
+@dataclass(frozen=True)
 class Cost:
     """One cost term: overnight capex [USD] (0 for O&M) and what it costs a year [USD/year]."""
 
@@ -72,11 +84,12 @@ class Cost:
     usd_per_year: Any
 
 
-def cost_terms(spec: Sizing, sizes: Sizes) -> dict[CostTerm, Cost]:
+def cost_terms(spec: Sizing, sizes: Sizes, gpu: GpuCosts | None = None) -> dict[CostTerm, Cost]:
     """Capex (annualized by the capital recovery factor of its life) and fixed O&M per term.
 
     Only the decisions the sizing section makes free carry a term; O&M is paid on everything
-    installed (existing included, so plans compare on the same footing).
+    installed (existing included, so plans compare on the same footing). A GPU cloud (``gpu``)
+    buys GPUs for the IT it adds, renewed over ``refresh_years``, and pays GPU opex on all of it.
     """
     rate = spec.discount_rate_fraction
     terms: dict[CostTerm, Cost] = {}
@@ -98,6 +111,10 @@ def cost_terms(spec: Sizing, sizes: Sizes) -> dict[CostTerm, Cost]:
         )
         om = spec.hpc.fixed_om_usd_per_mw_year * sizes.hpc_it_mw
         terms[CostTerm.HPC_FIXED_OM] = Cost(0.0, om)
+    if gpu is not None:
+        added_it_mw = sizes.hpc_new_build_it_mw + sizes.hpc_retrofit_it_mw
+        capex(CostTerm.GPU_CAPEX, gpu.capex_usd_per_it_mw * added_it_mw, gpu.refresh_years)
+        terms[CostTerm.GPU_OPEX] = Cost(0.0, gpu.opex_usd_per_it_mw_year * sizes.hpc_it_mw)
     if spec.mining is not None:
         mining = spec.mining
         capex(

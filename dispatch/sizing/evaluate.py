@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from dispatch.site import Site
 from dispatch.sizing.days import Day
 from dispatch.sizing.economics import cost_terms
 from dispatch.sizing.plan import Plan, Planning
+from dispatch.sizing.progress import Progress, Tracker, quiet
 from dispatch.solver import Dispatcher, SolveOptions
 
 
@@ -77,7 +79,7 @@ def costs_of(planning: Planning, plan: Plan) -> pd.DataFrame:
     """term, capex_usd, usd_per_year of a plan: :func:`cost_terms` on its numbers."""
     rows = [
         {"term": term.value, "capex_usd": float(c.capex_usd), "usd_per_year": float(c.usd_per_year)}
-        for term, c in cost_terms(planning.spec, planning.sizes(plan)).items()
+        for term, c in cost_terms(planning.spec, planning.sizes(plan), planning.gpu_costs).items()
     ]
     return pd.DataFrame(rows, columns=["term", "capex_usd", "usd_per_year"])
 
@@ -125,12 +127,14 @@ def sweep(
     n_years: float,
     options: SolveOptions,
     executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> Sweep:
     """Every grid point's plan (:meth:`Planning.grid_plan`) dispatched over ``days``.
 
     One row per point: the grid values, the plan's actual mining MW and routes, ``feasible``
     and the ``problem`` when it is not, operations / fixed O&M / annualized capex / net
-    [USD/year], capex [USD] and NPV [USD]. Points run on ``executor`` when given.
+    [USD/year], capex [USD] and NPV [USD]. Points run on ``executor`` when given; ``progress``
+    hears of each point done.
     """
     check_executor(executor)
     points: list[tuple[float, float, Plan, str]] = []
@@ -144,19 +148,16 @@ def sweep(
                 except InputError as error:
                     problems = [str(error)]
             points.append((hpc, mining, plan, "; ".join(problems)))
-    futures: list[Future[Operations] | Operations | None] = []
-    for _, _, plan, problem in points:
-        if problem:
-            futures.append(None)
-            continue
-        site = planning.site_for(plan)
-        if executor is None:
-            futures.append(dispatch_plan(site, days, n_years, options))
-        else:
-            futures.append(executor.submit(dispatch_plan, site, days, n_years, options))
+    allowed = [i for i, point in enumerate(points) if not point[3]]
+    tracker = Tracker(progress or quiet, "sweep", len(allowed), "points")
+    calls = [
+        Call(dispatch_plan, (planning.site_for(points[i][2]), days, n_years, options))
+        for i in allowed
+    ]
+    results = dict(zip(allowed, run_calls(calls, executor, tracker), strict=True))
     rows = []
     done: list[Operations | None] = []
-    for (hpc, mining, plan, problem), future in zip(points, futures, strict=True):
+    for i, (hpc, mining, plan, problem) in enumerate(points):
         row: dict[str, object] = {
             "hpc_it_mw": hpc,
             "mining_mw": mining,
@@ -166,14 +167,37 @@ def sweep(
             "feasible": not problem,
             "problem": problem,
         }
-        operations = None
+        operations = results.get(i)
         row.update(dict.fromkeys(NET_COLUMNS, math.nan))
-        if future is not None:
-            operations = future if isinstance(future, Operations) else future.result()
+        if operations is not None:
             row.update(net_values(planning, plan, operations.usd_per_year))
         rows.append(row)
         done.append(operations)
     return Sweep(pd.DataFrame(rows), tuple(p[2] for p in points), tuple(done))
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function and its arguments, to run here or on an executor."""
+
+    function: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+def run_calls(calls: Sequence[Call], executor: Executor | None, tracker: Tracker) -> list[Any]:
+    """Results of ``calls`` in their order; run on ``executor`` when given (the tracker advances
+    as each finishes), else one after the other here."""
+    if executor is None:
+        results = []
+        for call in calls:
+            results.append(call.function(*call.args, **call.kwargs))
+            tracker.advance()
+        return results
+    futures = [executor.submit(c.function, *c.args, **c.kwargs) for c in calls]
+    for _ in as_completed(futures):
+        tracker.advance()
+    return [f.result() for f in futures]
 
 
 def check_executor(executor: Executor | None) -> None:
@@ -200,7 +224,7 @@ def net_values(planning: Planning, plan: Plan, operations_usd_per_year: float) -
     """Operations, fixed O&M, annualized capex, net [USD/year], capex and NPV [USD] of a plan."""
     from dispatch.sizing.economics import CostTerm, npv_usd
 
-    costs = cost_terms(planning.spec, planning.sizes(plan))
+    costs = cost_terms(planning.spec, planning.sizes(plan), planning.gpu_costs)
     om = sum(float(c.usd_per_year) for t, c in costs.items() if not CostTerm(t).is_capex)
     annualized = sum(float(c.usd_per_year) for t, c in costs.items() if CostTerm(t).is_capex)
     capex = sum(float(c.capex_usd) for c in costs.values())

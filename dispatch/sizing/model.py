@@ -136,7 +136,7 @@ def build_sizing_model(
         battery_added_energy_mwh=battery_added_mwh,
         battery_power_mw=battery_power_mw,
     )
-    costs = cost_terms(spec, sizes)
+    costs = cost_terms(spec, sizes, planning.gpu_costs)
     cap.cost_terms = pyo.Set(initialize=[t.value for t in costs], ordered=True)
     cap.capex_usd = pyo.Expression(cap.cost_terms, rule=lambda c, t: costs[CostTerm(t)].capex_usd)
     cap.cost_usd_per_year = pyo.Expression(

@@ -9,15 +9,18 @@ point.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from dispatch.errors import InputError
+from dispatch.errors import InputError, InputWarning
 from dispatch.site import GpuCloud, Site, semantic_problems
+from dispatch.site.business import DEFAULT_GPU_CLOUD, GpuCloudTerms
 from dispatch.site.sizing import Sizing, existing_hpc_it_mw
-from dispatch.sizing.economics import Sizes
+from dispatch.sizing.economics import GpuCosts, Sizes
 
 TOLERANCE_MW = 1e-6
+HOURS_PER_YEAR = 8760.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,11 @@ class FleetRange:
 
 @dataclass(frozen=True)
 class Planning:
-    """The site as it stands plus its sizing section; everything sizing needs without a solver."""
+    """The site as it stands plus its sizing section; everything sizing needs without a solver.
+
+    A GPU-cloud site whose sizing section states no ``gpu_cloud`` terms gets
+    :data:`DEFAULT_GPU_CLOUD` with an :class:`InputWarning`: its GPUs are never free.
+    """
 
     site: Site
     fleets: Mapping[str, FleetRange] = field(init=False)
@@ -84,6 +91,21 @@ class Planning:
                 f"site {self.site.name!r}: no sizing section; `dispatch size` needs one saying "
                 "which capacities may change (docs/planning.md)"
             )
+        hpc = self.site.hpc
+        if hpc is not None and isinstance(hpc.contract, GpuCloud) and self.spec.gpu_cloud is None:
+            terms = DEFAULT_GPU_CLOUD
+            warnings.warn(
+                "sizing.gpu_cloud: not given, and a GPU cloud buys its GPUs; assumed "
+                f"{terms.gpu_capex_usd_per_gpu:,.0f} USD per GPU refreshed every "
+                f"{terms.refresh_years} years, {terms.utilization_fraction:.0%} of GPU-hours "
+                f"sold, price falling {terms.price_decline_fraction_per_year:.0%} a year of GPU "
+                f"age, opex {terms.opex_usd_per_gpu_hour:g} USD per GPU-hour (docs/uncertainty.md, "
+                "Contracts as businesses); state sizing.gpu_cloud to use your own",
+                InputWarning,
+                stacklevel=2,
+            )
+            sizing = self.spec.model_copy(update={"gpu_cloud": terms})
+            object.__setattr__(self, "site", self.site.model_copy(update={"sizing": sizing}))
         sized = {f.name: f for f in self.spec.mining.fleets} if self.spec.mining else {}
         fleets = {}
         for fleet in self.site.fleets:
@@ -103,6 +125,37 @@ class Planning:
     def spec(self) -> Sizing:
         assert self.site.sizing is not None, "checked in __post_init__"
         return self.site.sizing
+
+    @property
+    def gpu_cloud(self) -> GpuCloudTerms | None:
+        """The GPU cloud's business terms (None unless ``hpc.contract`` is a GPU cloud)."""
+        hpc = self.site.hpc
+        return (
+            self.spec.gpu_cloud if hpc is not None and isinstance(hpc.contract, GpuCloud) else None
+        )
+
+    @property
+    def gpu_costs(self) -> GpuCosts | None:
+        """The GPU cloud's capex and opex per IT MW (None without a GPU cloud)."""
+        terms, hpc = self.gpu_cloud, self.site.hpc
+        if terms is None or hpc is None or not isinstance(hpc.contract, GpuCloud):
+            return None
+        gpus_per_it_mw = 1000.0 / hpc.contract.kw_per_gpu
+        return GpuCosts(
+            capex_usd_per_it_mw=terms.capex_usd_per_it_mw(hpc.contract.kw_per_gpu),
+            refresh_years=terms.refresh_years,
+            opex_usd_per_it_mw_year=terms.opex_usd_per_gpu_hour * gpus_per_it_mw * HOURS_PER_YEAR,
+        )
+
+    @property
+    def gpu_price_factor(self) -> float:
+        """A GPU-hour's price over a refresh cycle relative to a new GPU's [-]: the mean of
+        (1 − decline)^age over ages 0 .. refresh_years − 1 (1 without a GPU cloud)."""
+        terms = self.gpu_cloud
+        if terms is None:
+            return 1.0
+        keep = 1.0 - terms.price_decline_fraction_per_year
+        return sum(keep**age for age in range(terms.refresh_years)) / terms.refresh_years
 
     @property
     def pue(self) -> float:
@@ -176,7 +229,7 @@ class Planning:
     def upper_site(self) -> Site:
         """The site at the largest sizes allowed: the sizing model's bounds (not validated)."""
         battery_range = self.battery_range()
-        power_mw, energy_mwh = self._battery_as_is()
+        power_mw, energy_mwh = self.battery_as_is()
         plan = Plan(
             hpc_it_mw=self.max_hpc_it_mw,
             hpc_new_build_it_mw=0.0,
@@ -205,8 +258,12 @@ class Planning:
         if hpc is not None:
             hpc_update: dict[str, object] = {"it_load_mw": plan.hpc_it_mw}
             if isinstance(hpc.contract, GpuCloud):
+                # the GPU count follows the hall; GPU-hours sell at the cycle's levelized price
                 gpus = max(1, round(plan.hpc_it_mw * 1000.0 / hpc.contract.kw_per_gpu))
-                hpc_update["contract"] = hpc.contract.model_copy(update={"gpu_count": gpus})
+                price = hpc.contract.usd_per_gpu_hour * self.gpu_price_factor
+                hpc_update["contract"] = hpc.contract.model_copy(
+                    update={"gpu_count": gpus, "usd_per_gpu_hour": price}
+                )
             updates["hpc"] = hpc.model_copy(update=hpc_update) if plan.hpc_it_mw > 0 else None
         if self.site.mining is not None:
             fleets = [
@@ -227,6 +284,64 @@ class Planning:
                 else None
             )
         return self.site.model_copy(update=updates)
+
+    def site_without_hall(self, plan: Plan, *, deployed: bool = True) -> Site:
+        """The plan's site with its HPC hall empty (no HPC section): its mining, battery and
+        grid, or (``deployed=False``) those before its added containers and battery arrive.
+        An InputError if that site breaks a rule of the site file."""
+        if not deployed:
+            power_mw, energy_mwh = self.battery_as_is()
+            plan = replace(
+                plan,
+                containers_added={f: 0 for f in plan.containers_added},
+                battery_power_mw=power_mw,
+                battery_energy_mwh=energy_mwh,
+            )
+        site = self._site_of(plan).model_copy(update={"hpc": None})
+        problems = semantic_problems(site)
+        if problems:
+            raise InputError(
+                f"site {self.site.name!r}, plan {plan.as_dict()}: " + "; ".join(problems)
+            )
+        return site
+
+    def describe(self, plan: Plan) -> str:
+        """What a plan changes, in words: ``"convert 2 halls (20 MW IT), keep s21, retire
+        s19"``; ``"keep the site as it stands"`` when it changes nothing."""
+        block = self.spec.hpc.block_it_mw if self.spec.hpc is not None else None
+
+        def halls(mw: float) -> str:
+            if block is None:
+                return f"{mw:g} MW IT"
+            count = round(mw / block)
+            return f"{count} hall{'' if count == 1 else 's'} ({mw:g} MW IT)"
+
+        parts = []
+        if plan.hpc_retrofit_it_mw > TOLERANCE_MW:
+            parts.append(f"convert {halls(plan.hpc_retrofit_it_mw)}")
+        if plan.hpc_new_build_it_mw > TOLERANCE_MW:
+            parts.append(f"build {halls(plan.hpc_new_build_it_mw)}")
+        changed = bool(parts)
+        for name, fleet in self.fleets.items():
+            kept, added = plan.containers_kept[name], plan.containers_added[name]
+            retired = fleet.existing - kept
+            if retired and added:
+                parts.append(f"retire {retired} and add {added} {name}")
+            elif added:
+                parts.append(f"add {added} {name}")
+            elif retired == fleet.existing > 0:
+                parts.append(f"retire {name}")
+            elif retired:
+                parts.append(f"retire {retired} of {fleet.existing} {name}")
+            elif fleet.existing:
+                parts.append(f"keep {name}")
+            changed = changed or bool(retired or added)
+        power_mw, energy_mwh = self.battery_as_is()
+        extra_mw, extra_mwh = plan.battery_power_mw - power_mw, plan.battery_energy_mwh - energy_mwh
+        if extra_mw > TOLERANCE_MW or extra_mwh > TOLERANCE_MW:
+            parts.append(f"add {extra_mw:g} MW / {extra_mwh:g} MWh of battery")
+            changed = True
+        return ", ".join(parts) if changed else "keep the site as it stands"
 
     def problems(self, plan: Plan) -> list[str]:
         """Every sizing rule a plan breaks (empty when the sizing model could choose it)."""
@@ -324,7 +439,7 @@ class Planning:
             r = self.fleets[name]
             added[name] = _whole(remaining, r.container_mw, r.maximum - kept[name])
             remaining -= added[name] * r.container_mw
-        plan = Plan(hpc_it_mw, 0.0, 0.0, kept, added, *self._battery_as_is())
+        plan = Plan(hpc_it_mw, 0.0, 0.0, kept, added, *self.battery_as_is())
         hpc_added = hpc_it_mw - self.existing_hpc_it_mw
         retrofit = max(0.0, min(hpc_added, self.retired_mw(plan) / self.pue))
         hpc = self.spec.hpc
@@ -332,9 +447,10 @@ class Planning:
             retrofit = min(retrofit, hpc.retrofit.max_it_mw)
         if hpc is not None and hpc.block_it_mw is not None:  # whole halls converted
             retrofit = math.floor(retrofit / hpc.block_it_mw + 1e-9) * hpc.block_it_mw
-        return Plan(hpc_it_mw, hpc_added - retrofit, retrofit, kept, added, *self._battery_as_is())
+        return Plan(hpc_it_mw, hpc_added - retrofit, retrofit, kept, added, *self.battery_as_is())
 
-    def _battery_as_is(self) -> tuple[float, float]:
+    def battery_as_is(self) -> tuple[float, float]:
+        """Battery power [MW] and energy [MWh] of the site as it stands."""
         battery = self.site.battery
         return (battery.power_mw, battery.energy_mwh) if battery else (0.0, 0.0)
 

@@ -21,7 +21,9 @@ from dispatch.sizing.days import RepresentativeDays
 from dispatch.sizing.economics import CostTerm, npv_usd, payback_years
 from dispatch.sizing.plan import Plan, Planning
 from dispatch.sizing.plot import HeatmapMarks
+from dispatch.sizing.risk import signed_musd
 from dispatch.sizing.scenarios import Scenario
+from dispatch.sizing.uncertainty import UncertaintyResult
 from dispatch.streams import Stream
 
 
@@ -39,6 +41,7 @@ class Case:
     scenario: str
     basis: str
     plan: Plan
+    description: str
     hpc_facility_mw: float
     mining_mw: float
     streams: pd.DataFrame
@@ -58,6 +61,7 @@ class Case:
             "case": self.name,
             "scenario": self.scenario,
             "basis": self.basis,
+            "description": self.description,
             "hpc_it_mw": plan.hpc_it_mw,
             "hpc_new_build_it_mw": plan.hpc_new_build_it_mw,
             "hpc_retrofit_it_mw": plan.hpc_retrofit_it_mw,
@@ -111,6 +115,7 @@ def make_case(
         scenario=scenario,
         basis=basis,
         plan=plan,
+        description=planning.describe(plan),
         hpc_facility_mw=plan.hpc_it_mw * planning.pue,
         mining_mw=planning.mining_mw(plan),
         streams=streams,
@@ -146,7 +151,8 @@ class SizingResult:
     and business-as-usual case dispatched over every day of the history (representative-day
     basis only). ``sweep``: the reference scenario's grid dispatched over the history.
     ``regret``: rows "mix chosen for scenario s", columns "scenario t that happens", NPV
-    [USD] lost against scenario t's own optimum, plus ``max_regret_usd``.
+    [USD] lost against scenario t's own optimum, plus ``max_regret_usd``. ``uncertainty``: the
+    Monte Carlo over the candidates (None unless asked for).
     """
 
     site_name: str
@@ -158,6 +164,28 @@ class SizingResult:
     sweep: pd.DataFrame | None = None
     regret: pd.DataFrame | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    uncertainty: UncertaintyResult | None = None
+
+    @property
+    def recommendation(self) -> str:
+        """One line for the planner: the Monte Carlo's when it ran, else the deterministic
+        optimum against the site as it stands."""
+        if self.uncertainty is not None:
+            return self.uncertainty.recommendation
+        best, bau = self.optimum, self.business_as_usual
+        if best.plan == bau.plan:
+            return (
+                f"keep the site as it stands: it is the optimum over {self.period} ({best.basis})"
+            )
+        payback = (
+            "never pays back"
+            if best.payback_years is None
+            else f"payback {best.payback_years:.1f} years"
+        )
+        return (
+            f"{best.description}: NPV {signed_musd(best.npv_vs_bau_usd or 0.0)} M USD against the "
+            f"site as it stands over {self.period} ({best.basis}, no uncertainty), {payback}"
+        )
 
     @property
     def optimum(self) -> Case:
@@ -212,7 +240,16 @@ class SizingResult:
                 for o in self.outcomes
             },
             "seconds": self.seconds,
+            "recommendation": self.recommendation,
         }
+        if self.uncertainty is not None:
+            found = self.uncertainty
+            summary["uncertainty"] = {
+                "recommended": found.recommended,
+                "settings": found.settings,
+                "candidates": found.summary.to_dict(orient="records"),
+                "seconds": found.seconds,
+            }
         if self.representative is not None:
             summary["representative_days"] = self.representative.table().to_dict(orient="records")
             summary["representative_means"] = self.representative.means.to_dict(orient="records")
@@ -247,6 +284,8 @@ class SizingResult:
             tables["sweep.csv"] = pd.concat(sweeps, ignore_index=True)
         if self.regret is not None:
             tables["regret.csv"] = self.regret.reset_index(names="mix_of")
+        if self.uncertainty is not None:
+            tables.update(self.uncertainty.tables())
         written = [_write_csv(out / name, table) for name, table in tables.items()]
         text = json.dumps(_plain(self.summary()), indent=2, allow_nan=False) + "\n"
         written.append(write_atomic(out / "summary.json", _text_writer(text)))

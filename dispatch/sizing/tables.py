@@ -9,6 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from dispatch.sizing.results import Case, SizingResult
+from dispatch.sizing.uncertainty import UncertaintyResult
+from dispatch.text import literal
 
 
 def _musd(value: float | None, decimals: int = 2) -> str:
@@ -185,3 +187,91 @@ def _number(value: float, decimals: int = 0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     return f"{round(value, decimals) + 0.0:,.{decimals}f}"
+
+
+MAX_CANDIDATE_ROWS = 12
+
+
+def uncertainty_table(found: UncertaintyResult) -> Table:
+    """NPV against the site as it stands per candidate [M USD] (the best by the recommendation's
+    criterion first; the site as it stands always shown; every candidate is in mc_summary.csv)."""
+    settings = found.settings
+    table = Table(
+        title=f"NPV against the site as it stands under uncertainty [M USD]: "
+        f"{settings['paths']} paths, {settings['first_year']}-{settings['last_year']} "
+    )
+    table.add_column("plan (> recommended, * frontier)", overflow="fold", ratio=3)
+    for column in ("mean", "P10", "P50", "P90", f"CVaR {settings['cvar_fraction']:.0%}"):
+        table.add_column(column, justify="right")
+    for column in ("P(loss)", "payback P50"):
+        table.add_column(column, justify="right")
+    ranked = found.summary.sort_values("objective_usd", ascending=False)
+    shown = ranked.head(MAX_CANDIDATE_ROWS)
+    if not shown["candidate"].eq("business_as_usual").any():
+        shown = pd.concat([shown, ranked[ranked["candidate"] == "business_as_usual"]])
+    for row in shown.itertuples():
+        mark = (">" if row.recommended else "") + ("*" if row.efficient else "")
+        as_it_stands = row.candidate == "business_as_usual"
+        table.add_row(
+            Text(literal(f"{mark} {row.description}".strip())),
+            _musd(row.mean_npv_vs_bau_usd, 1),
+            _musd(row.p10_npv_vs_bau_usd, 1),
+            _musd(row.p50_npv_vs_bau_usd, 1),
+            _musd(row.p90_npv_vs_bau_usd, 1),
+            _musd(row.cvar_npv_vs_bau_usd, 1),
+            "" if as_it_stands else f"{row.probability_of_loss:.0%}",
+            "" if as_it_stands else _years_or_never(row.p50_payback_years),
+        )
+    if len(ranked) > len(shown):
+        table.caption = f"{len(ranked) - len(shown)} more candidates in mc_summary.csv"
+    return table
+
+
+def tornado_table(found: UncertaintyResult) -> Table:
+    """The inputs that move the recommended plan's NPV most (or the best other plan's when the
+    site as it stands is recommended): NPV with the input at its P10 and P90 path."""
+    subject = found.tornado_subject
+    rows = found.tornado[found.tornado["candidate"] == subject]
+    table = Table(
+        title=Text(
+            literal(
+                f"tornado: NPV against the site as it stands [M USD], {subject} "
+                "(one input at its P10 / P90 path, the others at their median path)"
+            )
+        )
+    )
+    for column in ("input", "P10 input", "P90 input", "unit", "NPV at P10", "NPV at P90", "swing"):
+        justify = "left" if column in ("input", "unit") else "right"
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in rows.itertuples():
+        table.add_row(
+            str(row.input),
+            f"{row.input_p10:,.4g}",
+            f"{row.input_p90:,.4g}",
+            str(row.unit),
+            _musd(row.npv_at_p10_usd, 1),
+            _musd(row.npv_at_p90_usd, 1),
+            _musd(row.swing_usd, 1),
+        )
+    return table
+
+
+def price_years_table(found: UncertaintyResult) -> Table:
+    """The power-price years the paths draw from: days dispatched, mean price, what is left out."""
+    table = Table(title="power-price years (each analysis year draws one)")
+    for column in ("year", "days", "mean price USD/MWh", "left out (no bundled data)"):
+        table.add_column(
+            column, justify="right" if column != "left out (no bundled data)" else "left"
+        )
+    for row in found.price_years.itertuples():
+        table.add_row(
+            str(row.price_year),
+            str(row.days),
+            f"{row.mean_price_usd_per_mwh:,.2f}",
+            str(row.left_out),
+        )
+    return table
+
+
+def _years_or_never(value: float) -> str:
+    return f"{value:.1f} y" if math.isfinite(value) else "never"
