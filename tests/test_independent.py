@@ -13,7 +13,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from conftest import fleet, make_inputs, make_site, mining
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given, seed, settings
 from independent import SOLVER_KPIS, STREAMS, kpis, mismatches, streams
 from physics import violations
 from site_strategies import cases
@@ -93,7 +93,7 @@ def test_generated_sites_match_the_independent_recomputation(interval_minutes):
     @settings(
         max_examples=12,
         deadline=None,
-        derandomize=True,
+        database=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(case=cases(interval_minutes))
@@ -103,6 +103,11 @@ def test_generated_sites_match_the_independent_recomputation(interval_minutes):
         assert violations(case.site, result.schedule) == []
         seen.update(_features(case, result))
 
-    check()
-    # the generator made the cases that exercise the claim (derandomized: the same every run)
+    # fixed seeds: the same cases every run, whatever else changes in the code base; a further
+    # round of 12 only while some interesting case has not occurred yet
+    for round_seed in range(4):
+        seed(round_seed)(check)()
+        if set(seen) >= FEATURES:
+            break
+    # the generator made the cases that exercise the claim
     assert set(seen) >= FEATURES, seen
