@@ -30,12 +30,13 @@ from dispatch.inputs.horizon import parse_date
 from dispatch.options import SolveOptions
 from dispatch.realtime.information import decision_intervals
 from dispatch.site import Site, load_site, parse_site
+from dispatch.stochastic.settings import StochasticSettings
 
 Split = Literal["year", "month", "none"]
 SPLITS: tuple[Split, ...] = ("year", "month", "none")
 OUTPUT_VERSION = 1  # bump when the parts' layout or meaning changes: old keys stop matching
 MAX_LOOKAHEAD_HOURS = 168.0
-RT_FORECASTS = ("spread", "da")  # built-in real-time price forecasts; anything else is a file
+RT_FORECASTS = ("spread", "da", "scenarios")  # built in (scenarios: with --stochastic); else a file
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ class Task:
     power). ``settlement_prices``: operator mode (:mod:`dispatch.realtime.backtest`), the
     real-time prices that settle the day, with ``prices`` the day-ahead prices;
     ``decision_minutes`` and ``rt_forecast`` (``spread``, ``da`` or a price file) set its
-    real-time loop. ``key``: see the module docstring (set by :func:`plan_tasks`).
+    real-time loop; ``stochastic`` adds the stochastic day-ahead cases
+    (:mod:`dispatch.stochastic.backtest`). ``key``: see the module docstring (set by
+    :func:`plan_tasks`).
     """
 
     site_file: str
@@ -62,6 +65,7 @@ class Task:
     settlement_prices: str | None = None
     decision_minutes: int = 60
     rt_forecast: str = "spread"
+    stochastic: StochasticSettings | None = None
     key: str = ""
 
     @property
@@ -121,6 +125,7 @@ class Task:
             "settlement_prices": self.settlement_prices,
             "decision_minutes": self.decision_minutes,
             "rt_forecast": self.rt_forecast,
+            "stochastic": None if self.stochastic is None else self.stochastic.as_dict(),
             "options": self.options.as_dict(),
         }
 
@@ -173,6 +178,11 @@ def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
         else task.rt_forecast,
         "options": task.options.as_dict(),
     }
+    if task.stochastic is not None:  # absent otherwise: keys of earlier batches still match
+        settings = task.stochastic.as_dict()
+        for name in ("scenarios_file", "weights_file"):
+            settings[name] = _source_identity(settings[name], memo)
+        identity["stochastic"] = settings
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
@@ -291,6 +301,7 @@ def plan_tasks(
     settlement_prices: str | None = None,
     decision_minutes: int = 60,
     rt_forecast: str = "spread",
+    stochastic: StochasticSettings | None = None,
 ) -> list[Task]:
     """Every task of a batch: sites x price sources x settlement points x periods.
 
@@ -298,7 +309,8 @@ def plan_tasks(
     day-ahead for hourly ones); ``settlement_points`` default to each site's own and apply to
     bundled data sets only. ``settlement_prices`` turns on operator mode (day-ahead stage on
     ``prices``, real-time loop and settlement on these; see :class:`Task`). Raises
-    :class:`InputError` for anything a user must fix before running.
+    :class:`InputError` for anything a user must fix before running. ``stochastic`` (operator
+    mode only) adds the stochastic day-ahead cases.
     """
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if last < first:
@@ -326,6 +338,14 @@ def plan_tasks(
             settlement_prices,
             (first, last),
         )
+    if stochastic is not None and settlement_prices is None:
+        raise InputError("--stochastic: applies with --operator only (it runs beside the loop)")
+    if rt_forecast == "scenarios" and stochastic is None:
+        raise InputError("--rt-forecast scenarios: needs --stochastic (the scenarios to average)")
+    if stochastic is not None:
+        for name in (stochastic.scenarios_file, stochastic.weights_file):
+            if name is not None and not Path(name).is_file():
+                raise InputError(f"--scenarios: {name}: file not found")
     if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
         raise InputError(
             "--settlement-point applies to bundled data sets; --prices names only files"
@@ -367,6 +387,7 @@ def plan_tasks(
                         settlement_prices=settlement_prices,
                         decision_minutes=decision_minutes,
                         rt_forecast=rt_forecast,
+                        stochastic=stochastic,
                     )
                     tasks.append(replace(task, key=task_key(task, memo)))
     return list({task.key: task for task in tasks}.values())

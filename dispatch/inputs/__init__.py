@@ -73,6 +73,40 @@ def default_price_dataset(site: Site) -> str:
 
 
 @dataclass(frozen=True)
+class RawPrices:
+    """A price series at its own step before alignment [USD/MWh], its source and the fill that
+    spreads it over finer site intervals (bundled data is held unless told otherwise)."""
+
+    series: pd.Series
+    step: pd.Timedelta
+    source: str
+    fill: Fill | None
+
+
+def raw_prices(
+    site: Site,
+    prices: str | Path | pd.DataFrame | None,
+    *,
+    fill: Fill | None = None,
+    timezone: str | None = None,
+) -> RawPrices:
+    """The energy prices ``load_inputs`` reads (a bundled data set at the site's settlement
+    point, or a price file), before alignment to a horizon."""
+    if prices is None or (isinstance(prices, str) and prices in DATASETS):
+        dataset = str(prices) if prices is not None else default_price_dataset(site)
+        if site.market is None:
+            raise InputError("market.settlement_point: the site needs prices but names no node")
+        node = site.market.settlement_point
+        step = pd.Timedelta(DATASETS[dataset].interval)
+        return RawPrices(
+            bundled_price(dataset, node), step, f"bundled {dataset} {node}", fill or "hold"
+        )
+    point = site.market.settlement_point if site.market is not None else None
+    table = read_input(prices, settlement_point=point, timezone=timezone)
+    return RawPrices(table.column(PRICE), table.step, table.description, fill)
+
+
+@dataclass(frozen=True)
 class Inputs:
     """Series on the site's intervals (tz-aware index in the site's time zone) and their sources."""
 
@@ -222,24 +256,12 @@ def load_inputs(
         if given is not None and column not in needed:
             warnings.warn(f"{option}: ignored, {why}", InputWarning, stacklevel=2)
     bundled_fill: Fill = fill or "hold"
-    price_fill: Fill | None
     profile_fill: Fill | None
     if PRICE in needed:
-        if prices is None or (isinstance(prices, str) and prices in DATASETS):
-            dataset = str(prices) if prices is not None else default_price_dataset(site)
-            if site.market is None:
-                raise InputError("market.settlement_point: the site needs prices but names no node")
-            node = site.market.settlement_point
-            series = bundled_price(dataset, node)
-            step = pd.Timedelta(DATASETS[dataset].interval)
-            sources[PRICE], price_fill = f"bundled {dataset} {node}", bundled_fill
-        else:
-            point = site.market.settlement_point if site.market is not None else None
-            price_table = read_input(prices, settlement_point=point, timezone=timezone)
-            series, step = price_table.column(PRICE), price_table.step
-            sources[PRICE], price_fill = price_table.description, fill
+        raw = raw_prices(site, prices, fill=fill, timezone=timezone)
+        sources[PRICE] = raw.source
         columns[PRICE] = align(
-            series, step, horizon, name=PRICE, source=sources[PRICE], fill=price_fill
+            raw.series, raw.step, horizon, name=PRICE, source=raw.source, fill=raw.fill
         )
     if HASHPRICE in needed:
         if hashprice is None:
