@@ -190,19 +190,20 @@ class ScenarioModel:
                 data.unfix()
 
     def _set_choice(self, *, shared: bool) -> None:
-        """First stage chosen: shared by all scenarios (N1 and N2 on) or each scenario's own
-        (wait-and-see: N1 off, N2 on; a relaxation of the shared problem)."""
+        """First stage chosen: shared by all scenarios (N1, N2) or each scenario's own
+        (wait-and-see: N1 off, and each scenario's position within the band of its own plan,
+        T3 per scenario: the day-ahead stage with that scenario as a perfect forecast)."""
         band = self.band_mw
         for data in self.model.link_gap.values():
             data.setlb(0.0 if shared else None)
             data.setub(0.0 if shared else None)
         for data in self.model.position_gap_mw.values():
-            data.setlb(-band)
-            data.setub(band)
+            data.setlb(-band if shared else None)
+            data.setub(band if shared else None)
         for gaps in self.hedge_gaps:
             for data in gaps.values():
-                data.setlb(None)
-                data.setub(None)
+                data.setlb(None if shared else -band)
+                data.setub(None if shared else band)
 
     def _given_first_stage(self) -> None:
         """The first stage is fixed: N1 and N2 hold trivially and T3 is inert."""

@@ -1,0 +1,103 @@
+"""The two-stage stochastic day-ahead stage: known answers derived by hand, the expected streams
+against HiGHS's objective, CVaR, and the relaxed first stage against the exact extensive form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import fleet, make_inputs, make_site, mining
+from test_two_settlement import EXACT, HASHPRICE_60_USD_PER_MWH
+
+from dispatch.inputs import DA_PRICE
+from dispatch.stochastic.plan import RISK_LINE, StochasticDayAhead, cvar_of_loss, weighted_quantile
+from dispatch.stochastic.scenarios import PriceScenarios
+from dispatch.stochastic.settings import Risk
+
+# One hour; 3 containers of 1 MW earn 60 USD/MWh; RRS pays 20 USD/MW-h and needs running mining
+# load behind it (A1). DA price 20; the real-time price is 20 or 200, each with probability 1/2.
+#
+# Scenario margins with position x (bought at DA), mining p_k, award o <= p_k:
+#   M_k = 60 p_k − 20 x − RT_k (p_k − x) + 20 o = (60 − RT_k) p_k + (RT_k − 20) x + 20 o
+# and the position buys the expected plan (N2, band 0): x = (p_low + p_high) / 2, so
+#   M_low = 40 p_low + 20 o,  M_high = 90 p_low − 50 p_high + 20 o,
+#   E[M] = 65 p_low − 25 p_high + 20 o  (p_high >= o).
+# λ = 0: an award costs 25 - 20 = 5 USD/MW in the spike: o = 0, p_low = 3, p_high = 0, x = 1.5,
+#   M = (120, 270), RP = 195.
+# Expected-value problem (RT = 110, x = p): M = 40 p + 20 o: o = 3, x = 3. Evaluated on the
+#   scenarios with p_k >= 3: M = (180, 180): EEV = 180, VSS = 15.
+# Wait-and-see (each scenario its own day-ahead stage, position = its plan): M_k = 40 p + 20 o
+#   = 180 in both: WS = 180, EVPI = −15 (the stochastic position's resale in the spike is
+#   worth more than knowing the price and buying the plan).
+# λ = 1, α = 0.5: CVaR of the loss = −min_k M_k; maximize E[M] + min_k M_k. With p_low = 3,
+#   p_high = o: E = 195 − 5 o, M = (120 + 20 o, 270 − 30 o): o = 3 (both 180): objective 360,
+#   of which expected streams 180 and the risk line +180.
+
+
+def tiny() -> tuple:
+    site = make_site(
+        grid={"import_limit_mw": 10},
+        mining=mining(fleet(containers=3)),
+        programs={"ancillary": [{"product": "RRS", "max_mw": 3}]},
+    )
+    view = make_inputs(
+        site, [20.0], HASHPRICE_60_USD_PER_MWH, **{DA_PRICE: [20.0]}, rrs_usd_per_mw_h=20.0
+    )
+    scenarios = PriceScenarios(
+        view.index, np.array([[20.0], [200.0]]), np.array([0.5, 0.5]), ("low", "high"), "hand"
+    )
+    return site, view, scenarios
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_known_answer_risk_neutral(exact: bool):
+    site, view, scenarios = tiny()
+    plan = StochasticDayAhead(site, EXACT, exact=exact).plan(view, scenarios, in_sample=True)
+    assert plan.first_stage["da_position_mw"].tolist() == pytest.approx([1.5])
+    assert plan.first_stage["rrs_offer_mw"].tolist() == pytest.approx([0.0], abs=1e-9)
+    assert plan.margins_usd.tolist() == pytest.approx([120.0, 270.0])
+    assert plan.objective_usd == pytest.approx(195.0)
+    assert plan.report.objective_usd == pytest.approx(195.0)  # HiGHS's own
+    assert plan.in_sample is not None
+    assert plan.in_sample.eev_usd == pytest.approx(180.0)
+    assert plan.in_sample.vss_usd == pytest.approx(15.0)
+    assert plan.in_sample.ws_usd == pytest.approx(180.0)
+    assert plan.in_sample.evpi_usd == pytest.approx(-15.0)
+    high = plan.scenarios[1].streams.set_index("stream")["usd"]
+    assert high["rt_deviation"] == pytest.approx(1.5 * 200)  # the position resold in the spike
+    assert high["da_energy"] == pytest.approx(-1.5 * 20)
+
+
+def test_known_answer_with_cvar():
+    site, view, scenarios = tiny()
+    risk = Risk(cvar_weight=1.0, cvar_alpha=0.5)
+    plan = StochasticDayAhead(site, EXACT, risk).plan(view, scenarios)
+    assert plan.first_stage["rrs_offer_mw"].tolist() == pytest.approx([3.0])
+    assert plan.margins_usd.tolist() == pytest.approx([180.0, 180.0])
+    table = plan.expected_streams.set_index("stream")["usd"]
+    assert table[RISK_LINE] == pytest.approx(180.0)  # −λ · CVaR(loss) = −1 · (−180)
+    assert table.sum() == pytest.approx(360.0)
+    assert plan.report.objective_usd == pytest.approx(360.0)
+    assert plan.distribution()["cvar_loss_usd"] == pytest.approx(-180.0)
+
+
+def test_expected_streams_are_the_weighted_scenario_streams():
+    site, view, scenarios = tiny()
+    plan = StochasticDayAhead(site, EXACT).plan(view, scenarios)
+    by_scenario = plan.scenario_streams()
+    weighted = (by_scenario["usd"] * by_scenario["weight"]).groupby(by_scenario["stream"]).sum()
+    expected = plan.expected_streams.set_index("stream")["usd"]
+    pd.testing.assert_series_equal(
+        weighted.sort_index(), expected.sort_index(), check_names=False, atol=1e-9
+    )
+
+
+def test_weighted_quantile_and_cvar_by_hand():
+    margins = np.array([100.0, -50.0, 30.0, 10.0])
+    weights = np.array([0.4, 0.1, 0.3, 0.2])
+    # sorted: -50 (0.1), 10 (0.3 cum), 30 (0.6), 100 (1.0)
+    assert weighted_quantile(margins, weights, 0.05) == -50.0
+    assert weighted_quantile(margins, weights, 0.5) == 30.0
+    assert weighted_quantile(margins, weights, 0.95) == 100.0
+    # worst 20 %: 0.1 at -50 and 0.1 of the 0.2 at 10: mean margin (-5 + 1) / 0.2 = -20
+    assert cvar_of_loss(margins, weights, 0.8) == pytest.approx(20.0)
