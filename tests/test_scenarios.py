@@ -128,9 +128,7 @@ def test_scenario_file_is_read_per_day(tmp_path: Path):
 )
 def test_bad_scenario_files_exit_2_naming_the_file(tmp_path: Path, kwargs, message):
     path = scenario_file(tmp_path, **kwargs)
-    result = runner.invoke(
-        app, ["run", HYBRID, "--day", "2023-08-17", "--scenarios", str(path)]
-    )
+    result = runner.invoke(app, ["run", HYBRID, "--day", "2023-08-17", "--scenarios", str(path)])
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output

@@ -160,7 +160,14 @@ def batch(
         hashprice=hashprice,
         profiles=profiles,
         lookahead_hours=lookahead_hours,
-        options=SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit, threads=1),
+        # the real-time loop re-solves with most columns fixed: HiGHS presolve removes them
+        # (measured: HiGHS time -56 % on the campus's loop); a day solve is faster without it
+        options=SolveOptions(
+            mip_rel_gap=mip_gap,
+            time_limit_s=time_limit,
+            threads=1,
+            presolve="on" if operator else "off",
+        ),
         settlement_prices=(rt_prices or "ercot_rtm_spp") if operator else None,
         decision_minutes=decision_minutes,
         rt_forecast=rt_forecast,

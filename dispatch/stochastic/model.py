@@ -10,7 +10,7 @@ awards must stay deliverable: A1 in every scenario). Tags (docs/formulation.md):
 * **N2 position rule**: the position buys the expected plan, within ``position_band_mw``:
   ``Σ_k w_k · hedge_gap_k[h] == position_gap[h]``, ``|position_gap[h]| <= band`` (T3 in
   expectation; freed when the first stage is given).
-* **R1 CVaR** (Rockafellar–Uryasev), of the loss L_k = −margin_k at level α:
+* **V1 CVaR** (Rockafellar–Uryasev), of the loss L_k = −margin_k at level α:
   ``CVaR = η + 1/(1−α) · Σ_k w_k · shortfall_k``, ``shortfall_k >= −margin_k − η``,
   ``shortfall_k >= 0``.
 * **Objective**: ``Σ_s stream_usd[s] − λ · CVaR`` where the model's ``stream_usd[s] =
@@ -110,7 +110,7 @@ class ScenarioModel:
         m.shortfall_usd = pyo.Var(m.scenarios, bounds=(0, None))
 
         def r1(m: pyo.Block, k: int) -> pyo.Expression:
-            """R1: shortfall_usd[k] >= -margin_usd[k] - value_at_risk_usd"""
+            """V1: shortfall_usd[k] >= -margin_usd[k] - value_at_risk_usd"""
             return m.shortfall_usd[k] >= -m.margin_usd[k] - m.value_at_risk_usd
 
         m.shortfall_definition = pyo.Constraint(m.scenarios, rule=r1)

@@ -21,6 +21,7 @@ import pyomo.environ as pyo
 
 from dispatch import columns
 from dispatch.inputs import DA_PRICE, Inputs
+from dispatch.model.build import horizon_shape
 from dispatch.model.extract import extract_result, streams_table
 from dispatch.model.state import SiteState
 from dispatch.options import SolveOptions
@@ -157,13 +158,14 @@ class StochasticDayAhead:
     options: SolveOptions
     risk: Risk = field(default_factory=Risk)
     exact: bool = False
+    models_built: int = 0
     _models: dict[tuple[Shape, int], ScenarioModel] = field(default_factory=dict)
 
     def model(self, view: Inputs, count: int) -> ScenarioModel:
-        from dispatch.model.build import horizon_shape
-
+        """The scenario model of ``view``'s day shape for ``count`` scenarios (built once)."""
         key = (horizon_shape(view.index), count)
-        model, _ = by_shape(self._models, key, lambda: ScenarioModel(self.site, view, count))  # type: ignore[arg-type]
+        model, new = by_shape(self._models, key, lambda: ScenarioModel(self.site, view, count))  # type: ignore[arg-type]
+        self.models_built += new
         return model
 
     def plan(
