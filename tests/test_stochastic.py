@@ -4,7 +4,7 @@ against HiGHS's objective, CVaR, and the relaxed first stage against the exact e
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+import pyomo.environ as pyo
 import pytest
 from conftest import fleet, make_inputs, make_site, mining
 from test_two_settlement import EXACT, HASHPRICE_60_USD_PER_MWH
@@ -63,7 +63,7 @@ def test_known_answer_risk_neutral(exact: bool):
     assert plan.in_sample.vss_usd == pytest.approx(15.0)
     assert plan.in_sample.ws_usd == pytest.approx(180.0)
     assert plan.in_sample.evpi_usd == pytest.approx(-15.0)
-    high = plan.scenarios[1].streams.set_index("stream")["usd"]
+    high = plan.streams[1].set_index("stream")["usd"]
     assert high["rt_deviation"] == pytest.approx(1.5 * 200)  # the position resold in the spike
     assert high["da_energy"] == pytest.approx(-1.5 * 20)
 
@@ -81,15 +81,18 @@ def test_known_answer_with_cvar():
     assert plan.distribution()["cvar_loss_usd"] == pytest.approx(-180.0)
 
 
-def test_expected_streams_are_the_weighted_scenario_streams():
+def test_expected_streams_table_is_the_objectives_own_expressions():
+    """The table (weighted sum of the scenario blocks' streams) equals the objective's
+    stream_usd expressions evaluated, and with the risk line sums to HiGHS's objective."""
     site, view, scenarios = tiny()
-    plan = StochasticDayAhead(site, EXACT).plan(view, scenarios)
-    by_scenario = plan.scenario_streams()
-    weighted = (by_scenario["usd"] * by_scenario["weight"]).groupby(by_scenario["stream"]).sum()
-    expected = plan.expected_streams.set_index("stream")["usd"]
-    pd.testing.assert_series_equal(
-        weighted.sort_index(), expected.sort_index(), check_names=False, atol=1e-9
-    )
+    planner = StochasticDayAhead(site, EXACT, Risk(cvar_weight=0.3, cvar_alpha=0.5))
+    plan = planner.plan(view, scenarios, schedules=True)
+    m = planner.model(view, 2).model
+    table = plan.expected_streams.set_index("stream")["usd"]
+    for name in m.stream_names:
+        assert table[name] == pytest.approx(pyo.value(m.stream_usd[name]), abs=1e-9)
+    assert table.sum() == pytest.approx(plan.report.objective_usd, abs=1e-6)
+    assert len(plan.schedules) == 2 and "da_position_mw" in plan.schedules[0]
 
 
 def test_weighted_quantile_and_cvar_by_hand():

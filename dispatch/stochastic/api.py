@@ -61,7 +61,7 @@ def stochastic_day_ahead(
         method = ScenarioMethod(count=scenarios)
         chosen = HistoryScenarios(history.clock_spreads(), method).day(view)
     planner = StochasticDayAhead(site, options or SolveOptions(), risk or Risk())
-    return planner.plan(view, chosen, None, in_sample=in_sample), chosen
+    return planner.plan(view, chosen, None, in_sample=in_sample, schedules=True), chosen
 
 
 def write_plan(
@@ -72,8 +72,8 @@ def write_plan(
     each written atomically."""
     out.mkdir(parents=True, exist_ok=True)
     schedules = []
-    for k, result in enumerate(plan.scenarios):
-        schedule = result.schedule.reset_index()
+    for k, read in enumerate(plan.schedules):
+        schedule = read.reset_index()
         schedule["interval_start"] = schedule["interval_start"].dt.tz_convert("UTC")
         schedule.insert(0, "scenario", k)
         schedules.append(schedule)

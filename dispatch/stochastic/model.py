@@ -266,6 +266,10 @@ class ScenarioModel:
             for _, terms in built.blocks:
                 if terms.fix_rounded is not None:
                     terms.fix_rounded()
+        # only variable bounds changed since the data were pushed: Pyomo need not re-evaluate
+        # every Param-dependent coefficient again (a third of a day's CPU time, profiled)
+        updates = self.persistent.solver.config.auto_updates
+        updates.update_parameters = mode == "given"
         try:
             report = self.persistent.run(integral, inputs, started, rebuilt=False)
         except SolveError:
@@ -281,6 +285,8 @@ class ScenarioModel:
                 report = self.persistent.run(integral, inputs, started, rebuilt=False)
             finally:
                 self._set_stage(Stage.REAL_TIME)
+        finally:
+            updates.update_parameters = True
         if bound is not None:
             gap = max(bound - report.objective_usd, 0.0) / max(abs(report.objective_usd), 1e-9)
             report = replace(report, bound_usd=bound, mip_gap=max(report.mip_gap, gap))

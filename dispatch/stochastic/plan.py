@@ -11,8 +11,8 @@ result (EEV) on the same scenarios: VSS = RP − EEV, EVPI = WS − RP.
 
 from __future__ import annotations
 
-import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -21,11 +21,11 @@ import pyomo.environ as pyo
 
 from dispatch import columns
 from dispatch.inputs import DA_PRICE, Inputs
-from dispatch.model.build import horizon_shape
+from dispatch.model.build import BuiltModel, horizon_shape
 from dispatch.model.extract import extract_result, streams_table
 from dispatch.model.state import SiteState
 from dispatch.options import SolveOptions
-from dispatch.results import DispatchResult, SolveReport
+from dispatch.results import SolveReport
 from dispatch.site import Site
 from dispatch.solver import Shape, by_shape
 from dispatch.stochastic.model import ScenarioModel
@@ -81,26 +81,30 @@ class StochasticPlan:
 
     ``decisions``: the first-stage values in the order of the model's day-ahead decisions (what
     the real-time loop fixes); ``first_stage``: one row per local hour (``hour_start``,
-    ``da_price_usd_per_mwh``, ``da_position_mw``, ``<product>_offer_mw``); ``scenarios``: each
-    scenario settled at its own prices; ``weights``; ``expected_streams``: stream, usd,
-    basis_mwh, usd_per_mwh, kind; ``report``: HiGHS's report of the final solve (objective
-    = the expected streams' sum, bound = the relaxation's); ``risk``: the settings used.
+    ``da_price_usd_per_mwh``, ``da_position_mw``, ``<product>_offer_mw``); ``streams``: each
+    scenario's streams table (its block's own stream expressions at the solution);
+    ``expected_streams``: stream, usd, basis_mwh, usd_per_mwh, kind — the weighted sum of
+    ``streams``, with the risk term as its own ``risk_cvar`` line when λ > 0: the lines sum to
+    the objective; ``report``: HiGHS's report of the final solve (objective, the relaxation's
+    bound, gap); ``schedules``: each scenario's schedule when asked for.
     """
 
     decisions: tuple[float, ...]
     first_stage: pd.DataFrame
-    scenarios: tuple[DispatchResult, ...]
+    streams: tuple[pd.DataFrame, ...]
     names: tuple[str, ...]
     weights: np.ndarray
     expected_streams: pd.DataFrame
     report: SolveReport
     risk: Risk
+    schedules: tuple[pd.DataFrame, ...] = ()
     in_sample: InSample | None = None
     seconds: float = 0.0
 
     @property
     def margins_usd(self) -> np.ndarray:
-        return np.array([r.kpis.net_margin_usd for r in self.scenarios])
+        """Each scenario's margin [USD]: the sum of its streams."""
+        return np.array([float(table["usd"].sum()) for table in self.streams])
 
     @property
     def objective_usd(self) -> float:
@@ -121,7 +125,7 @@ class StochasticPlan:
             "cvar_weight": self.risk.cvar_weight,
             "objective_usd": self.objective_usd,
             "highs_objective_usd": self.report.objective_usd,
-            "bound_usd": math.nan if self.report.bound_usd is None else self.report.bound_usd,
+            "bound_usd": np.nan if self.report.bound_usd is None else self.report.bound_usd,
             "gap": self.report.mip_gap,
             "scenarios": float(len(w)),
             "seconds": self.seconds,
@@ -130,8 +134,8 @@ class StochasticPlan:
     def scenario_streams(self) -> pd.DataFrame:
         """Tidy: scenario, name, weight, then each scenario's streams table."""
         frames = []
-        for k, result in enumerate(self.scenarios):
-            table = result.streams.copy()
+        for k, streams in enumerate(self.streams):
+            table = streams.copy()
             table.insert(0, "weight", float(self.weights[k]))
             table.insert(0, "name", self.names[k])
             table.insert(0, "scenario", k)
@@ -175,15 +179,16 @@ class StochasticDayAhead:
         state: SiteState | None = None,
         *,
         in_sample: bool = False,
+        schedules: bool = False,
     ) -> StochasticPlan:
         """The stochastic first stage of the day of ``view`` (its day-ahead view: DA prices,
-        forecast peaks, yesterday's hashprice) under ``scenarios``, from the planned ``state``."""
+        forecast peaks, yesterday's hashprice) under ``scenarios``, from the planned ``state``;
+        ``schedules``: also read every scenario's schedule."""
         started = time.perf_counter()
         model = self.model(view, scenarios.count)
         blocks = model.load(view, scenarios.prices_usd_per_mwh, scenarios.weights, state, self.risk)
         report, _ = model.solve(self.options, view, exact=self.exact)
-        decisions = tuple(float(d.value) for d in model.first_stage[0])
-        plan = self._read(model, blocks, scenarios, report, decisions)
+        plan = self._read(model, blocks, scenarios, report, schedules)
         if in_sample:
             rp = report.objective_usd
             ws, _ = model.solve(self.options, view, mode="own", exact=self.exact)
@@ -210,50 +215,64 @@ class StochasticDayAhead:
         blocks: list[Inputs],
         scenarios: PriceScenarios,
         report: SolveReport,
-        decisions: tuple[float, ...],
+        schedules: bool,
     ) -> StochasticPlan:
-        results = tuple(
-            extract_result(built, inputs, report)
-            for built, inputs in zip(model.blocks, blocks, strict=True)
+        streams = tuple(streams_table(built.model, built.streams) for built in model.blocks)
+        expected = expected_streams_table(streams, scenarios.weights)
+        risk_usd = float(pyo.value(model.model.risk_usd))
+        if self.risk.cvar_weight > 0:
+            line = {"stream": RISK_LINE, "usd": risk_usd, "kind": "risk"}
+            expected = pd.concat([expected, pd.DataFrame([line])], ignore_index=True)
+        read = (
+            tuple(
+                extract_result(built, inputs, report).schedule
+                for built, inputs in zip(model.blocks, blocks, strict=True)
+            )
+            if schedules
+            else ()
         )
-        expected = expected_streams_table(model)
         return StochasticPlan(
-            decisions=decisions,
-            first_stage=first_stage_table(self.site, results[0].schedule),
-            scenarios=results,
+            decisions=tuple(float(d.value) for d in model.first_stage[0]),
+            first_stage=first_stage_table(self.site, model.blocks[0], blocks[0]),
+            streams=streams,
             names=scenarios.names,
             weights=scenarios.weights.copy(),
             expected_streams=expected,
             report=report,
             risk=self.risk,
+            schedules=read,
         )
 
 
-def expected_streams_table(model: ScenarioModel) -> pd.DataFrame:
-    """Evaluate the objective's own expected-stream expressions (and its risk term)."""
-    m = model.model
-    table = streams_table(m, model.streams)
-    if pyo.value(m.cvar_weight) > 0:
-        risk = {
-            "stream": RISK_LINE,
-            "usd": float(pyo.value(m.risk_usd)),
-            "basis_mwh": math.nan,
-            "usd_per_mwh": math.nan,
-            "kind": "risk",
-        }
-        table = pd.concat([table, pd.DataFrame([risk])], ignore_index=True)
-    return table
+def expected_streams_table(streams: Sequence[pd.DataFrame], weights: np.ndarray) -> pd.DataFrame:
+    """Σ_k w_k × each scenario's streams table (USD and basis MWh), stream by stream; a stream
+    a scenario lacks counts 0 there. The same numbers as the objective's ``stream_usd``."""
+    frames = [
+        t.assign(usd=t["usd"] * w, basis_mwh=t["basis_mwh"] * w)
+        for t, w in zip(streams, weights, strict=True)
+    ]
+    table = pd.concat(frames).groupby(["stream", "kind"], sort=False)[["usd", "basis_mwh"]].sum()
+    table = table.reset_index()
+    basis = table["basis_mwh"].where(table["basis_mwh"].abs() > 1e-9)
+    table["usd_per_mwh"] = table["usd"] / basis
+    return table[["stream", "usd", "basis_mwh", "usd_per_mwh", "kind"]]
 
 
-def first_stage_table(site: Site, schedule: pd.DataFrame) -> pd.DataFrame:
-    """One row per local hour of the day-ahead decisions (held over the hour's intervals)."""
-    names = [DA_PRICE, "da_position_mw"] + [
+def first_stage_table(site: Site, built: BuiltModel, inputs: Inputs) -> pd.DataFrame:
+    """One row per local hour of the day-ahead decisions of ``built`` (held over the hour's
+    intervals), beside the hour's DA price."""
+    names = ["da_position_mw"] + [
         columns.ancillary(o.product, "offer_mw") for o in site.ancillary_offers
     ]
-    present = [n for n in names if n in schedule.columns]
-    index = pd.DatetimeIndex(schedule.index)
+    components = {n: c for _, t in built.blocks for n, c in t.schedule.items() if n in names}
+    index = inputs.index
     hour_start = index - pd.to_timedelta(index.minute, unit="min")
-    first = ~pd.Index(hour_start.asi8).duplicated()
-    table = schedule.loc[first, present].copy()
-    table.index = pd.DatetimeIndex(hour_start[first], name="hour_start")
+    first = np.flatnonzero(~pd.Index(hour_start.asi8).duplicated())
+    table = pd.DataFrame(
+        {DA_PRICE: inputs.frame[DA_PRICE].to_numpy(dtype=float)[first]},
+        index=pd.DatetimeIndex(hour_start[first], name="hour_start"),
+    )
+    for name in names:
+        if name in components:
+            table[name] = [float(pyo.value(components[name][int(t)])) + 0.0 for t in first]
     return table
