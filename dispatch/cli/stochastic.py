@@ -35,7 +35,7 @@ def run_stochastic(
     plan, chosen = stochastic_day_ahead(
         site,
         day,
-        scenarios=scenarios if scenarios is not None else (count or 10),
+        scenarios=scenarios if scenarios is not None else (10 if count is None else count),
         weights=weights,
         risk=risk,
         prices=prices or "ercot_dam_spp",

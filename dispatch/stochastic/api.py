@@ -55,10 +55,10 @@ def stochastic_day_ahead(
     elif isinstance(scenarios, Path):
         chosen = read_scenario_file(scenarios, site, weights=weights).day(view)
     else:
+        method = ScenarioMethod(count=scenarios)  # checks the count before any data is read
         history = load_price_history(
             site, first, first - dt.timedelta(days=1), da_prices=prices, rt_prices=rt_prices
         )
-        method = ScenarioMethod(count=scenarios)
         chosen = HistoryScenarios(history.clock_spreads(), method).day(view)
     planner = StochasticDayAhead(site, options or SolveOptions(), risk or Risk())
     return planner.plan(view, chosen, None, in_sample=in_sample, schedules=True), chosen

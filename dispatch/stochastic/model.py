@@ -224,16 +224,19 @@ class ScenarioModel:
         decisions: tuple[float, ...] | None = None,
         exact: bool = False,
     ) -> tuple[SolveReport, float | None]:
-        """Solve the loaded day; returns HiGHS's report of the final solve and the upper bound
-        of the relaxation that chose the first stage (None when it was given or exact).
+        """Choose a first stage, then evaluate it: HiGHS's report of the evaluation, and the
+        objective of the problem that chose the first stage (None when it was given).
 
-        ``mode``: ``shared`` (the stochastic problem), ``own`` (wait-and-see: each scenario
-        its own first stage) or ``given`` (``decisions`` fixed in every block: evaluation).
+        ``mode``: ``shared`` (the stochastic problem: N1 and N2), ``own`` (wait-and-see: each
+        scenario its own first stage, buying its own plan) or ``given`` (``decisions``).
+        Evaluation: the first stage fixed in every block, N2 released (once the position is
+        bought, real-time operation is free in every scenario), the recourse re-optimized: its
+        objective is the first stage's expected margin (− λ·CVaR), the same for every mode.
         Unless ``exact``, the first stage is chosen on the LP relaxation of the scenario blocks
-        (no day-ahead decision is integer), then fixed; the blocks fix integers near the
-        relaxed solution (``AssetTerms.fix_rounded``: container counts that can draw the
-        relaxed power) and the rest is re-solved as a MILP (if that is infeasible, the recourse
-        MILP is solved with every integer free).
+        (no day-ahead decision is integer) and the evaluation fixes integers near the relaxed
+        solution (``AssetTerms.fix_rounded``: container counts that can draw the relaxed power)
+        and solves the rest as a MILP (if infeasible: awards may fail, A2; then every integer
+        free). ``exact`` chooses on the MILP and evaluates with every integer free.
         """
         started = time.perf_counter()
         self._release()
@@ -244,24 +247,28 @@ class ScenarioModel:
         integral = replace(
             options, highs_options={**options.highs_options, "solve_relaxation": False}
         )
-        bound = None
+        chosen = None
         if mode == "given":
             assert decisions is not None, "a given first stage needs its decisions"
-            self._given_first_stage()
             for datas in self.first_stage:
                 for data, value in zip(datas, decisions, strict=True):
                     data.fix(value)
         else:
             self._set_choice(shared=mode == "shared")
-            if exact:
-                report = self.persistent.run(integral, inputs, started, rebuilt=False)
-                return report, None
-            lp = self.persistent.run(relaxed, inputs, started, rebuilt=False)
-            bound = lp.objective_usd
-            self._given_first_stage()
+            choice = self.persistent.run(
+                integral if exact else relaxed, inputs, started, rebuilt=False
+            )
+            chosen = choice.objective_usd
             for datas in self.first_stage:
                 for data in datas:
                     fix_at_value(data)
+            if exact:
+                for datas in self.integers:
+                    for data in datas:
+                        data.unfix()
+        self._given_first_stage()
+        if exact:
+            return self.persistent.run(integral, inputs, started, rebuilt=False), chosen
         for built in self.blocks:
             for _, terms in built.blocks:
                 if terms.fix_rounded is not None:
@@ -287,7 +294,4 @@ class ScenarioModel:
                 self._set_stage(Stage.REAL_TIME)
         finally:
             updates.update_parameters = True
-        if bound is not None:
-            gap = max(bound - report.objective_usd, 0.0) / max(abs(report.objective_usd), 1e-9)
-            report = replace(report, bound_usd=bound, mip_gap=max(report.mip_gap, gap))
-        return report, bound
+        return report, chosen

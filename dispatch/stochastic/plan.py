@@ -85,8 +85,10 @@ class StochasticPlan:
     scenario's streams table (its block's own stream expressions at the solution);
     ``expected_streams``: stream, usd, basis_mwh, usd_per_mwh, kind — the weighted sum of
     ``streams``, with the risk term as its own ``risk_cvar`` line when λ > 0: the lines sum to
-    the objective; ``report``: HiGHS's report of the final solve (objective, the relaxation's
-    bound, gap); ``schedules``: each scenario's schedule when asked for.
+    the objective; ``report``: HiGHS's report of the evaluation (its objective, MIP gap);
+    ``choice_objective_usd``: the objective of the problem that chose the first stage (the LP
+    relaxation under N1 and N2 unless exact: no bound on the evaluation, which frees N2);
+    ``schedules``: each scenario's schedule when asked for.
     """
 
     decisions: tuple[float, ...]
@@ -98,6 +100,7 @@ class StochasticPlan:
     report: SolveReport
     risk: Risk
     schedules: tuple[pd.DataFrame, ...] = ()
+    choice_objective_usd: float | None = None
     in_sample: InSample | None = None
     seconds: float = 0.0
 
@@ -125,7 +128,9 @@ class StochasticPlan:
             "cvar_weight": self.risk.cvar_weight,
             "objective_usd": self.objective_usd,
             "highs_objective_usd": self.report.objective_usd,
-            "bound_usd": np.nan if self.report.bound_usd is None else self.report.bound_usd,
+            "choice_objective_usd": np.nan
+            if self.choice_objective_usd is None
+            else self.choice_objective_usd,
             "gap": self.report.mip_gap,
             "scenarios": float(len(w)),
             "seconds": self.seconds,
@@ -187,8 +192,9 @@ class StochasticDayAhead:
         started = time.perf_counter()
         model = self.model(view, scenarios.count)
         blocks = model.load(view, scenarios.prices_usd_per_mwh, scenarios.weights, state, self.risk)
-        report, _ = model.solve(self.options, view, exact=self.exact)
+        report, chosen = model.solve(self.options, view, exact=self.exact)
         plan = self._read(model, blocks, scenarios, report, schedules)
+        plan = replace(plan, choice_objective_usd=chosen)
         if in_sample:
             rp = report.objective_usd
             ws, _ = model.solve(self.options, view, mode="own", exact=self.exact)
