@@ -4,6 +4,7 @@ against HiGHS's objective, CVaR, and the relaxed first stage against the exact e
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 import pytest
 from conftest import fleet, make_inputs, make_site, mining
@@ -104,3 +105,31 @@ def test_weighted_quantile_and_cvar_by_hand():
     assert weighted_quantile(margins, weights, 0.95) == 100.0
     # worst 20 %: 0.1 at -50 and 0.1 of the 0.2 at 10: mean margin (-5 + 1) / 0.2 = -20
     assert cvar_of_loss(margins, weights, 0.8) == pytest.approx(20.0)
+
+
+@pytest.mark.slow
+def test_run_stochastic_on_the_campus_heat_wave_day(tmp_path):
+    """2023-08-17 at HB_WEST (real data): the first stage has 24 hours, the written expected
+    streams sum to HiGHS's objective, the scenario weights to 1."""
+    import json
+
+    from test_cli import HYBRID
+    from typer.testing import CliRunner
+
+    from dispatch.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["run", HYBRID, "--day", "2023-08-17", "--stochastic", "10", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    first = pd.read_csv(out / "first_stage.csv")
+    assert len(first) == 24 and {"da_position_mw", "ecrs_offer_mw"} <= set(first.columns)
+    summary = json.loads((out / "distribution.json").read_text())
+    expected = pd.read_csv(out / "expected_streams.csv")
+    assert expected["usd"].sum() == pytest.approx(summary["highs_objective_usd"], rel=1e-9)
+    margins = pd.read_csv(out / "scenario_margins.csv")
+    assert margins["weight"].sum() == pytest.approx(1.0) and len(margins) == 10
+    assert summary["p5_margin_usd"] <= summary["p50_margin_usd"] <= summary["p95_margin_usd"]
+    scenarios = pd.read_csv(out / "scenarios.csv")
+    assert len(scenarios) == 10 * 96
