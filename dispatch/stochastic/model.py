@@ -253,6 +253,9 @@ class ScenarioModel:
             for datas in self.first_stage:
                 for data, value in zip(datas, decisions, strict=True):
                     data.fix(value)
+            self._given_first_stage()
+            if not exact:  # the relaxed recourse that integers are recovered from
+                self.persistent.run(relaxed, inputs, started, rebuilt=False)
         else:
             self._set_choice(shared=mode == "shared")
             choice = self.persistent.run(
@@ -276,7 +279,7 @@ class ScenarioModel:
         # only variable bounds changed since the data were pushed: Pyomo need not re-evaluate
         # every Param-dependent coefficient again (a third of a day's CPU time, profiled)
         updates = self.persistent.solver.config.auto_updates
-        updates.update_parameters = mode == "given"
+        updates.update_parameters = False
         try:
             report = self.persistent.run(integral, inputs, started, rebuilt=False)
         except SolveError:
