@@ -142,3 +142,15 @@ def test_scenario_file_errors_from_the_api(tmp_path: Path):
         stochastic_day_ahead(
             load_site(HYBRID), "2023-08-17", scenarios=scenario_file(tmp_path, weights=(1, 1))
         )
+
+
+def test_a_batch_checks_the_scenario_file_before_any_task(tmp_path: Path):
+    path = scenario_file(tmp_path)  # covers 2023-08-17 only
+    result = runner.invoke(
+        app,
+        ["batch", HYBRID, "--start", "2023-08-17", "--end", "2023-08-18", "--operator",
+         "--stochastic", "2", "--scenarios", str(path), "--out", str(tmp_path / "o")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"{path}: no scenario covers 2023-08-18" in " ".join(result.output.split())
+    assert not (tmp_path / "o").exists()

@@ -30,6 +30,7 @@ from dispatch.inputs.horizon import parse_date
 from dispatch.options import SolveOptions
 from dispatch.realtime.information import decision_intervals
 from dispatch.site import Site, load_site, parse_site
+from dispatch.stochastic.history import check_scenario_file
 from dispatch.stochastic.settings import StochasticSettings
 
 Split = Literal["year", "month", "none"]
@@ -346,6 +347,12 @@ def plan_tasks(
         for name in (stochastic.scenarios_file, stochastic.weights_file):
             if name is not None and not Path(name).is_file():
                 raise InputError(f"--scenarios: {name}: file not found")
+        if stochastic.scenarios_file is not None:
+            weights = Path(stochastic.weights_file) if stochastic.weights_file else None
+            for site_file in site_files:
+                check_scenario_file(
+                    Path(stochastic.scenarios_file), load_site(site_file), first, last, weights
+                )
     if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
         raise InputError(
             "--settlement-point applies to bundled data sets; --prices names only files"

@@ -111,6 +111,18 @@ class ScenarioFile:
         return PriceScenarios(index, prices, weights / total, names, self.path)
 
 
+def check_scenario_file(
+    path: Path, site: Site, first: dt.date, last: dt.date, weights: Path | None = None
+) -> None:
+    """Every local day ``first..last`` of ``site`` has scenarios in the file (weights summing
+    to 1, every interval covered): checked before a back-test starts."""
+    scenarios = read_scenario_file(path, site, weights=weights)
+    index = horizon_index(site.timezone, site.interval_minutes, first, last)
+    for day in sorted(set(index.date)):
+        own = index[index.date == day]
+        scenarios.day(Inputs(pd.DataFrame(index=own)))
+
+
 def read_scenario_file(
     path: Path, site: Site, *, weights: Path | None = None, timezone: str | None = None
 ) -> ScenarioFile:
