@@ -38,6 +38,9 @@ def main() -> None:
     parser.add_argument("--end", default="2023-08-31")
     parser.add_argument("--scenarios", type=int, default=10)
     parser.add_argument("--cvar-weight", type=float, default=0.0)
+    parser.add_argument(
+        "--time-limit", type=float, default=60.0, help="HiGHS limit per solve [s, wall]"
+    )
     parser.add_argument("--out", type=Path, help="JSON summary file")
     args = parser.parse_args()
 
@@ -48,7 +51,8 @@ def main() -> None:
     inputs = load_operator_inputs(site, day_ahead, real_time)
     history = load_price_history(site, first, last)
     source = HistoryScenarios(history.clock_spreads(), ScenarioMethod(count=args.scenarios))
-    planner = StochasticDayAhead(site, SolveOptions(), Risk(cvar_weight=args.cvar_weight))
+    options = SolveOptions(time_limit_s=args.time_limit)
+    planner = StochasticDayAhead(site, options, Risk(cvar_weight=args.cvar_weight))
     load_before = os.getloadavg()
     days = []
     for window in day_windows(inputs.day_ahead.index):
