@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from dispatch.cli.common import console
+
+if TYPE_CHECKING:
+    from dispatch.options import SolveOptions
+    from dispatch.stochastic.settings import Risk
 
 
 def run_stochastic(
@@ -18,11 +22,11 @@ def run_stochastic(
     count: int | None,
     scenarios: Path | None,
     weights: Path | None,
-    risk: Any,
+    risk: Risk,
     prices: str | None,
     rt_prices: str | None,
     hashprice: Path | None,
-    options: Any,
+    options: SolveOptions,
     in_sample: bool,
     out: Path | None,
     fmt: str,

@@ -10,7 +10,7 @@ their weights must sum to 1 on every day. The intervals must be the site's.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -222,13 +222,11 @@ class ScenarioMeanForecast:
     :class:`HistoryScenarios` or :class:`ScenarioFile`."""
 
     source: HistoryScenarios | ScenarioFile
-    _cache: dict[pd.Timestamp, np.ndarray] | None = None
+    _means: dict[pd.Timestamp, np.ndarray] = field(default_factory=dict)  # the current day's
 
     def rest_of_day(self, k: int, known_rt: np.ndarray, day_ahead: Inputs) -> np.ndarray:
-        cache = self._cache if self._cache is not None else {}
-        self._cache = cache
         first = day_ahead.index[0]
-        if first not in cache:
-            cache.clear()
-            cache[first] = self.source.day(day_ahead).mean_usd_per_mwh()
-        return cache[first][k:]
+        if first not in self._means:
+            self._means.clear()
+            self._means[first] = self.source.day(day_ahead).mean_usd_per_mwh()
+        return self._means[first][k:]

@@ -59,6 +59,7 @@ class ScenarioModel:
 
     def __init__(self, site: Site, view: Inputs, count: int) -> None:
         self.site, self.count = site, count
+        self.band_mw = 0.0  # N2's band [MW], set with each day's data (load)
         m = pyo.ConcreteModel(name=f"{site.name} scenarios")
         m.scenarios = pyo.RangeSet(0, count - 1)
         m.scenario = pyo.Block(m.scenarios)
