@@ -11,15 +11,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from dispatch.errors import SolveError
-from dispatch.inputs import Inputs
+from dispatch.errors import InputError, SolveError, expect
+from dispatch.inputs import Inputs, check_inputs
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.context import AssetTerms
 from dispatch.model.extract import extract_result
-from dispatch.model.state import SiteState, write_state
+from dispatch.model.state import SiteState, state_problems, write_state
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
@@ -79,6 +80,9 @@ class Dispatcher:
     """
 
     def __init__(self, site: Site, options: SolveOptions | None = None) -> None:
+        expect(site, Site, "site", "a Site (from load_site)")
+        if options is not None:
+            expect(options, SolveOptions, "options", "SolveOptions (not a dict)")
         self.site = site
         self.options = options or SolveOptions()
         self._models: dict[Shape, PersistentModel] = {}
@@ -100,8 +104,18 @@ class Dispatcher:
     def solve_model(
         self, inputs: Inputs, state: SiteState | None = None
     ) -> tuple[BuiltModel, SolveReport]:
-        """Solve and leave the solution on the returned model (read it, or evaluate it)."""
+        """Solve and leave the solution on the returned model (read it, or evaluate it).
+
+        Raises :class:`InputError` for inputs made for another site or edited into NaN, infinite
+        or implausible values since loading, and for a carried state no schedule can start from.
+        """
         started = time.perf_counter()
+        check_inputs(self.site, inputs)
+        if state is not None:
+            expect(state, SiteState, "state", "a SiteState (or None: a fresh start)")
+        problems = state_problems(self.site, inputs, state)
+        if problems:
+            raise InputError("\n".join(problems))
         model, rebuilt = by_shape(
             self._models,
             horizon_shape(inputs.index),
@@ -197,7 +211,7 @@ def run_highs(
         highs_options["solve_relaxation"] = True
     results = solver.solve(
         built.model,
-        time_limit=options.time_limit_s,
+        time_limit=_time_limit_s(solver, built, options),
         rel_gap=options.mip_rel_gap,
         threads=options.threads,
         solver_options=highs_options,
@@ -228,6 +242,27 @@ def run_highs(
         rebuilt=True,
         rounds=1,
     )
+
+
+def _time_limit_s(solver: Highs, built: BuiltModel, options: SolveOptions) -> float:
+    """The time limit to give HiGHS for this solve [s].
+
+    HiGHS compares an LP's time limit with the run time its object has accumulated over every
+    solve (ERGO-Code/HiGHS#1477, to change in HiGHS 2.0; its MIP solver times each solve
+    itself), so a persistent model solved as an LP would stop at once after its solves added up
+    to the limit. For an LP the limit is therefore the run time so far plus the limit.
+    """
+    highs = getattr(solver, "_solver_model", None)  # None before the first solve
+    if highs is None or not _solved_as_lp(built, options):
+        return options.time_limit_s
+    return options.time_limit_s + highs.getRunTime()
+
+
+def _solved_as_lp(built: BuiltModel, options: SolveOptions) -> bool:
+    if options.relax_integrality:
+        return True
+    variables = built.model.component_data_objects(pyo.Var, descend_into=True)
+    return not any(not v.is_continuous() and not v.fixed for v in variables)
 
 
 def _explain(built: BuiltModel, condition: TerminationCondition, inputs: Inputs) -> str:

@@ -34,6 +34,7 @@ class Stream(StrEnum):
     ANCILLARY_RRS = "ancillary_rrs"
     ANCILLARY_ECRS = "ancillary_ecrs"
     ANCILLARY_NSPIN = "ancillary_nspin"
+    ANCILLARY_DEPLOYMENT = "ancillary_deployment"
     ANCILLARY_FAILURE = "ancillary_failure"
     DR_EVENTS = "dr_events"
     GRID_ENERGY_PURCHASE = "grid_energy_purchase"
@@ -64,6 +65,7 @@ _COSTS = frozenset(
         Stream.HPC_SLA_PENALTY,
         Stream.HPC_DEFERRAL,
         Stream.MINING_STARTUPS,
+        Stream.ANCILLARY_DEPLOYMENT,
         Stream.GRID_ENERGY_PURCHASE,
         Stream.GRID_IMPORT_ADDER,
         Stream.DA_ENERGY,  # signed: a day-ahead sale is a negative cost
@@ -90,6 +92,7 @@ _BASIS = {
     Stream.ANCILLARY_RRS: "MW-h offered",
     Stream.ANCILLARY_ECRS: "MW-h offered",
     Stream.ANCILLARY_NSPIN: "MW-h offered",
+    Stream.ANCILLARY_DEPLOYMENT: "expected energy deployed",
     Stream.ANCILLARY_FAILURE: "MW-h awarded but not deliverable",
     Stream.DR_EVENTS: "energy curtailed against the baseline",
     Stream.GRID_ENERGY_PURCHASE: "grid import",
@@ -119,4 +122,6 @@ def ancillary_stream(product: str) -> Stream:
     return _ANCILLARY[product]
 
 
-ANCILLARY_STREAMS = tuple(_ANCILLARY.values())
+ANCILLARY_STREAMS = (*_ANCILLARY.values(), Stream.ANCILLARY_DEPLOYMENT, Stream.ANCILLARY_FAILURE)
+"""Every stream of ancillary money: the capacity payments, what deployments cost and the awards
+failed back in real time (T4)."""

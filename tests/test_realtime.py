@@ -120,7 +120,9 @@ def test_decisions_up_to_t_never_see_rt_prices_after_t(da, rt, later, t, period,
 
 
 def test_decision_period_must_divide_the_day():
-    site = make_site(grid={"import_limit_mw": 1}, interval_minutes=15)
+    site = make_site(
+        grid={"import_limit_mw": 1}, battery={"power_mw": 1, "energy_mwh": 2}, interval_minutes=15
+    )
     assert decision_intervals(site, 60) == 4
     with pytest.raises(InputError, match="multiple of the site's interval_minutes = 15"):
         decision_intervals(site, 20)

@@ -17,22 +17,26 @@ from dispatch.stochastic.settings import Risk
 
 # One hour; 3 containers of 1 MW earn 60 USD/MWh; RRS pays 20 USD/MW-h and needs running mining
 # load behind it (A1). DA price 20; the real-time price is 20 or 200, each with probability 1/2.
+# A4: RRS's default expected deployment f = 0.0005 of the award sheds mining load, which saves
+# the scenario's real-time price and loses the hashprice: f × o × (RT_k − 60) per scenario.
 #
 # Scenario margins with position x (bought at DA), mining p_k, award o <= p_k:
-#   M_k = 60 p_k − 20 x − RT_k (p_k − x) + 20 o = (60 − RT_k) p_k + (RT_k − 20) x + 20 o
+#   M_k = 60 p_k − 20 x − RT_k (p_k − x) + 20 o + f o (RT_k − 60)
+#       = (60 − RT_k) p_k + (RT_k − 20) x + 20 o + f o (RT_k − 60)
 # and the position buys the expected plan (N2, band 0): x = (p_low + p_high) / 2, so
-#   M_low = 40 p_low + 20 o,  M_high = 90 p_low − 50 p_high + 20 o,
-#   E[M] = 65 p_low − 25 p_high + 20 o  (p_high >= o).
-# λ = 0: an award costs 25 - 20 = 5 USD/MW in the spike: o = 0, p_low = 3, p_high = 0, x = 1.5,
-#   M = (120, 270), RP = 195.
-# Expected-value problem (RT = 110, x = p): M = 40 p + 20 o: o = 3, x = 3. Evaluated on the
-#   scenarios with p_k >= 3: M = (180, 180): EEV = 180, VSS = 15.
-# Wait-and-see (each scenario its own day-ahead stage, position = its plan): M_k = 40 p + 20 o
-#   = 180 in both: WS = 180, EVPI = −15 (the stochastic position's resale in the spike is
-#   worth more than knowing the price and buying the plan).
+#   M_low = 40 p_low + 19.98 o,  M_high = 90 p_low − 50 p_high + 20.07 o,
+#   E[M] = 65 p_low − 25 p_high + 20.025 o  (p_high >= o).
+# λ = 0: an award costs 25 − 20.025 = 4.975 USD/MW in the spike: o = 0, p_low = 3, p_high = 0,
+#   x = 1.5, M = (120, 270), RP = 195.
+# Expected-value problem (RT = 110, x = p): M = 40 p + 20.025 o: o = 3, x = 3. Evaluated on the
+#   scenarios with p_k >= 3: M = (180 − 0.06, 180 + 0.21): EEV = 180.075, VSS = 14.925.
+# Wait-and-see (each scenario its own day-ahead stage, position = its plan): M_k = 40 p +
+#   (20 + f (RT_k − 60)) o = (179.94, 180.21): WS = 180.075, EVPI = −14.925 (the stochastic
+#   position's resale in the spike is worth more than knowing the price and buying the plan).
 # λ = 1, α = 0.5: CVaR of the loss = −min_k M_k; maximize E[M] + min_k M_k. With p_low = 3,
-#   p_high = o: E = 195 − 5 o, M = (120 + 20 o, 270 − 30 o): o = 3 (both 180): objective 360,
-#   of which expected streams 180 and the risk line +180.
+#   p_high = o: M = (120 + 19.98 o, 270 − 29.93 o), the low one the smaller for o <= 3.005:
+#   objective 315 + 15.005 o: o = 3, M = (179.94, 180.21), expected streams 180.075 and the
+#   risk line +179.94: objective 360.015.
 
 
 def tiny() -> tuple:
@@ -60,10 +64,10 @@ def test_known_answer_risk_neutral(exact: bool):
     assert plan.objective_usd == pytest.approx(195.0)
     assert plan.report.objective_usd == pytest.approx(195.0)  # HiGHS's own
     assert plan.in_sample is not None
-    assert plan.in_sample.eev_usd == pytest.approx(180.0)
-    assert plan.in_sample.vss_usd == pytest.approx(15.0)
-    assert plan.in_sample.ws_usd == pytest.approx(180.0)
-    assert plan.in_sample.evpi_usd == pytest.approx(-15.0)
+    assert plan.in_sample.eev_usd == pytest.approx(180.075)
+    assert plan.in_sample.vss_usd == pytest.approx(14.925)
+    assert plan.in_sample.ws_usd == pytest.approx(180.075)
+    assert plan.in_sample.evpi_usd == pytest.approx(-14.925)
     high = plan.streams[1].set_index("stream")["usd"]
     assert high["rt_deviation"] == pytest.approx(1.5 * 200)  # the position resold in the spike
     assert high["da_energy"] == pytest.approx(-1.5 * 20)
@@ -74,12 +78,15 @@ def test_known_answer_with_cvar():
     risk = Risk(cvar_weight=1.0, cvar_alpha=0.5)
     plan = StochasticDayAhead(site, EXACT, risk).plan(view, scenarios)
     assert plan.first_stage["rrs_offer_mw"].tolist() == pytest.approx([3.0])
-    assert plan.margins_usd.tolist() == pytest.approx([180.0, 180.0])
+    assert plan.margins_usd.tolist() == pytest.approx([179.94, 180.21])
     table = plan.expected_streams.set_index("stream")["usd"]
-    assert table[RISK_LINE] == pytest.approx(180.0)  # −λ · CVaR(loss) = −1 · (−180)
-    assert table.sum() == pytest.approx(360.0)
-    assert plan.report.objective_usd == pytest.approx(360.0)
-    assert plan.distribution()["cvar_loss_usd"] == pytest.approx(-180.0)
+    assert table[RISK_LINE] == pytest.approx(179.94)  # −λ · CVaR(loss) = −1 · (−179.94)
+    assert table["ancillary_deployment"] == pytest.approx(0.5 * (-0.06 + 0.21))
+    assert table.sum() == pytest.approx(360.015)
+    assert plan.report.objective_usd == pytest.approx(360.015)
+    assert plan.distribution()["cvar_loss_usd"] == pytest.approx(-179.94)
+    low, high = (s.set_index("stream")["usd"]["ancillary_deployment"] for s in plan.streams)
+    assert (low, high) == pytest.approx((-0.06, 0.21))  # each at its scenario's RT price
 
 
 def test_expected_streams_table_is_the_objectives_own_expressions():

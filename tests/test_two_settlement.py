@@ -1,4 +1,4 @@
-"""Two-settlement (T1-T3, A2): known answers, the single-settlement invariant, streams checked
+"""Two-settlement (T1-T4): known answers, the single-settlement invariant, streams checked
 against HiGHS's objective and against a recomputation from the schedule."""
 
 from __future__ import annotations
@@ -151,13 +151,22 @@ def _failure_site() -> Site:
             "round_trip_efficiency": 1.0,
             "initial_soc_fraction": 0.4,  # the end-of-day reference: 2 MWh
         },
-        programs={"ancillary": [{"product": "RRS", "max_mw": 5, "sustain_minutes": 60}]},
+        programs={
+            "ancillary": [
+                {
+                    "product": "RRS",
+                    "max_mw": 5,
+                    "sustain_minutes": 60,
+                    "expected_deployment_fraction": 0,  # the hand numbers: capacity only
+                }
+            ]
+        },
     )
 
 
 def test_failed_award_is_charged_back_at_the_dam_price():
     """A battery-backed RRS award planned from a full battery; in real time the battery holds
-    less and the site cannot import to refill it: the award fails (A2) instead of an infeasible
+    less and the site cannot import to refill it: the award fails (T4) instead of an infeasible
     day, and the failed MW-h are charged back at the DAM clearing price."""
     from dispatch.model.battery import BatteryState
     from dispatch.model.state import SiteState
@@ -179,3 +188,36 @@ def test_failed_award_is_charged_back_at_the_dam_price():
     assert usd["ancillary_failure"] == pytest.approx(-10 * 3 * 4, abs=1e-6)
     assert result.kpis.net_margin_usd == pytest.approx(200 - 120, abs=1e-6)
     np.testing.assert_allclose(result.kpis.objective_usd, result.streams["usd"].sum(), atol=1e-6)
+
+
+def test_two_settlement_results_match_the_independent_recomputation():
+    """Every stream and KPI of a day-ahead plan, a real-time day off the plan and a day with a
+    failed award, re-derived from the site file and the schedule (tests/independent.py)."""
+    from independent import Before, mismatches
+
+    from dispatch.model.battery import BatteryState
+    from dispatch.model.state import SiteState
+
+    site = make_site(**PPA_SITE)
+    days = two_settlement(site, da=[20, 200, 20, -5, 60, 20], rt=[30, 20, 100, 20, -10, 90])
+    runner = StageRunner(site, EXACT)
+    plan = runner.day_ahead(days.day_ahead, days.realized, None, DayAheadForecast())
+    assert mismatches(site, plan.settled) == []
+    from dispatch.realtime.information import HindsightForecast
+
+    result, _ = runner.real_time(
+        days.realized, days.realized, None, plan, HindsightForecast(days.realized), 6
+    )
+    assert (result.schedule["rt_deviation_mw"].abs() > 1e-6).any()  # off the plan
+    assert mismatches(site, result) == []
+
+    failing = _failure_site()
+    zero, mcpc = [0.0] * 4, [10.0] * 4
+    realized = make_inputs(failing, zero, rrs_usd_per_mw_h=mcpc, **{DA_PRICE: zero})
+    runner = StageRunner(failing, EXACT)
+    full = SiteState({"battery": BatteryState(5.0)})
+    plan = runner.day_ahead(realized, realized, full, DayAheadForecast())
+    low = SiteState({"battery": BatteryState(2.0)})
+    result, _ = runner.real_time(realized, realized, low, plan, DayAheadForecast(), 1)
+    assert result.schedule["rrs_failed_mw"].sum() > 0
+    assert mismatches(failing, result, Before()) == []

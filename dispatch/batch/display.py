@@ -11,12 +11,14 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from dispatch.batch.runner import BatchReport, ProgressCallback, TaskRecord
 from dispatch.batch.summary import GROUP, Summary
 from dispatch.batch.tasks import Task
 from dispatch.realtime.cases import OPERATOR
 from dispatch.streams import Stream
+from dispatch.text import literal
 
 
 @contextmanager
@@ -39,12 +41,11 @@ def progress(console: Console, tasks: Sequence[Task]) -> Iterator[ProgressCallba
         def log(record: TaskRecord) -> None:
             done["tasks"] += 1
             done["days"] += record.task.days if record.status == "ok" else 0
-            console.print(
+            line = (
                 f"[{done['tasks']}/{len(tasks)}] {record.task.label}: {record.status}, "
-                f"{record.task.days} days in {record.seconds:.1f} s ({rate():.1f} days/s overall)",
-                highlight=False,
-                soft_wrap=True,
+                f"{record.task.days} days in {record.seconds:.1f} s ({rate():.1f} days/s overall)"
             )
+            console.print(Text(literal(line)), soft_wrap=True)
 
         yield log
         return
@@ -199,7 +200,7 @@ def summary_tables(summary: Summary) -> list[Table]:
         site_file, site_name, prices, point = group
         kpis = group_kpis[group_kpis["case"] == case].set_index("year").sort_index()
         years = [int(y) for y in kpis.index]
-        title = f"{site_name} ({site_file}): {prices} {point}".strip()
+        title = literal(f"{site_name} ({site_file}): {prices} {point}".strip())
         table = Table(title=title if case == "dispatch" else f"{title}, case {case}")
         table.add_column("")
         for year in years:

@@ -70,7 +70,7 @@ def day_windows(index: pd.DatetimeIndex, lookahead_hours: float = 0.0) -> list[W
 
 def slice_inputs(inputs: Inputs, start: int, stop: int) -> Inputs:
     """Intervals ``start .. stop - 1`` of already validated inputs."""
-    return Inputs(inputs.frame.iloc[start:stop], inputs.sources)
+    return inputs.with_frame(inputs.frame.iloc[start:stop])
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
-from dispatch.batch.outputs import OutputDir, write_atomic
+from dispatch.batch.outputs import OutputDir
+from dispatch.files import write_atomic
 from dispatch.realtime.cases import BREAKEVEN, CASES, OPERATOR, PERFECT_FORESIGHT
 from dispatch.stochastic.summary import stochastic_summary, worst_days
 
@@ -147,9 +149,7 @@ def write_summary(summary: Summary, root: str | Path) -> list[Path]:
             continue
         for suffix in ("parquet", "csv"):
             path = Path(root) / f"summary_{name}.{suffix}"
-            if suffix == "parquet":
-                write_atomic(path, lambda p, f=frame: f.to_parquet(p, index=False))
-            else:
-                write_atomic(path, lambda p, f=frame: f.to_csv(p, index=False))
+            write = frame.to_parquet if suffix == "parquet" else frame.to_csv
+            write_atomic(path, partial(write, index=False))
             written.append(path)
     return written

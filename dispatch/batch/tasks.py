@@ -15,21 +15,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 
-from dispatch.errors import InputError
+from dispatch.distribution import package_version
+from dispatch.errors import InputError, expect, expect_items
 from dispatch.inputs import PRICE, default_price_dataset, required_columns
 from dispatch.inputs.bundled import DATASETS, data_path
 from dispatch.inputs.detect import read_input
 from dispatch.inputs.horizon import parse_date
 from dispatch.options import SolveOptions
 from dispatch.realtime.information import decision_intervals
-from dispatch.site import Site, load_site, parse_site
+from dispatch.site import Site, load_site, parse_site_yaml, read_site_text
 from dispatch.stochastic.history import check_scenario_file
 from dispatch.stochastic.settings import StochasticSettings
 
@@ -68,6 +67,7 @@ class Task:
     rt_forecast: str = "spread"
     stochastic: StochasticSettings | None = None
     key: str = ""
+    partition: str = ""
 
     @property
     def days(self) -> int:
@@ -75,8 +75,9 @@ class Task:
 
     @property
     def site_label(self) -> str:
-        """The site's partition name: the site file's stem, made path-safe."""
-        return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.site_file).stem) or "site"
+        """The site's partition name: set by :func:`plan_tasks` (distinct for two site files of
+        the same stem), else the site file's stem, made path-safe."""
+        return self.partition or _path_safe(Path(self.site_file).stem)
 
     @property
     def operator(self) -> bool:
@@ -104,7 +105,7 @@ class Task:
 
     def load_site(self) -> Site:
         """The site from the carried file contents, at this task's settlement point."""
-        site = parse_site(yaml.safe_load(self.site_yaml), self.site_file)
+        site = parse_site_yaml(self.site_yaml, self.site_file)
         if self.settlement_point is not None and site.market is not None:
             market = site.market.model_copy(update={"settlement_point": self.settlement_point})
             site = site.model_copy(update={"market": market})
@@ -148,22 +149,15 @@ def _source_identity(source: str | None, memo: dict[str, str]) -> str | None:
     return memo[source]
 
 
-def _package_version() -> str:
-    try:
-        return version("dispatch")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "unknown"
-
-
-def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
-    """sha256 (hex) of everything the task's result depends on.
+def task_identity(task: Task, memo: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything the task's result depends on: files by their contents' sha256.
 
     ``memo`` caches file hashes across the tasks of one plan (files are read once per plan).
     """
     memo = {} if memo is None else memo
-    identity = {
+    identity: dict[str, Any] = {
         "output_version": OUTPUT_VERSION,
-        "dispatch": _package_version(),
+        "dispatch": package_version(),
         "site": hashlib.sha256(task.site_yaml.encode()).hexdigest(),
         "prices": _source_identity(task.prices, memo),
         "settlement_prices": _source_identity(task.settlement_prices, memo),
@@ -184,7 +178,46 @@ def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
         for name in ("scenarios_file", "weights_file"):
             settings[name] = _source_identity(settings[name], memo)
         identity["stochastic"] = settings
+    return identity
+
+
+def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
+    """sha256 (hex) of :func:`task_identity`."""
+    identity = task_identity(task, memo)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def _path_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "site"
+
+
+def site_partitions(site_files: Sequence[str | Path]) -> dict[str, str]:
+    """A distinct partition name per site file: its stem, or, for different files that share a
+    stem (``a/campus.yaml``, ``b/campus.yaml``), the stem after as many parent folders as tell
+    them apart (``a_campus``, ``b_campus``); a numbered suffix where even that does not."""
+    resolved = {str(f): Path(f).resolve() for f in site_files}
+    files = sorted(set(resolved.values()))
+
+    def named(path: Path, depth: int) -> str:
+        folders = path.parent.parts[1:]  # without the root
+        return _path_safe("_".join([*folders[len(folders) - depth :], path.stem]))
+
+    labels = {path: named(path, 0) for path in files}
+    for stem in {label for label in labels.values() if list(labels.values()).count(label) > 1}:
+        clash = [path for path in files if labels[path] == stem]
+        for depth in range(1, max(len(path.parts) for path in clash)):
+            if len({named(path, depth) for path in clash}) == len(clash):
+                break
+        labels.update({path: named(path, depth) for path in clash})
+    taken: set[str] = set()
+    for path in files:  # still equal (a stem that equals another's folder_stem): number it
+        unique, n = labels[path], 1
+        while unique in taken:
+            n += 1
+            unique = f"{labels[path]}_{n}"
+        labels[path] = unique
+        taken.add(unique)
+    return {name: labels[path] for name, path in resolved.items()}
 
 
 def split_period(start: dt.date, end: dt.date, split: Split) -> list[tuple[dt.date, dt.date]]:
@@ -313,6 +346,18 @@ def plan_tasks(
     :class:`InputError` for anything a user must fix before running. ``stochastic`` (operator
     mode only) adds the stochastic day-ahead cases.
     """
+    site_files = expect_items(site_files, (str, Path), "site_files", "site file paths")
+    prices = expect_items(prices, (str, Path), "prices", "data set names or price files")
+    prices = [str(p) for p in prices]
+    settlement_points = expect_items(settlement_points, str, "settlement_points", "node names")
+    expect(lookahead_hours, (int, float), "lookahead_hours", "a number of hours")
+    expect(decision_minutes, int, "decision_minutes", "whole minutes")
+    expect(rt_forecast, (str, Path), "rt_forecast", "'spread', 'da' or a price file")
+    rt_forecast = str(rt_forecast)
+    if options is not None:
+        expect(options, SolveOptions, "options", "SolveOptions")
+    if stochastic is not None:
+        expect(stochastic, StochasticSettings, "stochastic", "StochasticSettings")
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if last < first:
         raise InputError(f"--end {last} is before --start {first}")
@@ -359,9 +404,10 @@ def plan_tasks(
         )
     tasks = []
     memo: dict[str, str] = {}  # file hashes, read once per plan
+    partitions = site_partitions(site_files)
     for site_file in site_files:
-        site = load_site(site_file)
-        text = Path(site_file).read_text()
+        text = read_site_text(site_file)  # the task carries exactly the text validated here
+        site = parse_site_yaml(text, str(site_file))
         priced = PRICE in required_columns(site)
         if not priced and settlement_prices is not None:
             raise InputError(
@@ -395,6 +441,7 @@ def plan_tasks(
                         decision_minutes=decision_minutes,
                         rt_forecast=rt_forecast,
                         stochastic=stochastic,
+                        partition=partitions[str(site_file)],
                     )
                     tasks.append(replace(task, key=task_key(task, memo)))
     return list({task.key: task for task in tasks}.values())

@@ -12,6 +12,9 @@ from dispatch.cli.common import (
     app,
     console,
     errors,
+    say,
+    show,
+    styled,
     user_errors,
 )
 from dispatch.errors import InputError
@@ -51,6 +54,13 @@ def batch(
         float, typer.Option(help="seconds to wait for the Dask scheduler")
     ] = 10.0,
     resume: Annotated[bool, typer.Option(help="skip tasks OUT records as finished")] = False,
+    discard_superseded: Annotated[
+        bool,
+        typer.Option(
+            help="with --resume, when OUT was made for other tasks (a changed site file, "
+            "period, price source or option): remove their parts and run these"
+        ),
+    ] = False,
     lookahead_hours: Annotated[
         float, typer.Option(help="hours solved past each day and then discarded")
     ] = 0.0,
@@ -111,6 +121,9 @@ def batch(
     ] = None,
     mip_gap: Annotated[float, typer.Option(help="relative MIP gap")] = 1e-4,
     time_limit: Annotated[float, typer.Option(help="solver time limit per day [s]")] = 60.0,
+    report: Annotated[
+        bool, typer.Option(help="also write report.html: monthly streams, curtailment, prices")
+    ] = False,
 ) -> None:
     """Roll sites day by day over price histories; write Parquet parts, a manifest, a summary.
 
@@ -150,6 +163,10 @@ def batch(
         raise InputError("--scenarios and --scenario-weights apply with --stochastic only")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
+    if report:
+        from dispatch.report.page import plotly
+
+        plotly()  # a missing extra is said before the batch runs, not after
     tasks = plan_tasks(
         site_files,
         start,
@@ -174,37 +191,41 @@ def batch(
         stochastic=settings,
     )
     where = f"Dask scheduler {scheduler}" if scheduler else f"{workers or 'one per CPU'} workers"
-    errors.print(
-        f"{len(tasks)} tasks, {sum(t.days for t in tasks)} site-days on {where}", highlight=False
-    )
+    say(errors, f"{len(tasks)} tasks, {sum(t.days for t in tasks)} site-days on {where}")
     try:
         with progress(errors, tasks) as on_task_done:
-            report = run_batch(
+            outcome = run_batch(
                 tasks,
                 out,
                 workers=workers,
                 scheduler=scheduler,
                 scheduler_timeout_s=scheduler_timeout,
                 resume=resume,
+                discard_superseded=discard_superseded,
                 on_task_done=on_task_done,
             )
     except BatchStopped as error:
-        errors.print(f"[bold red]stopped:[/] {error}", highlight=False, soft_wrap=True)
+        errors.print(styled("stopped:", "bold red", error), soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        errors.print("interrupted: finished tasks are kept; re-run with --resume", highlight=False)
+        say(errors, "interrupted: finished tasks are kept; re-run with --resume")
         raise typer.Exit(130) from None
     summary = summarize(OutputDir(out), [t.key for t in tasks])
     for table in summary_tables(summary):
-        console.print(table)
-    if not report.stopped:
+        show(console, table)
+    if not outcome.stopped:
         try:
             for path in write_summary(summary, out):
-                console.print(f"wrote {path}", highlight=False)
+                say(console, f"wrote {path}")
         except OSError as error:
-            errors.print(f"[bold red]error:[/] cannot write the summary: {error}", highlight=False)
+            errors.print(styled("error:", "bold red", f"cannot write the summary: {error}"))
             raise typer.Exit(1) from None
-    for line in report_lines(report):
-        (console if report.complete else errors).print(line, highlight=False, soft_wrap=True)
-    if not report.complete:
+    if report and not outcome.stopped:
+        from dispatch.report import write_batch_report
+
+        page = write_batch_report(out, tasks, out / "report.html")
+        say(console, f"wrote {page}")
+    for line in report_lines(outcome):
+        say(console if outcome.complete else errors, line)
+    if not outcome.complete:
         raise typer.Exit(1)

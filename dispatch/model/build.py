@@ -5,8 +5,8 @@ Adding an asset type means one spec class, one builder and one line in :func:`si
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -100,12 +100,13 @@ def horizon_shape(index: pd.DatetimeIndex) -> tuple[tuple[int, ...], ...]:
 @dataclass(frozen=True)
 class BuiltModel:
     """A built Pyomo model (or one day block of a sizing model) with its context, the blocks'
-    terms and the streams present."""
+    terms, the streams present and the schedule columns of the site-wide couplings."""
 
     model: pyo.Block
     ctx: ModelContext
     blocks: tuple[tuple[str, AssetTerms], ...]
     streams: tuple[Stream, ...]
+    schedule: Mapping[str, pyo.Component] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[tuple[int, ...], ...]:
@@ -189,11 +190,13 @@ def build_block(
         blocks.append((name, build(block, ctx)))
     terms = [t for _, t in blocks]
     build_balance(m, terms, ctx)
-    reserve_energy_mwh = build_reserves(m, terms, ctx)
-    build_ride_through(m, terms, ctx, reserve_energy_mwh)
+    build_ride_through(m, terms, ctx)
     build_dr_measurement(m, terms, ctx)
     build_heat_recovery(m, terms, ctx)
-    streams = build_objective(m, terms)
+    reserves = build_reserves(m, blocks, ctx)
+    if reserves is not None:
+        blocks.append(("reserves", reserves))
+    streams = build_objective(m, [t for _, t in blocks])
     built = BuiltModel(m, ctx, tuple(blocks), tuple(streams))
     load_data(built, inputs)
     return built
@@ -206,7 +209,7 @@ def load_data(built: BuiltModel, inputs: Inputs) -> None:
     m = built.model
     for column in inputs.frame.columns:
         param = m.component(column)
-        if param is not None:
+        if isinstance(param, pyo.Param):  # a data column (another column may share a block's name)
             param.store_values(dict(enumerate(inputs.frame[column].to_numpy(dtype=float))))
     for _, terms in built.blocks:
         if terms.refresh is not None:

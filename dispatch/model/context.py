@@ -141,12 +141,44 @@ class StreamTerm:
 
 @dataclass(frozen=True)
 class ReserveOffer:
-    """A1: MW of one ancillary product offered in each interval, and how long an energy-limited
-    resource backing it must be able to sustain it [h]."""
+    """A1: MW of one ancillary product offered in each interval, how long an energy-limited
+    resource backing it must sustain it [h], and the expected share of the awarded MW-h that is
+    deployed (A4)."""
 
     product: str
     offer_mw: pyo.Expression
     sustain_hours: float
+    deployment_fraction: float
+
+
+@dataclass(frozen=True)
+class ReserveSupport:
+    """What a block can deliver when ancillary offers are deployed (A1-A4).
+
+    ``headroom_mw[t]``: upward flexibility it can deliver at once (load it can shed, discharge or
+    output it can add). ``products``: the products it may carry (None: all). An energy-limited
+    block gives ``energy_mwh_per_mwh`` (stored MWh drawn per MWh delivered; A2 sustain windows)
+    with ``power_rating_mw`` (what it can deliver past the horizon, where it is taken as idle)
+    and ``deployed_mw[t]``, a named expression in its own energy balance (0 as built) that the
+    coupling sets to the expected deployment it carries [MW]. ``lost_value_usd_per_mwh[t]`` is
+    what it gives up per MWh delivered on deployment besides the energy (hashprice, fuel,
+    degradation, deferral; the energy itself is credited at the price).
+    ``product_headroom_mw[product][t]`` caps what it may carry of one product (e.g. RRS only
+    while a relay is armed); ``trip_mw[product][t]`` is what it delivers when that product is
+    deployed if not its share of the award (a relay trip drops the whole running load).
+    """
+
+    headroom_mw: pyo.Expression
+    products: frozenset[str] | None = None
+    energy_mwh_per_mwh: float | None = None
+    power_rating_mw: pyo.Expression | float | None = None
+    deployed_mw: pyo.Expression | None = None
+    lost_value_usd_per_mwh: pyo.Expression | float = 0.0
+    product_headroom_mw: Mapping[str, pyo.Expression] = field(default_factory=dict)
+    trip_mw: Mapping[str, pyo.Expression] = field(default_factory=dict)
+
+    def carries(self, product: str) -> bool:
+        return self.products is None or product in self.products
 
 
 @dataclass(frozen=True)
@@ -193,11 +225,10 @@ class AssetTerms:
     count as PPA energy and which as spot), so reported streams do not depend on the solver's
     path.
 
-    Markets and programs: ``reserve_headroom_mw[t]`` is the upward flexibility a block can deliver
-    at once if an ancillary offer is deployed (mining load it can shed, battery discharge headroom,
-    online generator headroom); an energy-limited block also gives
-    ``reserve_energy_mwh_per_mwh`` (stored MWh drawn per MWh delivered) and must hold the energy
-    to sustain what it backs. ``reserve_offers`` are the offers a program block makes.
+    Markets and programs: ``reserve`` is what a block can deliver when ancillary offers are
+    deployed (:class:`ReserveSupport`: mining load it can shed, battery discharge headroom,
+    online generator headroom, flexible HPC load). ``reserve_offers`` are the offers a program
+    block makes.
     ``metered_import_mw[t]`` is what the grid meter sees (DR events are measured on it);
     ``dr_claims`` are the events a program block claims. ``waste_heat_mw_thermal[t]`` is heat a
     block rejects; ``heat_drawn_mw_thermal[t]`` is waste heat a block takes (X1).
@@ -223,8 +254,7 @@ class AssetTerms:
     refresh: Callable[[], None] | None = None
     enforce: Callable[[bool], int] | None = None
     settle: Callable[[], None] | None = None
-    reserve_headroom_mw: pyo.Expression | None = None
-    reserve_energy_mwh_per_mwh: float | None = None
+    reserve: ReserveSupport | None = None
     reserve_offers: tuple[ReserveOffer, ...] = ()
     metered_import_mw: pyo.Expression | None = None
     dr_claims: tuple[DrClaim, ...] = ()

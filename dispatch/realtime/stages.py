@@ -10,7 +10,7 @@ stages differ only in variable bounds, never in structure:
    decision time k = 0, N, 2N, ... the rest of the day is re-solved with the real-time prices of
    intervals before k and the forecast for k onwards, from the state actually reached; the
    decisions of intervals k..k+N-1 are kept (fixed as bounds) and the loop moves on. If a real
-   state leaves an award undeliverable, the solve is repeated allowing failure (A2, charged as
+   state leaves an award undeliverable, the solve is repeated allowing failure (T4, charged as
    ``ancillary_failure``): never an infeasible day.
 3. **Settlement** (:meth:`StageRunner.settle`): with every interval decision fixed, the realized
    data (real-time prices, realized coincident peaks and hashprice) are loaded and HiGHS solves
@@ -249,7 +249,7 @@ class StageRunner:
         return report
 
     def _solve_real_time(self, stage: StageModel, inputs: Inputs) -> SolveReport:
-        """Solve holding the awards; if a real state makes that impossible, let them fail (A2).
+        """Solve holding the awards; if a real state makes that impossible, let them fail (T4).
         The stage is left as solved, so the decisions are fixed within the bounds they had."""
         stage.set_stage(Stage.REAL_TIME)
         try:
