@@ -2,7 +2,10 @@
 
 Every scenario k is a dispatch block built by the asset builders (:func:`build_block`), holding
 the day's day-ahead view with scenario k's real-time prices, in the real-time stage (T3 inert,
-awards must stay deliverable: A1 in every scenario). Tags (docs/formulation.md):
+awards must stay deliverable in every scenario). Each block has its own reserves coupling: which
+asset carries how much of each award (A1), the battery's sustain windows (A2), the relay armed
+or not (A3) and the expected deployment valued at the scenario's prices (A4) are recourse; the
+awards themselves are first stage. Tags (docs/formulation.md):
 
 * **N1 non-anticipativity**: the day-ahead decisions of every block (hourly energy position,
   ancillary awards: ``AssetTerms.day_ahead_decisions``) equal block 0's:
@@ -236,7 +239,7 @@ class ScenarioModel:
         Unless ``exact``, the first stage is chosen on the LP relaxation of the scenario blocks
         (no day-ahead decision is integer) and the evaluation fixes integers near the relaxed
         solution (``AssetTerms.fix_rounded``: container counts that can draw the relaxed power)
-        and solves the rest as a MILP (if infeasible: awards may fail, A2; then every integer
+        and solves the rest as a MILP (if infeasible: awards may fail, T4; then every integer
         free). ``exact`` chooses on the MILP and evaluates with every integer free.
         """
         started = time.perf_counter()
@@ -285,7 +288,7 @@ class ScenarioModel:
             report = self.persistent.run(integral, inputs, started, rebuilt=False)
         except SolveError:
             # the rounded counts leave an award undeliverable in some scenario: it may fail
-            # there (A2, charged as ancillary_failure), as in the real-time stage
+            # there (T4, charged as ancillary_failure), as in the real-time stage
             self._set_stage(Stage.REAL_TIME_FAILING)
             try:
                 report = self.persistent.run(integral, inputs, started, rebuilt=False)
