@@ -117,6 +117,10 @@ def test_stochastic_batch_adds_its_cases_and_the_vss_evpi_summary(site_file: Pat
          "--cvar-alpha: expected 0 <= alpha < 1, found 1"),
         (["--operator", "--stochastic", "3", "--cvar-weight", "-1"],
          "--cvar-weight: expected >= 0, found -1"),
+        (["--operator", "--stochastic", "3", "--cvar-weight", "nan"],
+         "--cvar-weight: expected >= 0, found nan"),
+        (["--operator", "--stochastic", "3", "--position-band-mw", "inf"],
+         "--position-band-mw: expected >= 0, found inf"),
         (["--scenarios", "nowhere.csv"], "--scenarios and --scenario-weights apply with"),
     ],
 )  # fmt: skip

@@ -3,6 +3,7 @@ tasks can carry them anywhere."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,11 +21,11 @@ class Risk:
     position_band_mw: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.cvar_weight < 0:
+        if not (math.isfinite(self.cvar_weight) and self.cvar_weight >= 0):
             raise InputError(f"--cvar-weight: expected >= 0, found {self.cvar_weight:g}")
         if not 0 <= self.cvar_alpha < 1:
             raise InputError(f"--cvar-alpha: expected 0 <= alpha < 1, found {self.cvar_alpha:g}")
-        if self.position_band_mw < 0:
+        if not (math.isfinite(self.position_band_mw) and self.position_band_mw >= 0):
             raise InputError(f"--position-band-mw: expected >= 0, found {self.position_band_mw:g}")
 
 
