@@ -113,11 +113,11 @@ class ScenarioModel:
         m.value_at_risk_usd = pyo.Var()
         m.shortfall_usd = pyo.Var(m.scenarios, bounds=(0, None))
 
-        def r1(m: pyo.Block, k: int) -> pyo.Expression:
+        def v1(m: pyo.Block, k: int) -> pyo.Expression:
             """V1: shortfall_usd[k] >= -margin_usd[k] - value_at_risk_usd"""
             return m.shortfall_usd[k] >= -m.margin_usd[k] - m.value_at_risk_usd
 
-        m.shortfall_definition = pyo.Constraint(m.scenarios, rule=r1)
+        m.shortfall_definition = pyo.Constraint(m.scenarios, rule=v1)
         m.cvar_usd = pyo.Expression(
             expr=m.value_at_risk_usd
             + m.tail_factor * sum(m.weight[k] * m.shortfall_usd[k] for k in m.scenarios)
