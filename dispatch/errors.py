@@ -8,6 +8,10 @@ type in the Python API raises :class:`ArgumentError`, an InputError that is also
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
+
 
 class InputError(ValueError):
     """A user mistake in a site file, a data file or an argument (message is user-facing)."""
@@ -19,6 +23,29 @@ class SolveError(RuntimeError):
 
 class InputWarning(UserWarning):
     """Data that is used as given but deserves a look (e.g. prices above the ERCOT offer cap)."""
+
+
+@contextlib.contextmanager
+def input_warnings() -> Iterator[list[str]]:
+    """Collect the :class:`InputWarning` messages raised inside the block, each once and in
+    order, into the list it yields (filled as the block ends, however it ends); other warnings
+    are passed on as they were raised. Used where the user would not see them otherwise: the
+    CLI prints them as ``warning:`` lines, a batch worker returns them with its task."""
+    notes: list[str] = []
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InputWarning)
+            yield notes
+    finally:
+        for warning in caught:
+            if issubclass(warning.category, InputWarning):
+                notes.append(str(warning.message))
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        notes[:] = dict.fromkeys(notes)
 
 
 class ArgumentError(InputError, TypeError):
