@@ -1,7 +1,7 @@
 """dispatch: flexible-load site energy dispatch for HPC + bitcoin mining sites.
 
-The public API: load a site, load its inputs, solve; plan and run batches; size a site over
-real price history.
+The public API: load a site, load its inputs, solve; the stochastic day-ahead decision; plan
+and run batches; size a site over real price history.
 """
 
 from dispatch.errors import InputError, SolveError
@@ -27,6 +27,7 @@ __all__ = [
     "run_batch",
     "size",
     "solve",
+    "stochastic_day_ahead",
 ]
 
 
@@ -47,6 +48,10 @@ def __getattr__(name: str):  # keep `import pyomo` (~0.5 s) out of light paths l
         from dispatch.batch.runner import run_batch
 
         return run_batch
+    if name == "stochastic_day_ahead":
+        from dispatch.stochastic.api import stochastic_day_ahead
+
+        return stochastic_day_ahead
     if name == "size":
         from dispatch.sizing.api import size
 

@@ -18,6 +18,7 @@ from dispatch.batch.runner import run_batch
 from dispatch.batch.summary import kpi_summary, summarize
 from dispatch.batch.tasks import Task, plan_tasks, task_key
 from dispatch.options import SolveOptions
+from dispatch.stochastic.settings import Risk, StochasticSettings
 
 SITE = """\
 name: batch claims site
@@ -97,6 +98,7 @@ def test_every_field_a_result_depends_on_changes_the_task_key(
         "settlement_prices": "ercot_dam_spp",
         "decision_minutes": 30,
         "rt_forecast": "da",
+        "stochastic": StochasticSettings(count=3),
     }
     # every field but the key itself and the site file's path and partition name (its contents
     # count, not its name)
@@ -122,6 +124,31 @@ def test_every_field_a_result_depends_on_changes_the_task_key(
     for name, value in option_changes.items():
         options = dataclasses.replace(task.options, **{name: value})
         assert task_key(dataclasses.replace(task, options=options)) != first, name
+    # every stochastic setting, a scenario file by its contents
+    stochastic = dataclasses.replace(task, stochastic=StochasticSettings(count=3))
+    scenarios, weights = tmp_path / "scenarios.csv", tmp_path / "weights.csv"
+    scenarios.write_text("a\n")
+    weights.write_text("b\n")
+    settings_changes = {
+        "count": 4,
+        "risk": Risk(cvar_weight=0.5),
+        "scenarios_file": str(scenarios),
+        "weights_file": str(weights),
+        "in_sample": False,
+    }
+    assert set(settings_changes) == {f.name for f in dataclasses.fields(StochasticSettings)}
+    keys = {task_key(stochastic)}
+    for name, value in settings_changes.items():
+        settings = dataclasses.replace(stochastic.stochastic, **{name: value})
+        keys.add(task_key(dataclasses.replace(stochastic, stochastic=settings)))
+    for name, value in (("cvar_alpha", 0.9), ("position_band_mw", 5.0)):
+        settings = StochasticSettings(count=3, risk=dataclasses.replace(Risk(), **{name: value}))
+        keys.add(task_key(dataclasses.replace(stochastic, stochastic=settings)))
+    assert len(keys) == 1 + len(settings_changes) + 2
+    with_file = StochasticSettings(count=3, scenarios_file=str(scenarios))
+    before_edit = task_key(dataclasses.replace(task, stochastic=with_file))
+    scenarios.write_text("c\n")
+    assert task_key(dataclasses.replace(task, stochastic=with_file)) != before_edit
     # a file source is its contents: the same name with other contents is another key
     Path(task.hashprice).write_text("date,hashprice_usd_per_ph_day\n2023-01-01,61\n")
     assert task_key(task) != first

@@ -161,7 +161,7 @@ def test_an_unreachable_scheduler_is_one_message_and_leaves_no_trace(
           "--decision-minutes", "90"], "a positive multiple of the site's interval_minutes = 60"),
         (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--operator",
           "--rt-forecast", "tomorrow.csv"],
-         "--rt-forecast: expected spread or da or a price file, found 'tomorrow.csv'"),
+         "--rt-forecast: expected spread or da or scenarios or a price file, found 'tomorrow.csv'"),
         (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--operator",
           "--lookahead-hours", "24"], "operator mode decides one day at a time"),
         (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--prices", "ercot_dam"],

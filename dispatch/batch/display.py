@@ -150,6 +150,47 @@ def operator_tables(summary: Summary) -> list[Table]:
     return tables
 
 
+STOCHASTIC_COLUMNS = (
+    ("perfect_information_margin_usd", "perfect information USD"),
+    ("stochastic_margin_usd", "stochastic DA + loop USD"),
+    ("operator_margin_usd", "deterministic DA + loop USD"),
+    ("breakeven_margin_usd", "breakeven rule USD"),
+    ("realized_vss_usd", "VSS realized USD"),
+    ("realized_evpi_usd", "EVPI realized USD"),
+    ("in_sample_vss_usd", "VSS in-sample USD"),
+    ("in_sample_evpi_usd", "EVPI in-sample USD"),
+)
+
+
+def stochastic_tables(summary: Summary) -> list[Table]:
+    """The stochastic day-ahead cases: margins, VSS and EVPI by year and month; worst days."""
+    tables: list[Table] = []
+    if summary.stochastic.empty:
+        return tables
+    for group, rows in summary.stochastic.groupby(GROUP, sort=True):
+        site_file, site_name, prices, point = group
+        table = Table(title=f"{site_name} ({site_file}): {prices} {point}, stochastic DA")
+        table.add_column("period")
+        table.add_column("days", justify="right")
+        present = [(c, label) for c, label in STOCHASTIC_COLUMNS if c in rows.columns]
+        for _, label in present:
+            table.add_column(label, justify="right")
+        for _, row in rows.iterrows():
+            shown = [_whole(row[column]) for column, _ in present]
+            table.add_row(str(row["period"]), _whole(row["days"]), *shown)
+        tables.append(table)
+    for group, rows in summary.worst_days.groupby(GROUP, sort=True):
+        table = Table(title=f"{group[1]}: worst days of the stochastic case (realized USD)")
+        columns = [c for c in rows.columns if c.endswith("_margin_usd")]
+        table.add_column("day")
+        for column in columns:
+            table.add_column(column.removesuffix("_margin_usd"), justify="right")
+        for _, row in rows.iterrows():
+            table.add_row(str(row["day"]), *[_whole(row[c]) for c in columns])
+        tables.append(table)
+    return tables
+
+
 def summary_tables(summary: Summary) -> list[Table]:
     """One table per site x price source x settlement point: rows are streams and KPIs, columns
     are years (operator mode: the operator case), then operator mode's comparison tables."""
@@ -171,7 +212,7 @@ def summary_tables(summary: Summary) -> list[Table]:
         table.add_section()
         _kpi_rows(table, kpis, years)
         tables.append(table)
-    return [*tables, *operator_tables(summary)]
+    return [*tables, *operator_tables(summary), *stochastic_tables(summary)]
 
 
 def warning_lines(report: BatchReport) -> list[str]:

@@ -9,7 +9,7 @@ energy served / required, USD/MWh = USD / basis MWh).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pandas as pd
 from dispatch.batch.outputs import OutputDir
 from dispatch.files import write_atomic
 from dispatch.realtime.cases import BREAKEVEN, CASES, OPERATOR, PERFECT_FORESIGHT
+from dispatch.stochastic.summary import stochastic_summary, worst_days
 
 GROUP = ["site_file", "site_name", "prices", "settlement_point"]
 BY_YEAR = [*GROUP, "case", "year"]
@@ -27,11 +28,14 @@ BY_YEAR = [*GROUP, "case", "year"]
 class Summary:
     """``streams``: one row per task group, case, year and stream. ``kpis``: one row per task
     group, case and year. ``operator``: operator mode only, one row per task group and period
-    (each year, then each month)."""
+    (each year, then each month); ``stochastic`` and ``worst_days``: with the stochastic
+    day-ahead cases (:mod:`dispatch.stochastic.summary`)."""
 
     streams: pd.DataFrame
     kpis: pd.DataFrame
     operator: pd.DataFrame
+    stochastic: pd.DataFrame = field(default_factory=pd.DataFrame)
+    worst_days: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def empty(self) -> bool:
@@ -122,7 +126,13 @@ def summarize(out: OutputDir, keys: Iterable[str]) -> Summary:
     entries = [finished[key] for key in dict.fromkeys(keys) if key in finished]
     streams = out.read("streams", entries)
     days = out.read("days", entries)
-    return Summary(stream_summary(streams), kpi_summary(days), operator_summary(days))
+    return Summary(
+        stream_summary(streams),
+        kpi_summary(days),
+        operator_summary(days),
+        stochastic_summary(days),
+        worst_days(days),
+    )
 
 
 def write_summary(summary: Summary, root: str | Path) -> list[Path]:
@@ -132,6 +142,8 @@ def write_summary(summary: Summary, root: str | Path) -> list[Path]:
         ("streams", summary.streams),
         ("kpis", summary.kpis),
         ("operator", summary.operator),
+        ("stochastic", summary.stochastic),
+        ("worst_days", summary.worst_days),
     ):
         if frame.empty:
             continue

@@ -32,12 +32,14 @@ from dispatch.inputs.table import DAY_AHEAD, REAL_TIME
 from dispatch.options import SolveOptions
 from dispatch.realtime.information import decision_intervals
 from dispatch.site import Site, load_site, parse_site_yaml, read_site_text
+from dispatch.stochastic.history import check_scenario_file
+from dispatch.stochastic.settings import StochasticSettings
 
 Split = Literal["year", "month", "none"]
 SPLITS: tuple[Split, ...] = ("year", "month", "none")
 OUTPUT_VERSION = 1  # bump when the parts' layout or meaning changes: old keys stop matching
 MAX_LOOKAHEAD_HOURS = 168.0
-RT_FORECASTS = ("spread", "da")  # built-in real-time price forecasts; anything else is a file
+RT_FORECASTS = ("spread", "da", "scenarios")  # built in (scenarios: with --stochastic); else a file
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,9 @@ class Task:
     power). ``settlement_prices``: operator mode (:mod:`dispatch.realtime.backtest`), the
     real-time prices that settle the day, with ``prices`` the day-ahead prices;
     ``decision_minutes`` and ``rt_forecast`` (``spread``, ``da`` or a price file) set its
-    real-time loop. ``key``: see the module docstring (set by :func:`plan_tasks`).
+    real-time loop; ``stochastic`` adds the stochastic day-ahead cases
+    (:mod:`dispatch.stochastic.backtest`). ``key``: see the module docstring (set by
+    :func:`plan_tasks`).
     """
 
     site_file: str
@@ -64,6 +68,7 @@ class Task:
     settlement_prices: str | None = None
     decision_minutes: int = 60
     rt_forecast: str = "spread"
+    stochastic: StochasticSettings | None = None
     key: str = ""
     partition: str = ""
 
@@ -125,6 +130,7 @@ class Task:
             "settlement_prices": self.settlement_prices,
             "decision_minutes": self.decision_minutes,
             "rt_forecast": self.rt_forecast,
+            "stochastic": None if self.stochastic is None else self.stochastic.as_dict(),
             "options": self.options.as_dict(),
         }
 
@@ -144,7 +150,7 @@ def task_identity(task: Task, memo: dict[str, str] | None = None) -> dict[str, A
     ``memo`` caches file hashes across the tasks of one plan (files are read once per plan).
     """
     memo = {} if memo is None else memo
-    return {
+    identity: dict[str, Any] = {
         "output_version": OUTPUT_VERSION,
         "dispatch": package_version(),
         "site": hashlib.sha256(task.site_yaml.encode()).hexdigest(),
@@ -162,6 +168,12 @@ def task_identity(task: Task, memo: dict[str, str] | None = None) -> dict[str, A
         else task.rt_forecast,
         "options": task.options.as_dict(),
     }
+    if task.stochastic is not None:  # absent otherwise: keys of earlier batches still match
+        settings = task.stochastic.as_dict()
+        for name in ("scenarios_file", "weights_file"):
+            settings[name] = _source_identity(settings[name], memo)
+        identity["stochastic"] = settings
+    return identity
 
 
 def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
@@ -337,6 +349,7 @@ def plan_tasks(
     settlement_prices: str | None = None,
     decision_minutes: int = 60,
     rt_forecast: str = "spread",
+    stochastic: StochasticSettings | None = None,
 ) -> list[Task]:
     """Every task of a batch: sites x price sources x settlement points x periods.
 
@@ -345,7 +358,8 @@ def plan_tasks(
     bundled data sets only. ``settlement_prices`` turns on operator mode (day-ahead stage on
     ``prices``, default ``ercot_dam_spp``; real-time loop and settlement on these; see
     :class:`Task`; a source stating the other market is refused). Raises :class:`InputError` for
-    anything a user must fix before running.
+    anything a user must fix before running. ``stochastic`` (operator mode only) adds the
+    stochastic day-ahead cases.
     """
     site_files = expect_items(site_files, (str, Path), "site_files", "site file paths")
     prices = expect_items(prices, (str, Path), "prices", "data set names or price files")
@@ -357,6 +371,8 @@ def plan_tasks(
     rt_forecast = str(rt_forecast)
     if options is not None:
         expect(options, SolveOptions, "options", "SolveOptions")
+    if stochastic is not None:
+        expect(stochastic, StochasticSettings, "stochastic", "StochasticSettings")
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if last < first:
         raise InputError(f"--end {last} is before --start {first}")
@@ -386,6 +402,20 @@ def plan_tasks(
             settlement_prices,
             (first, last),
         )
+    if stochastic is not None and settlement_prices is None:
+        raise InputError("--stochastic: applies with --operator only (it runs beside the loop)")
+    if rt_forecast == "scenarios" and stochastic is None:
+        raise InputError("--rt-forecast scenarios: needs --stochastic (the scenarios to average)")
+    if stochastic is not None:
+        for name in (stochastic.scenarios_file, stochastic.weights_file):
+            if name is not None and not Path(name).is_file():
+                raise InputError(f"--scenarios: {name}: file not found")
+        if stochastic.scenarios_file is not None:
+            weights = Path(stochastic.weights_file) if stochastic.weights_file else None
+            for site_file in site_files:
+                check_scenario_file(
+                    Path(stochastic.scenarios_file), load_site(site_file), first, last, weights
+                )
     if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
         raise InputError(
             "--settlement-point applies to bundled data sets; --prices names only files"
@@ -428,6 +458,7 @@ def plan_tasks(
                         settlement_prices=settlement_prices,
                         decision_minutes=decision_minutes,
                         rt_forecast=rt_forecast,
+                        stochastic=stochastic,
                         partition=partitions[str(site_file)],
                     )
                     tasks.append(replace(task, key=task_key(task, memo)))

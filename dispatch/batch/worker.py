@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -73,10 +73,12 @@ def day_kpis(site: Site, result: DispatchResult) -> dict[str, object]:
     }
 
 
-def task_frames(
-    task: Task, site: Site, results: Iterable[tuple[dt.date, str, DispatchResult]]
-) -> TaskFrames:
-    """The schedule, streams and days tables of a task's results, each row naming its task."""
+Row = tuple[dt.date, str, DispatchResult, Mapping[str, float]]
+
+
+def task_frames(task: Task, site: Site, results: Iterable[Row]) -> TaskFrames:
+    """The schedule, streams and days tables of a task's results, each row naming its task;
+    a result's numbers (e.g. the stochastic stage's in-sample values) join its ``days`` row."""
     ids = {
         "task_key": task.key,
         "site_file": task.site_file,
@@ -85,7 +87,7 @@ def task_frames(
         "settlement_point": task.settlement_point or "",
     }
     schedules, streams, days = [], [], []
-    for day, case, result in results:
+    for day, case, result, numbers in results:
         schedule = result.schedule.reset_index()
         schedule["interval_start"] = schedule["interval_start"].dt.tz_convert("UTC")
         schedule.insert(0, "day", day)
@@ -95,7 +97,7 @@ def task_frames(
         table.insert(0, "day", day)
         table.insert(0, "case", case)
         streams.append(table)
-        days.append({"case": case, "day": day, **day_kpis(site, result)})
+        days.append({"case": case, "day": day, **day_kpis(site, result), **numbers})
 
     def with_ids(frame: pd.DataFrame) -> pd.DataFrame:
         for position, (name, value) in enumerate(ids.items()):
@@ -109,7 +111,7 @@ def task_frames(
     )
 
 
-def _results(task: Task, site: Site) -> list[tuple[dt.date, str, DispatchResult]]:
+def _results(task: Task, site: Site) -> list[Row]:
     def inputs_at(prices: str | None):
         return load_inputs(
             site,
@@ -124,21 +126,32 @@ def _results(task: Task, site: Site) -> list[tuple[dt.date, str, DispatchResult]
     inputs = inputs_at(task.prices)
     if task.settlement_prices is None:
         roller = Roller(site, task.options, task.lookahead_hours)
-        return [(o.day, DISPATCH, o.result) for o in roller.run(inputs)]
+        return [(o.day, DISPATCH, o.result, {}) for o in roller.run(inputs)]
     from dispatch.realtime.backtest import roll_operator
     from dispatch.realtime.information import load_operator_inputs, price_forecast
 
     operator_inputs = load_operator_inputs(
         site, inputs, inputs_at(task.settlement_prices), hashprice=task.hashprice
     )
+    forecast = None
+    extra = None
+    if task.stochastic is not None:
+        from dispatch.stochastic.backtest import stochastic_cases
+
+        extra, forecast = stochastic_cases(task, site, operator_inputs)
     days = roll_operator(
         site,
         operator_inputs,
-        price_forecast(task.rt_forecast, site, operator_inputs),
+        forecast or price_forecast(task.rt_forecast, site, operator_inputs),
         decision_minutes=task.decision_minutes,
         options=task.options,
+        extra=extra,
     )
-    return [(d.day, case, result) for d in days for case, result in d.results.items()]
+    return [
+        (d.day, case, result, d.extras.get(case, {}))
+        for d in days
+        for case, result in d.results.items()
+    ]
 
 
 def run_task(task: Task) -> TaskOutcome:

@@ -89,6 +89,32 @@ def batch(
             "(day-ahead price plus the latest real-time spread, decaying), da, or a price file"
         ),
     ] = "spread",
+    stochastic: Annotated[
+        int | None,
+        typer.Option(
+            help="operator mode: also run the stochastic day-ahead stage on this many price "
+            "scenarios (from the history before each day) and perfect information"
+        ),
+    ] = None,
+    scenarios: Annotated[
+        Path | None,
+        typer.Option(help="with --stochastic: a scenario file instead of history scenarios"),
+    ] = None,
+    scenario_weights: Annotated[
+        Path | None, typer.Option(help="weights table (scenario, weight) for --scenarios")
+    ] = None,
+    cvar_weight: Annotated[
+        float, typer.Option(help="with --stochastic: λ in mean − λ·CVaR of the margin")
+    ] = 0.0,
+    cvar_alpha: Annotated[float, typer.Option(help="with --stochastic: CVaR level α")] = 0.95,
+    position_band_mw: Annotated[
+        float,
+        typer.Option(help="with --stochastic: MW the position may leave the expected plan"),
+    ] = 0.0,
+    in_sample: Annotated[
+        bool,
+        typer.Option(help="with --stochastic: also solve wait-and-see and EEV (in-sample VSS)"),
+    ] = True,
     hashprice: Annotated[Path | None, typer.Option(help="tidy daily hashprice file")] = None,
     profiles: Annotated[
         Path | None, typer.Option(help="tidy file of capacity factors / HPC utilization")
@@ -121,6 +147,20 @@ def batch(
         raise InputError(
             "--rt-prices, --decision-minutes and --rt-forecast apply with --operator only"
         )
+    settings = None
+    if stochastic is not None:
+        from dispatch.stochastic.settings import Risk, StochasticSettings
+
+        risk = Risk(cvar_weight, cvar_alpha, position_band_mw)
+        settings = StochasticSettings(
+            stochastic,
+            risk,
+            None if scenarios is None else str(scenarios),
+            None if scenario_weights is None else str(scenario_weights),
+            in_sample,
+        )
+    elif scenarios is not None or scenario_weights is not None:
+        raise InputError("--scenarios and --scenario-weights apply with --stochastic only")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
     if report:
@@ -148,6 +188,7 @@ def batch(
         settlement_prices=(rt_prices or "ercot_rtm_spp") if operator else None,
         decision_minutes=decision_minutes,
         rt_forecast=rt_forecast,
+        stochastic=settings,
     )
     where = f"Dask scheduler {scheduler}" if scheduler else f"{workers or 'one per CPU'} workers"
     say(errors, f"{len(tasks)} tasks, {sum(t.days for t in tasks)} site-days on {where}")

@@ -88,6 +88,34 @@ def run(
         bool,
         typer.Option(help="also write report.html, an interactive page (needs the [report] extra)"),
     ] = False,
+    stochastic: Annotated[
+        int | None,
+        typer.Option(
+            help="the day-ahead decision under this many real-time price scenarios (history "
+            "before the day); --prices are then the day-ahead prices [ercot_dam_spp]"
+        ),
+    ] = None,
+    scenarios: Annotated[
+        Path | None,
+        typer.Option(help="a scenario file (interval_start, scenario, price, weight): stochastic"),
+    ] = None,
+    scenario_weights: Annotated[
+        Path | None, typer.Option(help="weights table (scenario, weight) for --scenarios")
+    ] = None,
+    rt_prices: Annotated[
+        str | None,
+        typer.Option(help="stochastic: real-time price history for scenarios [ercot_rtm_spp]"),
+    ] = None,
+    cvar_weight: Annotated[
+        float, typer.Option(help="stochastic: λ in mean − λ·CVaR of the margin")
+    ] = 0.0,
+    cvar_alpha: Annotated[float, typer.Option(help="stochastic: CVaR level α")] = 0.95,
+    position_band_mw: Annotated[
+        float, typer.Option(help="stochastic: MW the position may leave the expected plan")
+    ] = 0.0,
+    in_sample: Annotated[
+        bool, typer.Option(help="stochastic: also solve wait-and-see and EEV (VSS, EVPI)")
+    ] = False,
 ) -> None:
     """Solve one horizon and print the streams table and KPIs (default day: 2023-08-17)."""
     from dispatch import load_inputs, load_site
@@ -116,6 +144,36 @@ def run(
         raise InputError(
             f"--start/--end: {(last - first).days + 1} days in one solve; at most "
             f"{MAX_DAYS_PER_SOLVE} (run longer periods day by day with `dispatch batch`)"
+        )
+    if stochastic is not None or scenarios is not None:
+        from dispatch.cli.stochastic import run_stochastic
+        from dispatch.stochastic.settings import Risk
+
+        if first != last:
+            raise InputError("--stochastic: decides one day; use --day")
+        if report:
+            raise InputError("--report: not available with --stochastic")
+        run_stochastic(
+            site_file,
+            first,
+            count=stochastic,
+            scenarios=scenarios,
+            weights=scenario_weights,
+            risk=Risk(cvar_weight, cvar_alpha, position_band_mw),
+            prices=prices,
+            rt_prices=rt_prices,
+            hashprice=hashprice,
+            options=SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit),
+            in_sample=in_sample,
+            out=out,
+            fmt=fmt.value,
+        )
+        return
+    stochastic_only = (rt_prices, scenario_weights, in_sample or None)
+    if any(v is not None for v in stochastic_only) or (cvar_weight, position_band_mw) != (0, 0):
+        raise InputError(
+            "--rt-prices, --scenario-weights, --cvar-*, --position-band-mw and --in-sample "
+            "apply with --stochastic only"
         )
     site = load_site(site_file)
     loaded = load_inputs(

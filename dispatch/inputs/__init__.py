@@ -330,6 +330,40 @@ def _roles_read(site: Site) -> list[Role]:
     return roles
 
 
+@dataclass(frozen=True)
+class RawPrices:
+    """A price series at its own step before alignment [USD/MWh], its source and the fill that
+    spreads it over finer site intervals."""
+
+    series: pd.Series
+    step: pd.Timedelta
+    source: str
+    fill: Fill | None
+
+
+def raw_prices(
+    site: Site,
+    prices: str | Path | pd.DataFrame | None,
+    fill: Fill | None = None,
+    timezone: str | None = None,
+) -> RawPrices:
+    """The energy prices :func:`load_inputs` reads (a bundled data set at the site's settlement
+    point, or a price file), before alignment to a horizon."""
+    point = site.market.settlement_point if site.market is not None else None
+    if prices is None or (isinstance(prices, str) and prices in DATASETS):
+        dataset = str(prices) if prices is not None else default_price_dataset(site)
+        if point is None:
+            raise InputError("market.settlement_point: the site needs prices but names no node")
+        step = pd.Timedelta(DATASETS[dataset].interval)
+        return RawPrices(
+            bundled_price(dataset, point), step, f"bundled {dataset} {point}", fill or "hold"
+        )
+    table = read_input(prices, settlement_point=point, timezone=timezone)
+    site_step = pd.Timedelta(minutes=site.interval_minutes)
+    how = price_fill(table, site_step, fill)
+    return RawPrices(price_series(table), table.step, table.description, how)
+
+
 def _price_series(
     site: Site,
     horizon: pd.DatetimeIndex,
@@ -339,22 +373,11 @@ def _price_series(
     sources: dict[str, str],
 ) -> dict[str, pd.Series]:
     """The energy price from a bundled data set or a file, on the horizon."""
-    point = site.market.settlement_point if site.market is not None else None
-    how: Fill | None
-    if prices is None or (isinstance(prices, str) and prices in DATASETS):
-        dataset = str(prices) if prices is not None else default_price_dataset(site)
-        if point is None:
-            raise InputError("market.settlement_point: the site needs prices but names no node")
-        series = bundled_price(dataset, point)
-        step = pd.Timedelta(DATASETS[dataset].interval)
-        source, how = f"bundled {dataset} {point}", fill or "hold"
-    else:
-        table = read_input(prices, settlement_point=point, timezone=timezone)
-        site_step = pd.Timedelta(minutes=site.interval_minutes)
-        series, step = price_series(table), table.step
-        source, how = table.description, price_fill(table, site_step, fill)
-    sources[PRICE] = source
-    return {PRICE: align(series, step, horizon, name=PRICE, source=source, fill=how)}
+    raw = raw_prices(site, prices, fill, timezone)
+    sources[PRICE] = raw.source
+    return {
+        PRICE: align(raw.series, raw.step, horizon, name=PRICE, source=raw.source, fill=raw.fill)
+    }
 
 
 def _hashprice_series(

@@ -237,6 +237,12 @@ class AssetTerms:
     Two-settlement (models built with ``two_settlement``): ``day_ahead_decisions`` are the
     block's variables decided the day before (the hourly energy position, the ancillary awards),
     which the real-time stage holds fixed; ``set_stage`` sets the bounds a :class:`Stage` needs.
+    ``hedge_gap_mw[h]`` is the day-ahead position minus the plan's mean market position in
+    hour h (T3; 0 in the day-ahead stage): a scenario model bounds its expectation instead.
+
+    ``fix_rounded`` recovers integers from a relaxed solution (scenario models): it fixes the
+    block's general integer variables at integers that keep the relaxed solution's continuous
+    decisions feasible where such integers exist, or close to it.
     """
 
     net_injection_mw: pyo.Expression
@@ -257,3 +263,5 @@ class AssetTerms:
     state: StateHooks | None = None
     day_ahead_decisions: tuple[pyo.Var, ...] = ()
     set_stage: Callable[[Stage], None] | None = None
+    hedge_gap_mw: pyo.Var | None = None
+    fix_rounded: Callable[[], None] | None = None

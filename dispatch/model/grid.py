@@ -91,6 +91,7 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
         state=demand_peak_hooks(b) if spec.demand_charge is not None else None,
         day_ahead_decisions=(b.da_position_mw,) if ctx.two_settlement else (),
         set_stage=(lambda stage: set_grid_stage(b, stage)) if ctx.two_settlement else None,
+        hedge_gap_mw=b.hedge_gap_mw if ctx.two_settlement else None,
     )
 
 

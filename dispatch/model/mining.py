@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -104,6 +105,18 @@ def build_mining_fleet(
             dict(enumerate(carried_window(state.recent_stops, min_off, n)))
         )
 
+    def fix_rounded() -> None:
+        """M1 from a relaxed solution: the count nearest the relaxed count among those that
+        can draw the relaxed power, n in [power / (high · P), power / (low · P)]; where no
+        integer lies there (power below one container's floor), the fewest containers that
+        can draw it (one: the power rises to its floor)."""
+        for t in T:
+            power = b.power_mw[t].value or 0.0
+            fewest = max(0, math.ceil(power / (high * container_mw) - 1e-6))
+            most = min(n_max, math.floor(power / (low * container_mw) + 1e-6) if low else n_max)
+            count = round(b.containers_on[t].value or 0.0)
+            b.containers_on[t].fix(fewest if fewest > most else min(max(count, fewest), most))
+
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: -b.power_mw[t])
     b.energy_mwh = pyo.Expression(expr=sum(b.power_mw[t] * dt for t in T))
     # M2 revenue: USD/PH/day x PH/s x (Δ/24) day x (1 - pool fee)
@@ -128,6 +141,7 @@ def build_mining_fleet(
         },
         schedule=schedule,
         state=StateHooks(read_state, write_state),
+        fix_rounded=fix_rounded,
     )
 
 

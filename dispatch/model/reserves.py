@@ -242,9 +242,11 @@ def _add_a4_deployment(b: pyo.Block, c: _Carriers, backed: Backed, ctx: ModelCon
         lost = c.supports[k].lost_value_usd_per_mwh
         return lost[t] if isinstance(lost, pyo.Expression) else lost
 
+    # the data factor first: Pyomo's linear form of w × (x × (p − q)) with w, p, q mutable is
+    # unknown (degree None), that of w × ((p − q) × x) is not (a scenario model weights this)
     b.deployment_usd = pyo.Expression(
         expr=sum(
-            delivered(a, k, t) * dt * (price[t] - lost_value(k, t)) for a, k in c.pairs for t in T
+            (price[t] - lost_value(k, t)) * dt * delivered(a, k, t) for a, k in c.pairs for t in T
         )
     )
     b.deployed_mwh = pyo.Expression(

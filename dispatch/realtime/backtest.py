@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from dispatch.batch.rolling import day_windows, slice_inputs
+from dispatch.inputs import Inputs
 from dispatch.model.state import SiteState
 from dispatch.options import SolveOptions
 from dispatch.realtime.cases import BREAKEVEN, CASES, DA_PLAN_RT, OPERATOR, PERFECT_FORESIGHT
@@ -38,10 +40,26 @@ from dispatch.site import Site
 
 @dataclass(frozen=True)
 class OperatorDay:
-    """One day of the back-test: each case's settled result (see the module docstring)."""
+    """One day of the back-test: each case's settled result (see the module docstring), and
+    numbers the extra cases report beside their results (``extras[case][column]``)."""
 
     day: dt.date
     results: dict[str, DispatchResult]
+    extras: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+class ExtraCases(Protocol):
+    """More cases run beside the four on the same day (e.g. the stochastic day-ahead stage):
+    ``day`` gets the day-ahead view, the realized day, the state the day-ahead stage plans from
+    and the loop's forecast; returns results by case and numbers for the first case's row."""
+
+    def day(
+        self,
+        view: Inputs,
+        realized: Inputs,
+        plan_state: SiteState | None,
+        forecast: PriceForecast,
+    ) -> tuple[dict[str, DispatchResult], dict[str, float]]: ...
 
 
 def roll_operator(
@@ -52,8 +70,10 @@ def roll_operator(
     decision_minutes: int = 60,
     options: SolveOptions | None = None,
     state: SiteState | None = None,
+    extra: ExtraCases | None = None,
 ) -> Iterator[OperatorDay]:
-    """Every local day of ``inputs``, each case from its own carried state.
+    """Every local day of ``inputs``, each case from its own carried state (and ``extra``'s
+    cases after them).
 
     On a 23- or 25-hour day the decision periods run from local midnight and the last one is
     shorter or longer by the hour's intervals.
@@ -67,6 +87,7 @@ def roll_operator(
     for window in day_windows(inputs.realized.index):
         view = slice_inputs(inputs.day_ahead, window.start, window.stop)
         realized = slice_inputs(inputs.realized, window.start, window.stop)
+        planned_from = plan_state
         plan = operator.day_ahead(view, realized, plan_state, forecast)
         plan_state = plan.end_state
         results = {DA_PLAN_RT: plan.settled}
@@ -86,4 +107,9 @@ def roll_operator(
         results[BREAKEVEN], states[BREAKEVEN] = breakeven.real_time(
             view, realized, states[BREAKEVEN], rule_plan, forecast, period
         )
-        yield OperatorDay(window.day, {case: results[case] for case in CASES})
+        ordered = {case: results[case] for case in CASES}
+        if extra is None:
+            yield OperatorDay(window.day, ordered)
+            continue
+        more, numbers = extra.day(view, realized, planned_from, forecast)
+        yield OperatorDay(window.day, ordered | more, {next(iter(more)): numbers})

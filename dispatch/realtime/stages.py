@@ -122,6 +122,14 @@ class DayAheadPlan:
     end_state: SiteState
 
 
+class DayAheadDecisions(Protocol):
+    """What the real-time loop needs of a day-ahead stage: its decisions, in the order of
+    ``StageModel.day_ahead`` (a :class:`DayAheadPlan`, or a stochastic plan)."""
+
+    @property
+    def decisions(self) -> tuple[float, ...]: ...
+
+
 class Policy(Protocol):
     """What is decided by rule rather than by the optimizer, given what is known.
 
@@ -278,7 +286,7 @@ class StageRunner:
         view: Inputs,
         realized: Inputs,
         state: SiteState | None,
-        plan: DayAheadPlan,
+        plan: DayAheadDecisions,
         forecast: PriceForecast,
         period: int,
     ) -> tuple[DispatchResult, SiteState]:
