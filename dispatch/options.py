@@ -27,6 +27,11 @@ class SolveOptions:
     # sites it costs a few ms a day. "choose" restores HiGHS's own default.
     presolve: str = "off"
     highs_options: Mapping[str, bool | int | float | str] = field(default_factory=dict)
+    # "compiled": the model is built with Pyomo once per horizon shape, compiled to arrays and
+    # re-solved through highspy directly (dispatch.fast); "pyomo": Pyomo's persistent HiGHS
+    # interface, the reference the compiled path is tested against.
+    interface: str = "compiled"
+    warm_start: bool = False  # compiled only: the previous solution as HiGHS's MIP start
 
     def __post_init__(self) -> None:
         if not 0 <= self.mip_rel_gap < 1:
@@ -37,6 +42,8 @@ class SolveOptions:
             raise InputError(f"threads: expected >= 1, found {self.threads}")
         if self.presolve not in ("choose", "on", "off"):
             raise InputError(f"presolve: expected choose, on or off, found {self.presolve!r}")
+        if self.interface not in ("compiled", "pyomo"):
+            raise InputError(f"interface: expected compiled or pyomo, found {self.interface!r}")
         if self.highs_options:
             import highspy  # only when options need checking: keeps this module solver-free
 

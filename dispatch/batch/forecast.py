@@ -30,11 +30,12 @@ from dispatch.batch.rolling import Roller, day_windows, slice_inputs
 from dispatch.errors import InputError
 from dispatch.inputs import Inputs
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
+from dispatch.model.extract import Layout
 from dispatch.model.state import SiteState, copy_solution, fixed_decisions, write_state
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
-from dispatch.solver import PersistentModel, Shape, by_shape, new_solver
+from dispatch.solver import Engine, Shape, by_shape, evaluate_with, new_engine, run_exact
 
 DA_PLAN = "da_plan"
 DA_SCHEDULE_RT = "da_schedule_rt"
@@ -74,14 +75,14 @@ class ForecastDay:
 class Redispatcher:
     """Re-solves a day-ahead solution at real-time prices with only flexible assets free.
 
-    One model and persistent HiGHS per horizon shape; held variables are fixed (as column
+    One model and its own HiGHS per horizon shape; held variables are fixed (as column
     bounds, continuous, so a fractional relaxed value never meets an integer domain).
     """
 
     def __init__(self, site: Site, options: SolveOptions) -> None:
         self.site = site
         self.options = options
-        self._models: dict[Shape, tuple[PersistentModel, list[pyo.Var]]] = {}
+        self._models: dict[Shape, tuple[Engine, list[pyo.Var]]] = {}
 
     def solve_model(
         self, planned: BuiltModel, inputs: Inputs, state: SiteState | None
@@ -89,20 +90,24 @@ class Redispatcher:
         """Re-solve ``planned``'s solution on ``inputs`` with the held variables fixed."""
         started = time.perf_counter()
 
-        def make() -> tuple[PersistentModel, list[pyo.Var]]:
+        def make() -> tuple[Engine, list[pyo.Var]]:
             built = build_model(self.site, inputs)
-            model = PersistentModel(built, new_solver(fixed_as_bounds=True))
-            return model, fixed_decisions(built)
+            engine = new_engine(built, self.options, fixed_as_bounds=True)
+            return engine, fixed_decisions(built)
 
-        (model, held), rebuilt = by_shape(self._models, horizon_shape(inputs.index), make)
+        (engine, held), rebuilt = by_shape(self._models, horizon_shape(inputs.index), make)
         if not rebuilt:
-            load_data(model.built, inputs)
-        write_state(model.built, state, inputs.index)
-        copy_solution(planned, model.built)
+            load_data(engine.built, inputs)
+        write_state(engine.built, state, inputs.index)
+        copy_solution(planned, engine.built)
         for variable in held:
             variable.domain = pyo.Reals
             variable.fix(variable.value)
-        return model.built, model.run(self.options, inputs, started, rebuilt=rebuilt)
+        return engine.built, run_exact(engine, self.options, inputs, started, rebuilt=rebuilt)
+
+    def evaluate(self, built: BuiltModel) -> tuple[Layout, np.ndarray]:
+        """The report values of a model this redispatcher solved."""
+        return evaluate_with((engine for engine, _ in self._models.values()), built)
 
 
 def _check_same_horizon(day_ahead: Inputs, real_time: Inputs) -> None:
@@ -152,7 +157,12 @@ def roll_forecast(
             mixed = Inputs(frame, horizon.sources)  # real-time today, day-ahead in the look-ahead
             solved, rd_report = redispatcher.solve_model(planned, mixed, executed_state)
             redispatched, end_state = planner.keep(
-                solved, rd_report, kept_rt, executed_state, same_inputs=True
+                solved,
+                rd_report,
+                kept_rt,
+                executed_state,
+                same_inputs=True,
+                evaluate=redispatcher.evaluate,
             )
         best, pf_report = perfect.solve(real_time, window, perfect_state)
         foresight, perfect_state = perfect.keep(

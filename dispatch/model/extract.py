@@ -1,8 +1,16 @@
-"""Read a solved model off its blocks into a :class:`DispatchResult`."""
+"""Read a solved model off its blocks into a :class:`DispatchResult`.
+
+What a result reads is one flat list of the model's own expressions (:class:`Layout`): every
+schedule series interval by interval, the site load, and each stream's USD and basis. Their
+values come either from Pyomo (:func:`pyomo_values`, the reference) or from the compiled model
+(:mod:`dispatch.fast`), which evaluates the very same expressions as arrays.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,45 +22,87 @@ from dispatch.results import DispatchResult, SolveReport, compute_kpis
 from dispatch.streams import Stream
 
 
-def _values(component: pyo.Component, n: int) -> np.ndarray:
-    values = np.array([pyo.value(component[t]) for t in range(n)], dtype=float)
-    if isinstance(component, pyo.Var) and component[0].is_integer():
-        return values.round() + 0.0  # + 0.0 turns a solver's -0.0 into 0.0
-    return values
+@dataclass(frozen=True)
+class Layout:
+    """The expressions a result reads, in order: ``schedule`` columns (name, component) take
+    ``n`` values each, then the ``load`` components (n each, summed into ``site_load_mw``), then
+    each stream's USD and basis [MWh]."""
+
+    n: int
+    schedule: tuple[tuple[str, Any], ...]
+    load: tuple[Any, ...]
+    streams: tuple[Stream, ...]
+    expressions: tuple[Any, ...]
 
 
-def extract_result(built: BuiltModel, inputs: Inputs, report: SolveReport) -> DispatchResult:
-    """Read the solution off the blocks into a :class:`DispatchResult`."""
-    m, ctx = built.model, built.ctx
-    n = ctx.n_intervals
+def report_layout(built: BuiltModel) -> Layout:
+    """The :class:`Layout` of ``built``."""
+    n, m = built.ctx.n_intervals, built.model
+    schedule = tuple(
+        (name, component) for _, terms in built.blocks for name, component in terms.schedule.items()
+    )
+    load = tuple(terms.load_mw for _, terms in built.blocks if terms.load_mw is not None)
+    expressions: list[Any] = []
+    for component in [c for _, c in schedule] + list(load):
+        expressions += [component[t] for t in range(n)]
+    for stream in built.streams:
+        expressions += [m.stream_usd[stream.value], m.stream_basis_mwh[stream.value]]
+    return Layout(n, schedule, load, built.streams, tuple(expressions))
+
+
+def pyomo_values(layout: Layout) -> np.ndarray:
+    """The layout's expressions evaluated by Pyomo at the model's current variable values."""
+    return np.array([pyo.value(e) for e in layout.expressions], dtype=float)
+
+
+def extract_result(
+    built: BuiltModel,
+    inputs: Inputs,
+    report: SolveReport,
+    values: tuple[Layout, np.ndarray] | None = None,
+) -> DispatchResult:
+    """Read the solution into a :class:`DispatchResult`; ``values`` are the layout's values if
+    already evaluated (else Pyomo evaluates them)."""
+    if values is None:
+        layout = report_layout(built)
+        values = layout, pyomo_values(layout)
+    layout, y = values
+    ctx, n = built.ctx, layout.n
     columns = {c: inputs.frame[c].to_numpy(dtype=float) for c in inputs.frame.columns}
+    at = 0
+    for name, component in layout.schedule:
+        series = y[at : at + n]
+        if isinstance(component, pyo.Var) and component[0].is_integer():
+            series = series.round() + 0.0  # + 0.0 turns a solver's -0.0 into 0.0
+        columns[name] = series
+        at += n
     load = np.zeros(n)
-    for _, terms in built.blocks:
-        for name, component in terms.schedule.items():
-            columns[name] = _values(component, n)
-        if terms.load_mw is not None:
-            load += _values(terms.load_mw, n)
+    for component in layout.load:
+        series = y[at : at + n]
+        if isinstance(component, pyo.Var) and component[0].is_integer():
+            series = series.round() + 0.0
+        load = load + series
+        at += n
     columns["site_load_mw"] = load
     schedule = pd.DataFrame(columns, index=inputs.index)
-    streams = streams_table(m, built.streams)
+    streams = streams_table(layout.streams, y[at:])
     kpis = compute_kpis(ctx.site, schedule, streams, ctx.interval_hours, report)
     return DispatchResult(ctx.site.name, schedule, streams, kpis, dict(inputs.sources))
 
 
-def streams_table(m: pyo.Block, streams: tuple[Stream, ...]) -> pd.DataFrame:
-    """Evaluate the objective's own stream expressions."""
-    rows = []
-    for stream in streams:
-        usd = float(pyo.value(m.stream_usd[stream.value])) + 0.0  # no -0.0 for a zero stream
-        basis = float(pyo.value(m.stream_basis_mwh[stream.value]))
-        per_mwh = usd / basis if abs(basis) > 1e-9 else math.nan
-        rows.append(
-            {
-                "stream": stream.value,
-                "usd": usd,
-                "basis_mwh": basis,
-                "usd_per_mwh": per_mwh,
-                "kind": stream.kind.value,
-            }
-        )
-    return pd.DataFrame(rows, columns=["stream", "usd", "basis_mwh", "usd_per_mwh", "kind"])
+def streams_table(streams: tuple[Stream, ...], values: np.ndarray) -> pd.DataFrame:
+    """The streams table from each stream's (USD, basis MWh) pair of ``values``."""
+    usd = values[0::2] + 0.0  # no -0.0 for a zero stream
+    basis = values[1::2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_mwh = np.where(np.abs(basis) > 1e-9, usd / basis, math.nan)
+    return pd.DataFrame(
+        {
+            "stream": [s.value for s in streams],
+            "usd": usd,
+            "basis_mwh": basis,
+            "usd_per_mwh": per_mwh,
+            "kind": [s.kind.value for s in streams],
+        },
+        columns=["stream", "usd", "basis_mwh", "usd_per_mwh", "kind"],
+    )

@@ -1,0 +1,315 @@
+"""HiGHS driven through its own arrays: a compiled model re-solved with new data.
+
+A :class:`FastModel` holds a built Pyomo model, its compiled arrays
+(:mod:`dispatch.model.compiled`) and a ``highspy.Highs`` loaded from them. Before each solve it
+reads the model's current data (every symbol: mutable Params, opaque expressions) and variable
+states (bounds, domain, fixing: what ``AssetTerms.refresh``, ``enforce`` and the state hooks
+set), and pushes only what changed (``changeColsCost``, ``changeRowsBounds``, ``changeCoeff``,
+``changeColsBounds``, ``changeColsIntegrality``). After the solve it writes the solution into
+the Pyomo variables (the hooks read them there) and evaluates the reported expressions from
+their compiled linear forms. Pyomo stays the single description of the model and the reference
+(:class:`dispatch.solver.PersistentModel`).
+
+For a shrinking-horizon (real-time) loop, :meth:`FastModel.fix` holds chosen columns at given
+values as bound changes on the HiGHS model, with no rebuild; :meth:`FastModel.unfix` frees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+
+from dispatch.errors import SolveError, no_schedule
+from dispatch.inputs import Inputs
+from dispatch.model.build import BuiltModel
+from dispatch.model.compiled import CompiledModel, compile_model
+from dispatch.model.extract import Layout, pyomo_values, report_layout
+from dispatch.options import SolveOptions
+from dispatch.results import SolveReport
+
+INF = highspy.kHighsInf
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
+}
+_INFEASIBLE = (
+    highspy.HighsModelStatus.kInfeasible,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,
+)
+
+
+class FastModel:
+    """A built model in its own HiGHS, fed through arrays (see the module docstring).
+
+    ``highs_seconds`` is HiGHS's run time accumulated over this instance's solves (HiGHS reports
+    the running total); each report carries its own solve's share. ``warm_start`` passes the
+    previous solution to HiGHS as a MIP start before each solve.
+    """
+
+    def __init__(self, built: BuiltModel, *, warm_start: bool = False) -> None:
+        self.built = built
+        self.layout: Layout = report_layout(built)
+        self.compiled: CompiledModel = compile_model(
+            built.model, self.layout.expressions, intervals=built.ctx.intervals
+        )
+        self.warm_start = warm_start
+        self.highs_seconds = 0.0
+        self.solution: np.ndarray | None = None  # column values of the last solve
+        self._columns = _ColumnStates(self.compiled.columns)
+        self._held = np.zeros(self.compiled.n_columns, dtype=bool)  # fixed through fix()
+        self._held_at = np.zeros(self.compiled.n_columns)
+        self._highs = highspy.Highs()
+        self._highs.setOptionValue("output_flag", False)
+        self._pass_model()
+
+    # -- loading and updating ---------------------------------------------------------------
+
+    def _pass_model(self) -> None:
+        c, h = self.compiled, self._highs
+        p = symbol_values(self.compiled)
+        lower, upper, integer = self._columns.read_all()
+        n = c.n_columns
+        h.addVars(n, lower, upper)
+        h.changeColsIntegrality(n, np.arange(n), integer.astype(np.uint8))  # 1: kInteger
+        self._cost = c.cost.values(p)
+        h.changeColsCost(n, np.arange(n), self._cost)
+        self._offset = float(c.offset.values(p)[0])
+        h.changeObjectiveOffset(self._offset)
+        h.changeObjectiveSense(
+            highspy.ObjSense.kMaximize if c.maximize else highspy.ObjSense.kMinimize
+        )
+        self._lower, self._upper = c.row_lower.values(p), c.row_upper.values(p)
+        values = c.matrix.coefficients.values(p)
+        starts = np.searchsorted(c.matrix.row, np.arange(len(c.rows)))
+        h.addRows(
+            len(c.rows),
+            self._lower,
+            self._upper,
+            len(values),
+            starts,
+            c.matrix.col,
+            values,
+        )
+        self._varying = c.matrix.coefficients.varying
+        self._coefficients = values[self._varying]
+        self._varying_cost = c.cost.varying
+        self._varying_rows = np.union1d(c.row_lower.varying, c.row_upper.varying)
+
+    def push(self) -> None:
+        """Send what changed since the last solve: data-dependent costs, row bounds and
+        coefficients, and column bounds and integrality."""
+        c, h = self.compiled, self._highs
+        p = symbol_values(self.compiled)
+        cost = c.cost.values(p)
+        changed = self._varying_cost[cost[self._varying_cost] != self._cost[self._varying_cost]]
+        if len(changed):
+            h.changeColsCost(len(changed), changed, cost[changed])
+            self._cost = cost
+        offset = float(c.offset.values(p)[0])
+        if offset != self._offset:
+            h.changeObjectiveOffset(offset)
+            self._offset = offset
+        lower, upper = c.row_lower.values(p), c.row_upper.values(p)
+        rows = self._varying_rows
+        rows = rows[(lower[rows] != self._lower[rows]) | (upper[rows] != self._upper[rows])]
+        if len(rows):
+            h.changeRowsBounds(len(rows), rows, lower[rows], upper[rows])  # type: ignore[attr-defined]
+            self._lower, self._upper = lower, upper
+        if len(self._varying):
+            values = c.matrix.coefficients.values(p)[self._varying]
+            for k in np.flatnonzero(values != self._coefficients):
+                entry = self._varying[k]
+                h.changeCoeff(int(c.matrix.row[entry]), int(c.matrix.col[entry]), values[k])
+            self._coefficients = values
+        self._push_columns(self._columns.changed())
+
+    def _push_columns(self, changed: Sequence[int] | np.ndarray) -> None:
+        if not len(changed):
+            return
+        index = np.asarray(changed, dtype=np.int64)
+        lower, upper, integer = self._columns.read(index)
+        held = self._held[index]
+        lower = np.where(held, self._held_at[index], lower)
+        upper = np.where(held, self._held_at[index], upper)
+        self._highs.changeColsBounds(len(index), index, lower, upper)
+        self._highs.changeColsIntegrality(len(index), index, (integer & ~held).astype(np.uint8))
+
+    # -- fixing the past ----------------------------------------------------------------------
+
+    def columns_before(self, k: int) -> np.ndarray:
+        """Columns indexed by an interval before ``k`` (horizon-level and hourly columns, such as
+        a month's peak or an hourly offer, are not included: add them if they are decided)."""
+        interval = self.compiled.interval
+        return np.flatnonzero((interval >= 0) & (interval < k))
+
+    def fix(self, columns: np.ndarray, values: np.ndarray) -> None:
+        """Hold ``columns`` at ``values`` (continuous, lb = ub = value) from the next solve on,
+        whatever the hooks set on their variables, until :meth:`unfix`."""
+        columns = np.asarray(columns, dtype=np.int64)
+        self._held[columns] = True
+        self._held_at[columns] = values
+        self._push_columns(columns)
+
+    def unfix(self, columns: np.ndarray | None = None) -> None:
+        """Give ``columns`` (default: all held) their variables' own bounds and domain again."""
+        columns = np.flatnonzero(self._held) if columns is None else np.asarray(columns)
+        self._held[columns] = False
+        self._push_columns(columns)
+
+    # -- solving ------------------------------------------------------------------------------
+
+    def solve_once(self, options: SolveOptions, inputs: Inputs) -> SolveReport:
+        """One HiGHS solve of the model as it stands; the solution goes into the variables."""
+        self.push()
+        h = self._highs
+        _set_options(h, options)
+        if self.warm_start and self.solution is not None:
+            start = highspy.HighsSolution()
+            start.col_value = self.solution
+            start.value_valid = True
+            h.setSolution(start)
+        h.run()
+        total = h.getRunTime()
+        self.highs_seconds, seconds = total, total - self.highs_seconds
+        status, info = h.getModelStatus(), h.getInfo()
+        if info.primal_solution_status != 2:  # 2: feasible
+            kind = "infeasible" if status in _INFEASIBLE else h.modelStatusToString(status)
+            if status == highspy.HighsModelStatus.kTimeLimit:
+                kind = "time_limit"
+            raise SolveError(no_schedule(self.built.ctx.site.name, kind, inputs.index))
+        x = np.asarray(h.getSolution().col_value)
+        self.solution = x
+        for var, value in zip(self.compiled.columns, x.tolist(), strict=True):
+            var.set_value(value, skip_validation=True)
+        objective = float(info.objective_function_value)
+        optimal = status == highspy.HighsModelStatus.kOptimal
+        if info.mip_node_count == -1:  # solved as an LP
+            bound = objective if optimal else None
+        else:
+            bound = float(info.mip_dual_bound)
+        gap = 0.0 if bound is None else abs(bound - objective) / max(abs(objective), 1e-9)
+        return SolveReport(
+            status=_STATUS.get(status, h.modelStatusToString(status)),
+            objective_usd=objective,
+            bound_usd=bound,
+            mip_gap=gap,
+            solver_seconds=seconds,
+            solve_seconds=0.0,
+            build_seconds=0.0,
+            rebuilt=True,
+            rounds=1,
+        )
+
+    def evaluate(self) -> tuple[Layout, np.ndarray]:
+        """The reported expressions (:class:`~dispatch.model.extract.Layout`) at the variables'
+        current values (after the hooks settled them) and the current data."""
+        return self.layout, reported_values(self.compiled)
+
+
+class Reporter:
+    """A model that is evaluated, never solved (e.g. a kept window holding a look-ahead
+    solution): its reported expressions compiled to arrays, or read by Pyomo if not
+    ``compiled``."""
+
+    def __init__(self, built: BuiltModel, *, compiled: bool = True) -> None:
+        self.built = built
+        self.layout = report_layout(built)
+        self._compiled = (
+            compile_model(built.model, self.layout.expressions, rows=False) if compiled else None
+        )
+
+    def evaluate(self) -> tuple[Layout, np.ndarray]:
+        if self._compiled is None:
+            return self.layout, pyomo_values(self.layout)
+        return self.layout, reported_values(self._compiled)
+
+
+def symbol_values(compiled: CompiledModel) -> np.ndarray:
+    """The current value of every symbol ``compiled`` reads."""
+    return np.array([pyo.value(s) for s in compiled.symbols.sources], dtype=float)
+
+
+def reported_values(compiled: CompiledModel) -> np.ndarray:
+    """``compiled``'s outputs at its variables' current values and the current data."""
+    x = np.array([v.value for v in compiled.columns], dtype=float)
+    return compiled.outputs.evaluate(symbol_values(compiled), x)
+
+
+def _set_options(h: highspy.Highs, options: SolveOptions) -> None:
+    settings: dict[str, Any] = {
+        **options.highs_options,
+        "presolve": options.presolve,
+        "time_limit": options.time_limit_s,
+        "mip_rel_gap": options.mip_rel_gap,
+        "threads": options.threads,
+        "solve_relaxation": options.relax_integrality,
+    }
+    for name, value in settings.items():
+        h.setOptionValue(name, value)
+
+
+class _ColumnStates:
+    """Each column's variable state (bounds, domain, fixed value) as HiGHS needs it, and which
+    variables changed since last read.
+
+    Change detection compares the variables' own slots by identity, as Pyomo's persistent
+    interfaces do (reading the public ``lb``/``ub`` of every variable costs ~20 times more); a
+    bound that is an expression of Params is re-read every time.
+    """
+
+    def __init__(self, columns: Sequence[Any]) -> None:
+        self.columns = columns
+        self._seen: list[tuple[Any, ...]] = [_slots(v) for v in columns]
+        self._dynamic = [
+            i for i, v in enumerate(columns) if not (_is_plain(v._lb) and _is_plain(v._ub))
+        ]
+
+    def changed(self) -> list[int]:
+        seen, out = self._seen, []
+        for i, v in enumerate(self.columns):
+            now = _slots(v)
+            old = seen[i]
+            if (
+                now[0] is not old[0]
+                or now[1] is not old[1]
+                or now[2] is not old[2]
+                or now[3] != old[3]
+                or (now[3] and now[4] != old[4])
+            ):
+                out.append(i)
+                seen[i] = now
+        if self._dynamic:
+            out = sorted(set(out) | set(self._dynamic))
+        return out
+
+    def read_all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.read(np.arange(len(self.columns)))
+
+    def read(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lower, upper, integer) of the columns ``index``; a fixed variable is held at its
+        value as a continuous column."""
+        n = len(index)
+        lower, upper, integer = np.empty(n), np.empty(n), np.zeros(n, dtype=bool)
+        for k, i in enumerate(index.tolist()):
+            v = self.columns[i]
+            if v.fixed:
+                lower[k] = upper[k] = v.value
+                continue
+            lb, ub = v.bounds
+            lower[k] = -INF if lb is None else lb
+            upper[k] = INF if ub is None else ub
+            interval = v.domain.get_interval()
+            integer[k] = interval is not None and interval[2] == 1
+        return lower, upper, integer
+
+
+def _slots(v: Any) -> tuple[Any, ...]:
+    return (v._lb, v._ub, v._domain, v._fixed, v._value)
+
+
+def _is_plain(bound: Any) -> bool:
+    return bound is None or isinstance(bound, int | float)

@@ -1,0 +1,298 @@
+"""The compiled path (dispatch.fast) against Pyomo: the same rows, the same optimum, the same
+reported numbers, on every example site, with new data and carried state between re-solves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+from conftest import SITES, fleet, make_inputs, make_site, mining
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from pyomo.repn import generate_standard_repn
+
+from dispatch import Inputs, load_inputs, load_site
+from dispatch.fast import FastModel
+from dispatch.inputs import HASHPRICE, PRICE
+from dispatch.model.build import BuiltModel, build_model, load_data
+from dispatch.model.extract import extract_result
+from dispatch.model.forms import CompileError
+from dispatch.model.state import SiteState, copy_solution, read_state, write_state
+from dispatch.results import DispatchResult, SolveReport
+from dispatch.site import Site
+from dispatch.solver import (
+    Dispatcher,
+    PersistentModel,
+    SolveOptions,
+    new_solver,
+    run_exact,
+    solve,
+)
+
+FAST = SolveOptions(mip_rel_gap=0.0)
+PYOMO = SolveOptions(mip_rel_gap=0.0, interface="pyomo")
+EXAMPLES = sorted(SITES.glob("*.yaml"))
+# real days with every bundled series (ECRS prices from 2023-06-10, site profiles to 2024)
+real_days = st.dates(dt.date(2023, 6, 10), dt.date(2024, 12, 30))
+# solves are slow to repeat: no shrinking (a failure reports its first example as found)
+few = settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+
+
+def dr_site() -> Site:
+    """A DR event with a scheduled baseline: its window and baseline weights are data that
+    multiply variables (matrix coefficients), and its bounds move in ``refresh``."""
+    return make_site(
+        grid={"import_limit_mw": 10, "export_limit_mw": 2},
+        mining=mining(fleet(containers=3)),
+        battery={"power_mw": 1, "energy_mwh": 2, "degradation_usd_per_mwh": 3},
+        programs={
+            "events": [
+                {
+                    "name": "peak",
+                    "start": "2024-06-03T02:00:00-05:00",
+                    "end": "2024-06-03T04:00:00-05:00",
+                    "committed_mw": 2,
+                    "usd_per_mwh": 500,
+                }
+            ]
+        },
+    )
+
+
+def varied(site: Site, day: dt.date, price_scale: float, price_shift: float, hash_scale: float):
+    """The site's real inputs of ``day`` with prices and hashprice moved (what-if data)."""
+    frame = load_inputs(site, day).frame.copy()
+    if PRICE in frame:
+        frame[PRICE] = (frame[PRICE] * price_scale + price_shift).round(2)
+    if HASHPRICE in frame:
+        frame[HASHPRICE] = (frame[HASHPRICE] * hash_scale).round(2)
+    return Inputs.from_frame(site, frame)
+
+
+def assert_feasible_for_pyomo(built: BuiltModel, tolerance: float = 1e-6) -> None:
+    """Every active constraint and variable bound of ``built``, evaluated by Pyomo at the
+    variables' values, holds; integer variables are integral; no lazy binary is needed."""
+    m = built.model
+    for con in m.component_data_objects(pyo.Constraint, active=True, descend_into=True):
+        lower, body, upper = con.to_bounded_expression(evaluate_bounds=True)
+        value = pyo.value(body)
+        slack = tolerance * (1 + abs(value))
+        assert lower is None or value >= lower - slack, con.name
+        assert upper is None or value <= upper + slack, con.name
+    for var in m.component_data_objects(pyo.Var, descend_into=True):
+        lower, upper = var.bounds
+        assert lower is None or var.value >= lower - tolerance, var.name
+        assert upper is None or var.value <= upper + tolerance, var.name
+        if var.is_integer():
+            assert abs(var.value - round(var.value)) <= tolerance, var.name
+    for _, terms in built.blocks:
+        if terms.enforce is not None:
+            assert terms.enforce(False) == 0  # the solution needs no lazy binary switched on
+
+
+def assert_same_as_fresh_pyomo(
+    site: Site,
+    inputs: Inputs,
+    state: SiteState | None,
+    dispatcher: Dispatcher,
+    result: DispatchResult,
+) -> None:
+    """``result`` (the compiled path's) against a fresh Pyomo build: the same optimum, and its
+    schedule and streams are what Pyomo itself reads off a fresh model holding its solution."""
+    fresh = solve(site, inputs, PYOMO, state=state)
+    assert result.kpis.status == fresh.kpis.status == "optimal"
+    assert result.kpis.objective_usd == pytest.approx(fresh.kpis.objective_usd, rel=1e-9, abs=1e-6)
+    assert result.streams["usd"].sum() == pytest.approx(
+        result.kpis.objective_usd, rel=1e-9, abs=1e-6
+    )
+    held = build_model(site, inputs)
+    write_state(held, state, inputs.index)
+    assert dispatcher.built is not None
+    copy_solution(dispatcher.built, held)
+    assert_feasible_for_pyomo(held)
+    assert pyo.value(held.model.margin_usd) == pytest.approx(
+        result.kpis.objective_usd, rel=1e-9, abs=1e-6
+    )
+    read_by_pyomo = extract_result(held, inputs, report_of(result))
+    pd.testing.assert_frame_equal(result.schedule, read_by_pyomo.schedule, rtol=1e-9, atol=1e-7)
+    pd.testing.assert_frame_equal(result.streams, read_by_pyomo.streams, rtol=1e-9, atol=1e-7)
+
+
+def report_of(result: DispatchResult) -> SolveReport:
+    """The solve report behind ``result``'s KPIs (to read another model with the same KPIs)."""
+    k = result.kpis
+    return SolveReport(k.status, k.objective_usd, None, k.mip_gap, 0.0, 0.0, 0.0, False, 1)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@few
+@given(
+    days=st.tuples(real_days, real_days).filter(lambda d: d[0] != d[1]),
+    price_scales=st.tuples(st.floats(0.5, 1.0), st.floats(1.0, 2.0)),
+    price_shifts=st.tuples(st.floats(-60.0, 0.0), st.floats(0.0, 40.0)),
+    hash_scales=st.tuples(st.floats(0.5, 0.9), st.floats(1.1, 2.0)),
+)
+def test_compiled_re_solves_equal_a_fresh_pyomo_build(
+    path, days, price_scales, price_shifts, hash_scales
+):
+    # Two days on one compiled model: different prices, a different hashprice and the state
+    # the first day ends in carried into the second; each checked against a fresh Pyomo build.
+    site = load_site(path)
+    dispatcher = Dispatcher(site, FAST)
+    state = None
+    solved_hashprice = []
+    for day, scale, shift, hash_scale in zip(
+        days, price_scales, price_shifts, hash_scales, strict=True
+    ):
+        inputs = varied(site, day, scale, shift, hash_scale)
+        result = dispatcher.solve(inputs, state)
+        assert_same_as_fresh_pyomo(site, inputs, state, dispatcher, result)
+        if HASHPRICE in inputs.frame:
+            solved_hashprice.append(inputs.frame[HASHPRICE].mean())
+        assert dispatcher.built is not None
+        state = read_state(dispatcher.built, inputs.index, state)
+    assert dispatcher.models_built == 1  # the second day re-solved the first day's model
+    if solved_hashprice:
+        assert solved_hashprice[0] != solved_hashprice[1]
+
+
+def random_data(built: BuiltModel, seed: int) -> None:
+    """Every mutable Param and variable of ``built`` at random values (no meaning intended:
+    the compiled arrays must agree with Pyomo's reading at any values)."""
+    rng = np.random.default_rng(seed)
+    for param in built.model.component_objects(pyo.Param, descend_into=True):
+        if param.mutable:
+            low, high, step = param.domain.get_interval()
+            low, high = max(low if low is not None else -3, -3), min(high or 3, 3)
+            for data in param.values():
+                value = rng.uniform(low, high)
+                data.set_value(round(value) if step == 1 else value)
+    for var in built.model.component_data_objects(pyo.Var, descend_into=True):
+        var.set_value(float(rng.uniform(-3, 3)), skip_validation=True)
+
+
+@pytest.mark.parametrize("path", [*EXAMPLES, None], ids=lambda p: p.stem if p else "dr_event")
+@settings(few, max_examples=2)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_compiled_arrays_equal_pyomos_own_reading_of_every_row(path, seed):
+    site = load_site(path) if path else dr_site()
+    inputs = load_inputs(site, "2023-08-17") if path else make_inputs(site, [20] * 5, 36.0)
+    model = FastModel(build_model(site, inputs))
+    compiled = model.compiled
+    random_data(model.built, seed)
+    p = np.array([pyo.value(s) for s in compiled.symbols.sources])
+    x = np.array([v.value for v in compiled.columns])
+    column = {id(v): j for j, v in enumerate(compiled.columns)}
+    matrix = np.zeros((len(compiled.rows), compiled.n_columns))
+    np.add.at(
+        matrix, (compiled.matrix.row, compiled.matrix.col), compiled.matrix.coefficients.values(p)
+    )
+    lower, upper = compiled.row_lower.values(p), compiled.row_upper.values(p)
+    for i, con in enumerate(compiled.rows):
+        low, body, high = con.to_bounded_expression(evaluate_bounds=True)
+        repn = generate_standard_repn(body, compute_values=True, quadratic=False)
+        expected = np.zeros(compiled.n_columns)
+        for coef, var in zip(repn.linear_coefs, repn.linear_vars, strict=True):
+            expected[column[id(var)]] += coef
+        assert matrix[i] == pytest.approx(expected, abs=1e-9), con.name
+        # Pyomo keeps the body's constant in the body, the compiled row in its bounds
+        constant = pyo.value(repn.constant)
+        assert lower[i] == (-np.inf if low is None else pytest.approx(low - constant)), con.name
+        assert upper[i] == (np.inf if high is None else pytest.approx(high - constant)), con.name
+    objective = model.built.model.margin_usd
+    cost = compiled.cost.values(p)
+    assert cost @ x + compiled.offset.values(p)[0] == pytest.approx(pyo.value(objective))
+    reported = compiled.outputs.evaluate(p, x)
+    assert reported == pytest.approx([pyo.value(e) for e in model.layout.expressions], abs=1e-9)
+    if path is None:  # the interesting case: data that multiplies variables
+        assert len(compiled.matrix.coefficients.varying) > 0
+
+
+def test_dr_windows_move_coefficients_and_bounds_on_the_compiled_model():
+    site = dr_site()
+    dispatcher = Dispatcher(site, FAST)
+    windows = [
+        ([0, 0, 1, 1, 0], [0, 1, 0, 0, 0]),
+        ([0, 0, 0, 1, 0], [0, 0, 1, 0, 0]),
+        ([0, 1, 1, 1, 1], [1, 0, 0, 0, 0]),
+    ]
+    for k, (active, baseline) in enumerate(windows):
+        inputs = make_inputs(
+            site,
+            [20, -5, 60, 90, 20][k:] + [20, -5, 60, 90, 20][:k],
+            36.0 + 10 * k,
+            start="2024-06-04",
+            dr_peak_active_fraction=active,
+            dr_peak_baseline_fraction=baseline,
+        )
+        result = dispatcher.solve(inputs)
+        assert_same_as_fresh_pyomo(site, inputs, None, dispatcher, result)
+    assert dispatcher.models_built == 1
+
+
+def test_fixing_the_past_equals_a_fresh_build_with_those_variables_fixed():
+    # A real-time step: the first 40 quarter-hours ran as planned on the day's morning data; the
+    # day then turned out at another day's prices (realized for the past, forecast for the
+    # rest), and the rest of the day re-solves. The compiled model holds the past by column
+    # bounds; the reference is a fresh Pyomo build with the same variables fixed.
+    site = load_site(SITES / "west_texas_hybrid.yaml")
+    planned_on = load_inputs(site, "2023-08-17")
+    model = FastModel(build_model(site, planned_on))
+    run_exact(model, FAST, planned_on, 0.0, rebuilt=True)
+    k = 40
+    past = model.columns_before(k)
+    assert model.solution is not None
+    held_at = model.solution[past]
+    frame = planned_on.frame.copy()
+    frame[PRICE] = load_inputs(site, "2023-08-18").frame[PRICE].to_numpy()
+    now = Inputs.from_frame(site, frame)
+    load_data(model.built, now)
+    model.fix(past, held_at)
+    report = run_exact(model, FAST, now, 0.0, rebuilt=False)
+    assert model.solution[past] == pytest.approx(held_at, abs=1e-9)
+
+    reference = build_model(site, now)
+    columns = list(reference.model.component_data_objects(pyo.Var, descend_into=True))
+    for j, value in zip(past, held_at, strict=True):
+        columns[j].domain = pyo.Reals  # held as a plain number, as the compiled path holds it
+        columns[j].fix(value)
+    reference_report = run_exact(
+        PersistentModel(reference, new_solver()), PYOMO, now, 0.0, rebuilt=True
+    )
+    assert report.objective_usd == pytest.approx(reference_report.objective_usd, rel=1e-9)
+    assert report.objective_usd != pytest.approx(
+        run_exact(FastModel(build_model(site, now)), FAST, now, 0.0, rebuilt=True).objective_usd,
+        rel=1e-6,
+    )  # the past was really held: free, the day would have been planned differently
+
+    model.unfix()
+    freed = run_exact(model, FAST, now, 0.0, rebuilt=False)
+    assert freed.objective_usd == pytest.approx(
+        solve(site, now, PYOMO).kpis.objective_usd, rel=1e-9
+    )
+
+
+def test_a_nonlinear_constraint_is_refused_by_name():
+    site = dr_site()
+    built = build_model(site, make_inputs(site, [20] * 5, 36.0))
+    m = built.model
+    m.bilinear = pyo.Constraint(expr=m.grid.import_mw[0] * m.grid.export_mw[0] <= 1)
+    with pytest.raises(CompileError, match=r"constraint bilinear: a product of two variables"):
+        FastModel(built)
+
+
+def test_a_structure_the_compiler_does_not_read_is_refused():
+    site = dr_site()
+    built = build_model(site, make_inputs(site, [20] * 5, 36.0))
+    m = built.model
+    m.one_of = pyo.SOSConstraint(var=m.grid.import_mw, sos=1)
+    with pytest.raises(CompileError, match=r"one_of .*SOSConstraint"):
+        FastModel(built)
