@@ -21,7 +21,6 @@ from typing import Any
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 
 from dispatch.errors import SolveError, no_schedule
 from dispatch.inputs import Inputs
@@ -70,7 +69,7 @@ class FastModel:
 
     def _pass_model(self) -> None:
         c, h = self.compiled, self._highs
-        p = symbol_values(self.compiled)
+        p = self.compiled.symbols.values()
         lower, upper, integer = self._columns.read_all()
         n = c.n_columns
         h.addVars(n, lower, upper)
@@ -103,7 +102,7 @@ class FastModel:
         """Send what changed since the last solve: data-dependent costs, row bounds and
         coefficients, and column bounds and integrality."""
         c, h = self.compiled, self._highs
-        p = symbol_values(self.compiled)
+        p = self.compiled.symbols.values()
         cost = c.cost.values(p)
         changed = self._varying_cost[cost[self._varying_cost] != self._cost[self._varying_cost]]
         if len(changed):
@@ -183,8 +182,9 @@ class FastModel:
             raise SolveError(no_schedule(self.built.ctx.site.name, kind, inputs.index))
         x = np.asarray(h.getSolution().col_value)
         self.solution = x
-        for var, value in zip(self.compiled.columns, x.tolist(), strict=True):
-            var.set_value(value, skip_validation=True)
+        columns = self.compiled.columns
+        for j in np.flatnonzero(column_values(self.compiled) != x).tolist():
+            columns[j].set_value(x[j], skip_validation=True)  # only the values that moved
         objective = float(info.objective_function_value)
         optimal = status == highspy.HighsModelStatus.kOptimal
         if info.mip_node_count == -1:  # solved as an LP
@@ -228,15 +228,15 @@ class Reporter:
         return self.layout, reported_values(self._compiled)
 
 
-def symbol_values(compiled: CompiledModel) -> np.ndarray:
-    """The current value of every symbol ``compiled`` reads."""
-    return np.array([pyo.value(s) for s in compiled.symbols.sources], dtype=float)
+def column_values(compiled: CompiledModel) -> np.ndarray:
+    """The current value of every column's variable."""
+    # a VarData keeps its value in ``_value`` (the public property costs ~30 times more)
+    return np.array([v._value for v in compiled.columns], dtype=float)
 
 
 def reported_values(compiled: CompiledModel) -> np.ndarray:
     """``compiled``'s outputs at its variables' current values and the current data."""
-    x = np.array([v.value for v in compiled.columns], dtype=float)
-    return compiled.outputs.evaluate(symbol_values(compiled), x)
+    return compiled.outputs.evaluate(compiled.symbols.values(), column_values(compiled))
 
 
 def _set_options(h: highspy.Highs, options: SolveOptions) -> None:
@@ -263,25 +263,35 @@ class _ColumnStates:
 
     def __init__(self, columns: Sequence[Any]) -> None:
         self.columns = columns
-        self._seen: list[tuple[Any, ...]] = [_slots(v) for v in columns]
+        self._lb = [v._lb for v in columns]
+        self._ub = [v._ub for v in columns]
+        self._domain = [v._domain for v in columns]
+        self._fixed = [v._fixed for v in columns]
+        self._value = [v._value for v in columns]
         self._dynamic = [
             i for i, v in enumerate(columns) if not (_is_plain(v._lb) and _is_plain(v._ub))
         ]
 
     def changed(self) -> list[int]:
-        seen, out = self._seen, []
-        for i, v in enumerate(self.columns):
-            now = _slots(v)
-            old = seen[i]
-            if (
-                now[0] is not old[0]
-                or now[1] is not old[1]
-                or now[2] is not old[2]
-                or now[3] != old[3]
-                or (now[3] and now[4] != old[4])
-            ):
-                out.append(i)
-                seen[i] = now
+        lb, ub, domain, fixed, value = self._lb, self._ub, self._domain, self._fixed, self._value
+        out = [
+            i
+            for i, v in enumerate(self.columns)
+            if v._lb is not lb[i]
+            or v._ub is not ub[i]
+            or v._domain is not domain[i]
+            or v._fixed is not fixed[i]
+            or (fixed[i] and v._value != value[i])
+        ]
+        for i in out:
+            v = self.columns[i]
+            lb[i], ub[i], domain[i], fixed[i], value[i] = (
+                v._lb,
+                v._ub,
+                v._domain,
+                v._fixed,
+                v._value,
+            )
         if self._dynamic:
             out = sorted(set(out) | set(self._dynamic))
         return out
@@ -305,10 +315,6 @@ class _ColumnStates:
             interval = v.domain.get_interval()
             integer[k] = interval is not None and interval[2] == 1
         return lower, upper, integer
-
-
-def _slots(v: Any) -> tuple[Any, ...]:
-    return (v._lb, v._ub, v._domain, v._fixed, v._value)
 
 
 def _is_plain(bound: Any) -> bool:

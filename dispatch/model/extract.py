@@ -26,13 +26,17 @@ from dispatch.streams import Stream
 class Layout:
     """The expressions a result reads, in order: ``schedule`` columns (name, component) take
     ``n`` values each, then the ``load`` components (n each, summed into ``site_load_mw``), then
-    each stream's USD and basis [MWh]."""
+    each stream's USD and basis [MWh]. The column labels are made once (pandas Indexes and
+    string arrays cost more to infer than the tables do to fill)."""
 
     n: int
     schedule: tuple[tuple[str, Any], ...]
     load: tuple[Any, ...]
     streams: tuple[Stream, ...]
     expressions: tuple[Any, ...]
+    solved_columns: pd.Index  # the schedule's columns after the inputs' own
+    stream_names: Any  # pandas string arrays of the streams table's two text columns
+    stream_kinds: Any
 
 
 def report_layout(built: BuiltModel) -> Layout:
@@ -47,7 +51,16 @@ def report_layout(built: BuiltModel) -> Layout:
         expressions += [component[t] for t in range(n)]
     for stream in built.streams:
         expressions += [m.stream_usd[stream.value], m.stream_basis_mwh[stream.value]]
-    return Layout(n, schedule, load, built.streams, tuple(expressions))
+    return Layout(
+        n,
+        schedule,
+        load,
+        built.streams,
+        tuple(expressions),
+        solved_columns=pd.Index([name for name, _ in schedule] + ["site_load_mw"], dtype="str"),
+        stream_names=pd.array([s.value for s in built.streams], dtype="str"),
+        stream_kinds=pd.array([s.kind.value for s in built.streams], dtype="str"),
+    )
 
 
 def pyomo_values(layout: Layout) -> np.ndarray:
@@ -68,29 +81,36 @@ def extract_result(
         values = layout, pyomo_values(layout)
     layout, y = values
     ctx, n = built.ctx, layout.n
-    columns = {c: inputs.frame[c].to_numpy(dtype=float) for c in inputs.frame.columns}
+    series = dict(zip(inputs.frame.columns, inputs.frame.to_numpy(dtype=float).T, strict=True))
     at = 0
     for name, component in layout.schedule:
-        series = y[at : at + n]
-        if isinstance(component, pyo.Var) and component[0].is_integer():
-            series = series.round() + 0.0  # + 0.0 turns a solver's -0.0 into 0.0
-        columns[name] = series
+        series[name] = _series(component, y[at : at + n])
         at += n
     load = np.zeros(n)
     for component in layout.load:
-        series = y[at : at + n]
-        if isinstance(component, pyo.Var) and component[0].is_integer():
-            series = series.round() + 0.0
-        load = load + series
+        load = load + _series(component, y[at : at + n])
         at += n
-    columns["site_load_mw"] = load
-    schedule = pd.DataFrame(columns, index=inputs.index)
-    streams = streams_table(layout.streams, y[at:])
-    kpis = compute_kpis(ctx.site, schedule, streams, ctx.interval_hours, report)
+    series["site_load_mw"] = load
+    columns = inputs.frame.columns.append(layout.solved_columns)
+    if columns.has_duplicates:  # a solved series named like an input replaces it
+        columns = pd.Index(list(series), dtype="str")
+    schedule = pd.DataFrame(
+        np.column_stack(list(series.values())), index=inputs.index, columns=columns, copy=False
+    )
+    streams = streams_table(layout, y[at:])
+    usd = dict(zip([s.value for s in layout.streams], y[at::2].tolist(), strict=True))
+    kpis = compute_kpis(ctx.site, series, usd, ctx.interval_hours, report)
     return DispatchResult(ctx.site.name, schedule, streams, kpis, dict(inputs.sources))
 
 
-def streams_table(streams: tuple[Stream, ...], values: np.ndarray) -> pd.DataFrame:
+def _series(component: Any, values: np.ndarray) -> np.ndarray:
+    """An integer variable's values rounded (+ 0.0 turns a solver's -0.0 into 0.0)."""
+    if isinstance(component, pyo.Var) and component[0].is_integer():
+        return values.round() + 0.0
+    return values
+
+
+def streams_table(layout: Layout, values: np.ndarray) -> pd.DataFrame:
     """The streams table from each stream's (USD, basis MWh) pair of ``values``."""
     usd = values[0::2] + 0.0  # no -0.0 for a zero stream
     basis = values[1::2]
@@ -98,11 +118,10 @@ def streams_table(streams: tuple[Stream, ...], values: np.ndarray) -> pd.DataFra
         per_mwh = np.where(np.abs(basis) > 1e-9, usd / basis, math.nan)
     return pd.DataFrame(
         {
-            "stream": [s.value for s in streams],
+            "stream": layout.stream_names,
             "usd": usd,
             "basis_mwh": basis,
             "usd_per_mwh": per_mwh,
-            "kind": [s.kind.value for s in streams],
-        },
-        columns=["stream", "usd", "basis_mwh", "usd_per_mwh", "kind"],
+            "kind": layout.stream_kinds,
+        }
     )
