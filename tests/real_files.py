@@ -180,3 +180,31 @@ def gridstatus_spp(
         for column in components:
             frame[column] = float("nan")
     return frame
+
+
+AS_LONG_NAMES = {
+    "NSPIN": "Non-Spinning Reserves",
+    "REGDN": "Regulation Down",
+    "REGUP": "Regulation Up",
+    "RRS": "Responsive Reserves",
+    "ECRS": "ERCOT Contingency Reserve Service",
+}
+
+
+def gridstatus_as_prices(first: str) -> pd.DataFrame:
+    """Real ERCOT DAM ancillary clearing prices in ``Ercot().get_as_prices`` layout: ``Time,
+    Interval Start, Interval End, Market`` ("DAM") and one column per product under its long
+    name, tz-aware US/Central; a product not yet launched is empty (ECRS before 2023-06-10)."""
+    prices = local_days(read_dataset("ercot_dam_as"), first)
+    start = prices.index.tz_convert("US/Central")
+    frame = pd.DataFrame(
+        {
+            "Time": start,
+            "Interval Start": start,
+            "Interval End": start + pd.Timedelta("1h"),
+            "Market": "DAM",
+        }
+    )
+    for product, name in AS_LONG_NAMES.items():
+        frame[name] = prices[product].to_numpy()
+    return frame

@@ -37,7 +37,7 @@ def test_exported_prices_read_back_on_the_fall_back_day(tmp_path: Path, suffix: 
         str(out),
     )
     assert result.exit_code == 0, result.output
-    assert "100 rows; price_usd_per_mwh" in " ".join(result.output.split())
+    assert "100 rows; rt_price_usd_per_mwh" in " ".join(result.output.split())
     site = make_site(interval_minutes=15, grid={"import_limit_mw": 10}, mining=mining(fleet()))
     price = load_inputs(site, "2023-11-05", prices=out).frame["price_usd_per_mwh"]
     rtm = bundled_price("ercot_rtm_spp", "HB_WEST")
@@ -60,7 +60,7 @@ def test_exported_csv_carries_local_offsets(tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
-    assert list(frame.columns) == ["interval_start", "price_usd_per_mwh"]
+    assert list(frame.columns) == ["interval_start", "da_price_usd_per_mwh"]
     assert len(frame) == 23
     assert frame.interval_start[[1, 2]].tolist() == [
         "2023-03-12T01:00:00-06:00",

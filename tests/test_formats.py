@@ -89,7 +89,10 @@ def test_ercot_rtm_report_round_trips_through_load_inputs(tmp_path: Path, day: s
     rtm = bundled_price("ercot_rtm_spp", "HB_WEST")
     assert len(price) == quarters
     assert np.array_equal(price.to_numpy(), rtm[price.index.tz_convert("UTC")].to_numpy())
-    assert inputs.sources["price_usd_per_mwh"] == f"{path} (ERCOT RTM settlement point prices)"
+    assert (
+        inputs.sources["price_usd_per_mwh"]
+        == f"{path} (ERCOT RTM settlement point prices, real-time)"
+    )
 
 
 @pytest.mark.parametrize("day", DAYS)

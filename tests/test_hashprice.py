@@ -16,6 +16,7 @@ import pytest
 from conftest import fleet, make_site, mining
 
 from dispatch import InputError, load_inputs
+from dispatch.errors import InputWarning
 from dispatch.inputs.bundled import read_dataset
 from dispatch.inputs.hashprice import read_hashprice, subsidy_btc_at_height, subsidy_btc_on
 
@@ -158,3 +159,76 @@ def test_load_inputs_reads_hashprice_in_usd_per_th_day(tmp_path: Path, btc):
     expected = btc["hashprice_usd_per_ph_day"]
     assert [v[0] for v in daily] == pytest.approx([expected[d] for d in daily.index], rel=1e-12)
     assert inputs.sources["hashprice_usd_per_ph_day"] == str(path)
+
+
+# -- tomorrow: a single known day, held forward ---------------------------------------------------
+
+
+def one_day(path: Path, btc: pd.DataFrame, day: str) -> float:
+    """A daily file of one row: the bundled hashprice of ``day``."""
+    value = float(btc["hashprice_usd_per_ph_day"][dt.date.fromisoformat(day)])
+    pd.DataFrame({"date": [day], "hashprice_usd_per_ph_day": [value]}).to_csv(path, index=False)
+    return value
+
+
+def miner():
+    return make_site(interval_minutes=15, grid={"import_limit_mw": 10}, mining=mining(fleet()))
+
+
+def test_a_daily_file_of_one_row_is_read(tmp_path: Path, btc):
+    value = one_day(tmp_path / "hp.csv", btc, "2024-08-19")
+    assert read_hashprice(tmp_path / "hp.csv").to_dict() == {dt.date(2024, 8, 19): value}
+
+
+def test_tomorrow_holds_todays_hashprice_and_says_so(tmp_path: Path, btc):
+    path = tmp_path / "hp.csv"
+    value = one_day(path, btc, "2024-08-19")
+    with pytest.warns(InputWarning) as caught:
+        inputs = load_inputs(miner(), "2024-08-20", hashprice=path)
+    assert (inputs.frame["hashprice_usd_per_ph_day"] == value).all()
+    assert [str(w.message) for w in caught] == [
+        f"{path}: hashprice_usd_per_ph_day for 2024-08-20 is 2024-08-19's {value:,.2f} USD/PH/day "
+        "held forward (the last value known, 1 day before)"
+    ]
+
+
+def test_known_days_keep_their_values_and_later_ones_are_held(tmp_path: Path, btc):
+    path = tmp_path / "hp.csv"
+    known = btc["hashprice_usd_per_ph_day"][dt.date(2024, 8, 13) : dt.date(2024, 8, 15)]
+    pd.DataFrame(
+        {"date": [d.isoformat() for d in known.index], "hashprice_usd_per_ph_day": known.to_numpy()}
+    ).to_csv(path, index=False)
+    with pytest.warns(InputWarning, match="for 2024-08-16 to 2024-08-17 is 2024-08-15's"):
+        inputs = load_inputs(miner(), "2024-08-14", "2024-08-17", hashprice=path)
+    daily = inputs.frame["hashprice_usd_per_ph_day"].groupby(inputs.index.date).unique()
+    assert [v[0] for v in daily] == [known.iloc[1], known.iloc[2], known.iloc[2], known.iloc[2]]
+
+
+def test_a_value_is_held_seven_days_at_most(tmp_path: Path, btc):
+    path = tmp_path / "hp.csv"
+    one_day(path, btc, "2024-08-19")
+    with pytest.warns(InputWarning, match="7 days before"):
+        load_inputs(miner(), "2024-08-26", hashprice=path)
+    with pytest.raises(InputError) as error:
+        load_inputs(miner(), "2024-08-27", hashprice=path)
+    assert str(error.value) == (
+        f"{path}: hashprice_usd_per_ph_day has no value for 2024-08-27: its last day is "
+        "2024-08-19, 8 days earlier, and a last known value is held forward 7 days at most; add a "
+        "row for 2024-08-20 or later (today's hashprice when planning tomorrow)"
+    )
+
+
+def test_a_day_before_the_file_is_never_filled(tmp_path: Path, btc):
+    path = tmp_path / "hp.csv"
+    one_day(path, btc, "2024-08-19")
+    with pytest.raises(
+        InputError, match=r"has no value for 2024-08-18 \(covers 2024-08-19 to 2024-08-19\)"
+    ):
+        load_inputs(miner(), "2024-08-18", hashprice=path)
+
+
+def test_the_bundled_hashprice_is_held_past_its_last_day_too():
+    last = read_dataset("btc_hashprice")["hashprice_usd_per_ph_day"].dropna().index[-1]
+    day = last + dt.timedelta(days=1)
+    with pytest.warns(InputWarning, match=f"bundled btc_hashprice: .* for {day} is {last}'s"):
+        load_inputs(miner(), day.isoformat(), prices="ercot_rtm_spp")

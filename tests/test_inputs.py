@@ -110,7 +110,10 @@ def test_tidy_price_file_round_trips(tmp_path: Path):
             "line 22: price_usd_per_mwh is missing \\(NaN\\)",
         ),
         (lambda f: f.iloc[[0, 2, 1, *range(3, len(f))]], "line 4: timestamps go backwards"),
-        (lambda f: f.rename(columns={"price_usd_per_mwh": "lmp"}), "no column 'price_usd_per_mwh'"),
+        (
+            lambda f: f.rename(columns={"price_usd_per_mwh": "lmp"}),
+            "no price column \\(price_usd_per_mwh, da_price_usd_per_mwh, rt_price_usd_per_mwh\\); columns present: lmp",
+        ),
         (lambda f: f.assign(interval_start=f.interval_start.str.slice(0, 19)), "no UTC offset"),
         (
             lambda f: f.assign(

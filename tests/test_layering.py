@@ -67,7 +67,8 @@ def test_no_two_modules_import_each_other() -> None:
         (a, b)
         for a, targets in graph.items()
         for b in targets
-        if a < b and a in graph.get(b, set())
+        if a < b
+        and a in graph.get(b, set())
         # a package's __init__ re-exports its own modules, which may name their package's types
         and not (b.startswith(a + ".") or a.startswith(b + "."))
     )

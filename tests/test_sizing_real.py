@@ -198,8 +198,8 @@ def test_a_site_without_sizing_section_exits_2():
 
 @pytest.mark.slow
 def test_the_2023_example_completes(tmp_path):
-    """The README example: the retrofit campus over 2023 on 12 representative days (+ the four
-    4CP days), checked by dispatching all 365 days, with a small sweep over the real history."""
+    """The documented example (docs/planning.md): the retrofit campus over 2023 on 12
+    representative days (+ the four 4CP days), checked by dispatching all 365 days, with a small sweep over the real history."""
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as executor:
         result = size(
             SITES / "retrofit_campus.yaml",

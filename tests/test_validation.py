@@ -216,13 +216,15 @@ def test_cli_reads_an_ercot_report_on_the_fall_back_day(tmp_path: Path):
         "--prices",
         str(prices),
     ]
-    refused = runner.invoke(app, args)
-    assert refused.exit_code == 2 and "choose how to fill them: --fill hold" in refused.output
-    result = runner.invoke(app, [*args, "--fill", "hold", "--out", str(tmp_path / "out")])
+    # a day-ahead price settles its whole hour, so it is held over the quarter-hours unasked
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     schedule = pd.read_csv(tmp_path / "out" / "schedule.csv")
     assert len(schedule) == 100  # the 25-hour day in quarter-hours
-    assert "dam.csv (ERCOT DAM settlement point prices)" in " ".join(result.output.split())
+    dam = ercot_dam_spp("2023-11-05", points=("HB_WEST",))["Settlement Point Price"]
+    assert np.array_equal(schedule["price_usd_per_mwh"], np.repeat(dam.to_numpy(), 4))
+    output = " ".join(result.output.split())
+    assert "dam.csv (ERCOT DAM settlement point prices, day-ahead)" in output
 
 
 def test_cli_prints_data_warnings(tmp_path: Path):

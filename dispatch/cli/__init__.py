@@ -8,6 +8,6 @@ order `--help` lists them.
 # isort: skip_file
 
 from dispatch.cli.common import app
-from dispatch.cli import run, batch, size, data  # noqa: F401  (registers the commands)
+from dispatch.cli import run, batch, size, data, fetch  # noqa: F401  (registers the commands)
 
 __all__ = ["app"]

@@ -27,6 +27,13 @@ from dispatch.errors import InputError
 @user_errors
 def run(
     site_file: SiteArg,
+    inputs: Annotated[
+        Path | None,
+        typer.Option(
+            help="folder of input files, each found by its columns (prices, ancillary prices, "
+            "hashprice, coincident-peak weights, profiles); a file option overrides its file"
+        ),
+    ] = None,
     prices: Annotated[
         str | None,
         typer.Option(
@@ -94,10 +101,11 @@ def run(
             f"{MAX_DAYS_PER_SOLVE} (run longer periods day by day with `dispatch batch`)"
         )
     site = load_site(site_file)
-    inputs = load_inputs(
+    loaded = load_inputs(
         site,
         first,
         last,
+        inputs=inputs,
         prices=prices,
         hashprice=hashprice,
         profiles=profiles,
@@ -106,7 +114,7 @@ def run(
         fill=fill.value if fill is not None else None,
         timezone=timezone,
     )
-    result = solve(site, inputs, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
+    result = solve(site, loaded, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
     _print_result(result, first, last)
     if out is not None:
         for path in result.write(out, fmt.value):

@@ -54,7 +54,7 @@ def size(
         ),
     ] = False,
     scenario: Annotated[
-        Path | None, typer.Option(help="hashprice scenario file (YAML, README: Sizing)")
+        Path | None, typer.Option(help="hashprice scenario file (YAML, docs/planning.md)")
     ] = None,
     check: Annotated[
         bool,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +22,16 @@ from dispatch.errors import InputError, InputWarning
 from dispatch.inputs.align import Fill, align
 from dispatch.inputs.bundled import DATASETS, bundled_hashprice, bundled_price, bundled_profile
 from dispatch.inputs.detect import read_input
-from dispatch.inputs.hashprice import read_hashprice
+from dispatch.inputs.folder import (
+    HPC_UTILIZATION,
+    InputsFolder,
+    Role,
+    folder_files,
+    scan_folder,
+)
+from dispatch.inputs.hashprice import hashprice_on, read_hashprice
 from dispatch.inputs.horizon import horizon_index, parse_date
+from dispatch.inputs.prices import price_fill, price_series
 from dispatch.inputs.programs import (
     COINCIDENT_PEAK_WEIGHT,
     HEAT_DEMAND,
@@ -33,14 +41,14 @@ from dispatch.inputs.programs import (
     dr_active_column,
     event_columns,
     historical_weights,
+    historical_weights_source,
     program_columns,
 )
-from dispatch.inputs.table import Source, Table
-from dispatch.site import Colocation, Site
+from dispatch.inputs.table import Source, source_name
+from dispatch.site import CoincidentPeak, Colocation, Site
 
 PRICE = "price_usd_per_mwh"
 HASHPRICE = "hashprice_usd_per_ph_day"
-HPC_UTILIZATION = "hpc_utilization_fraction"
 
 
 def capacity_factor_column(profile: str) -> str:
@@ -163,24 +171,12 @@ def _derive_program_columns(
         frame[HEAT_DEMAND] = heat.max_mw_thermal
 
 
-def _daily_series(
-    horizon: pd.DatetimeIndex, column: str, daily: pd.Series, source: str
-) -> pd.Series:
-    days = pd.Index(horizon.date)
-    missing = sorted(set(days) - set(daily.index))
-    if missing:
-        raise InputError(
-            f"{source}: {column} has no value for {missing[0]} "
-            f"(covers {min(daily.index)} to {max(daily.index)})"
-        )
-    return pd.Series(daily.reindex(days).to_numpy(), index=horizon, name=column)
-
-
 def load_inputs(
     site: Site,
     start: str | dt.date,
     end: str | dt.date | None = None,
     *,
+    inputs: str | Path | None = None,
     prices: str | Path | pd.DataFrame | None = None,
     hashprice: Source | None = None,
     profiles: Source | None = None,
@@ -192,27 +188,39 @@ def load_inputs(
 ) -> Inputs:
     """Inputs for local days ``start``..``end`` (inclusive) at the site's interval.
 
+    ``inputs`` is a folder of input files, each found by its columns
+    (:mod:`dispatch.inputs.folder`); a file option below overrides the folder's file for its
+    series, and a series the folder does not give comes from bundled data as without it.
+
     ``prices`` is the name of a bundled data set (default: real-time for sub-hourly sites,
     day-ahead for hourly ones) or a price file of any layout :func:`read_input` recognises
     (tidy, gridstatus, ERCOT report; CSV or Parquet) or a frame, taken at the site's settlement
     point. ``hashprice`` is a daily file in any unit :func:`read_hashprice` accepts (default:
-    bundled). ``profiles`` is a tidy file with ``<profile>_capacity_factor`` and optionally
-    ``hpc_utilization_fraction`` and ``heat_demand_mw_thermal`` columns (default: bundled
-    profiles, utilization 1, heat demand ``heat_reuse.max_mw_thermal``). ``ancillary`` is a file
-    with ``<product>_usd_per_mw_h`` columns, tidy or an ERCOT DAM MCPC report (default: bundled
-    ERCOT DAM clearing prices); hourly products are held over sub-hour intervals. ``peaks`` is a
-    tidy file with ``coincident_peak_weight`` (probability that each interval is a coincident-peak
-    interval; default: the real ERCOT peaks of 2022-2024).
+    bundled); a day up to :data:`~dispatch.inputs.hashprice.HOLD_FORWARD_DAYS` after its last
+    takes the last value, with a warning. ``profiles`` is a tidy file with
+    ``<profile>_capacity_factor`` and optionally ``hpc_utilization_fraction`` and
+    ``heat_demand_mw_thermal`` columns (default: bundled profiles, utilization 1, heat demand
+    ``heat_reuse.max_mw_thermal``). ``ancillary`` is a file with ``<product>_usd_per_mw_h``
+    columns, tidy, an ERCOT DAM MCPC report or a gridstatus ``get_as_prices`` frame (default:
+    bundled ERCOT DAM clearing prices); hourly products are held over sub-hour intervals.
+    ``peaks`` is a tidy file with ``coincident_peak_weight`` (probability that each interval is a
+    coincident-peak interval; default: the real ERCOT peaks of 2022-2024).
 
     ``fill`` says how data coarser than the site's interval is spread over it: ``"hold"`` or
-    ``"interpolate"``. Bundled data is held unless told otherwise; a user file coarser than the
-    site's interval needs an explicit choice. ``timezone`` locates naive timestamps in files.
+    ``"interpolate"``. Bundled data is held unless told otherwise; so are day-ahead prices
+    (they settle the whole hour); any other user file coarser than the site's interval needs
+    an explicit choice, and real-time prices coarser than the site are refused without one.
+    ``timezone`` locates naive timestamps in files.
+
+    Raises
+    ------
+    InputError
+        With every problem found, one line each: files that cannot be read or are not
+        recognised, two files giving one series, series that do not cover the horizon.
     """
     first = parse_date(start, "--start")
     last = parse_date(end, "--end") if end is not None else first
     horizon = horizon_index(site.timezone, site.interval_minutes, first, last)
-    columns: dict[str, pd.Series] = {}
-    sources: dict[str, str] = {}
     needed = required_columns(site)
     unused = (
         ("--prices", prices, PRICE, "it has no grid to price"),
@@ -221,122 +229,207 @@ def load_inputs(
     for option, given, column, why in unused:
         if given is not None and column not in needed:
             warnings.warn(f"{option}: ignored, {why}", InputWarning, stacklevel=2)
-    bundled_fill: Fill = fill or "hold"
-    price_fill: Fill | None
-    profile_fill: Fill | None
+    problems: list[str] = []
+    if inputs is not None:
+        options: dict[Role, Source | None] = {
+            "prices": prices,
+            "hashprice": hashprice,
+            "profiles": profiles,
+            "ancillary": ancillary,
+            "peaks": peaks,
+        }
+        unset = [role for role in _roles_read(site) if options[role] is None]
+        found, problems = folder_files(inputs, unset)
+        prices = prices if prices is not None else found.get("prices")
+        hashprice = hashprice if hashprice is not None else found.get("hashprice")
+        profiles = profiles if profiles is not None else found.get("profiles")
+        ancillary = ancillary if ancillary is not None else found.get("ancillary")
+        peaks = peaks if peaks is not None else found.get("peaks")
+    columns: dict[str, pd.Series] = {}
+    sources: dict[str, str] = {}
+
+    def attempt(load: Callable[[], Mapping[str, pd.Series]]) -> None:
+        try:
+            columns.update(load())
+        except InputError as error:
+            problems.append(str(error))
+
     if PRICE in needed:
-        if prices is None or (isinstance(prices, str) and prices in DATASETS):
-            dataset = str(prices) if prices is not None else default_price_dataset(site)
-            if site.market is None:
-                raise InputError("market.settlement_point: the site needs prices but names no node")
-            node = site.market.settlement_point
-            series = bundled_price(dataset, node)
-            step = pd.Timedelta(DATASETS[dataset].interval)
-            sources[PRICE], price_fill = f"bundled {dataset} {node}", bundled_fill
-        else:
-            point = site.market.settlement_point if site.market is not None else None
-            price_table = read_input(prices, settlement_point=point, timezone=timezone)
-            series, step = price_table.column(PRICE), price_table.step
-            sources[PRICE], price_fill = price_table.description, fill
-        columns[PRICE] = align(
-            series, step, horizon, name=PRICE, source=sources[PRICE], fill=price_fill
-        )
+        attempt(lambda: _price_series(site, horizon, prices, fill, timezone, sources))
     if HASHPRICE in needed:
-        if hashprice is None:
-            daily, sources[HASHPRICE] = bundled_hashprice(), "bundled btc_hashprice"
-        else:
-            name = "frame" if isinstance(hashprice, pd.DataFrame) else str(hashprice)
-            daily, sources[HASHPRICE] = read_hashprice(hashprice), name
-        columns[HASHPRICE] = _daily_series(horizon, HASHPRICE, daily, sources[HASHPRICE])
-    profile_table: Table | None = None
-    if profiles is not None:
-        profile_table = read_input(profiles, timezone=timezone)
-    for profile in dict.fromkeys(r.profile for r in site.renewables):
-        column = capacity_factor_column(profile)
-        if profile_table is not None and column in profile_table.frame.columns:
-            series, step, sources[column] = (
-                profile_table.frame[column],
-                profile_table.step,
-                profile_table.path,
-            )
-            profile_fill = fill
-        else:
-            series, step = bundled_profile(profile), pd.Timedelta("1h")
-            sources[column], profile_fill = f"bundled profile {profile}", bundled_fill
-        columns[column] = align(
-            series, step, horizon, name=column, source=sources[column], fill=profile_fill
-        )
-    optional = [HEAT_DEMAND] + ([HPC_UTILIZATION] if site.hpc is not None else [])
-    for column in optional:  # series with a default, taken from the profiles file when there
-        if profile_table is not None and column in profile_table.frame.columns:
-            sources[column] = profile_table.path
-            columns[column] = align(
-                profile_table.frame[column],
-                profile_table.step,
-                horizon,
-                name=column,
-                source=profile_table.path,
-                fill=fill,
-            )
-    columns.update(_market_series(site, horizon, ancillary, peaks, sources, timezone))
+        attempt(lambda: _hashprice_series(horizon, hashprice, sources))
+    attempt(lambda: _profile_series(site, horizon, profiles, fill, timezone, sources, problems))
+    if site.ancillary_offers:
+        attempt(lambda: _ancillary_series(site, horizon, ancillary, timezone, sources))
+    spec = site.grid.coincident_peak if site.grid is not None else None
+    if spec is not None:
+        attempt(lambda: _peak_series(spec, horizon, peaks, timezone, sources))
+    if problems:
+        raise InputError("\n".join(dict.fromkeys(problems)))
     frame = pd.DataFrame(columns, index=horizon)
     return Inputs.from_frame(site, frame, sources, dr_events_outside=dr_events_outside)
 
 
-def _market_series(
+def _roles_read(site: Site) -> list[Role]:
+    """The series of an inputs folder that ``site`` reads."""
+    needed = required_columns(site)
+    roles: list[Role] = []
+    if PRICE in needed:
+        roles.append("prices")
+    if HASHPRICE in needed:
+        roles.append("hashprice")
+    if site.renewables or site.hpc is not None or site.heat_reuse is not None:
+        roles.append("profiles")
+    if site.ancillary_offers:
+        roles.append("ancillary")
+    if site.grid is not None and site.grid.coincident_peak is not None:
+        roles.append("peaks")
+    return roles
+
+
+def _price_series(
     site: Site,
     horizon: pd.DatetimeIndex,
-    ancillary: Source | None,
-    peaks: Source | None,
-    sources: dict[str, str],
+    prices: str | Path | pd.DataFrame | None,
+    fill: Fill | None,
     timezone: str | None,
+    sources: dict[str, str],
 ) -> dict[str, pd.Series]:
-    """Ancillary prices (held over sub-hour intervals) and coincident-peak weights (split over
-    sub-hour intervals: a weight is the probability that the interval is the peak)."""
+    """The energy price from a bundled data set or a file, on the horizon."""
+    point = site.market.settlement_point if site.market is not None else None
+    how: Fill | None
+    if prices is None or (isinstance(prices, str) and prices in DATASETS):
+        dataset = str(prices) if prices is not None else default_price_dataset(site)
+        if point is None:
+            raise InputError("market.settlement_point: the site needs prices but names no node")
+        series = bundled_price(dataset, point)
+        step = pd.Timedelta(DATASETS[dataset].interval)
+        source, how = f"bundled {dataset} {point}", fill or "hold"
+    else:
+        table = read_input(prices, settlement_point=point, timezone=timezone)
+        site_step = pd.Timedelta(minutes=site.interval_minutes)
+        series, step = price_series(table), table.step
+        source, how = table.description, price_fill(table, site_step, fill)
+    sources[PRICE] = source
+    return {PRICE: align(series, step, horizon, name=PRICE, source=source, fill=how)}
+
+
+def _hashprice_series(
+    horizon: pd.DatetimeIndex, hashprice: Source | None, sources: dict[str, str]
+) -> dict[str, pd.Series]:
+    if hashprice is None:
+        daily, source = bundled_hashprice(), "bundled btc_hashprice"
+    else:
+        daily, source = read_hashprice(hashprice), source_name(hashprice)
+    sources[HASHPRICE] = source
+    return {HASHPRICE: hashprice_on(horizon, daily, source)}
+
+
+def _profile_series(
+    site: Site,
+    horizon: pd.DatetimeIndex,
+    profiles: Source | None,
+    fill: Fill | None,
+    timezone: str | None,
+    sources: dict[str, str],
+    problems: list[str],
+) -> dict[str, pd.Series]:
+    """Capacity factors (from the profiles file, else bundled) and the series with a default
+    (HPC utilization, heat demand) when the profiles file has them; each problem recorded."""
+    table = read_input(profiles, timezone=timezone) if profiles is not None else None
     columns: dict[str, pd.Series] = {}
-    if site.ancillary_offers:
-        if ancillary is None:
-            columns.update(bundled_ancillary(site, horizon))
-            for column in columns:
-                sources[column] = "bundled ercot_dam_as"
-        else:
-            table = read_input(ancillary, timezone=timezone)
-            for i, offer in enumerate(site.ancillary_offers):
-                column = ancillary_price_column(offer.product)
-                if column not in table.frame.columns:
-                    raise InputError(
-                        f"programs.ancillary[{i}].product: {offer.product} is offered but "
-                        f"{table.path} has no {column} column"
-                    )
+    for profile in dict.fromkeys(r.profile for r in site.renewables):
+        column = capacity_factor_column(profile)
+        try:
+            if table is not None and column in table.frame.columns:
+                series, step, source = table.frame[column], table.step, table.path
+                profile_fill = fill
+            else:
+                series, step = bundled_profile(profile), pd.Timedelta("1h")
+                source, profile_fill = f"bundled profile {profile}", fill or "hold"
+            columns[column] = align(
+                series, step, horizon, name=column, source=source, fill=profile_fill
+            )
+            sources[column] = source
+        except InputError as error:
+            problems.append(str(error))
+    optional = [HEAT_DEMAND] + ([HPC_UTILIZATION] if site.hpc is not None else [])
+    for column in optional:  # series with a default, taken from the profiles file when there
+        if table is not None and column in table.frame.columns:
+            try:
                 columns[column] = align(
                     table.frame[column],
                     table.step,
                     horizon,
                     name=column,
-                    source=table.description,
-                    fill="hold",  # an hourly product's price holds over its hour
+                    source=table.path,
+                    fill=fill,
                 )
-                sources[column] = table.description
-    spec = site.grid.coincident_peak if site.grid is not None else None
-    if spec is not None:
-        if peaks is None:
-            columns[COINCIDENT_PEAK_WEIGHT] = historical_weights(spec, horizon)
-            sources[COINCIDENT_PEAK_WEIGHT] = "historical peaks of bundled ercot_wind_solar load"
-        else:
-            table = read_input(peaks, timezone=timezone)
-            site_step = pd.Timedelta(minutes=site.interval_minutes)
-            weights = align(
-                table.column(COINCIDENT_PEAK_WEIGHT),
-                table.step,
-                horizon,
-                name=COINCIDENT_PEAK_WEIGHT,
-                source=table.description,
-                fill="hold",
-            )
-            # probabilities add: a finer file sums into the interval, a coarser one is split
-            columns[COINCIDENT_PEAK_WEIGHT] = weights * (site_step / table.step)
-            sources[COINCIDENT_PEAK_WEIGHT] = table.description
+                sources[column] = table.path
+            except InputError as error:
+                problems.append(str(error))
     return columns
+
+
+def _ancillary_series(
+    site: Site,
+    horizon: pd.DatetimeIndex,
+    ancillary: Source | None,
+    timezone: str | None,
+    sources: dict[str, str],
+) -> dict[str, pd.Series]:
+    """Ancillary prices of every offered product, held over sub-hour intervals."""
+    columns: dict[str, pd.Series] = {}
+    if ancillary is None:
+        columns.update(bundled_ancillary(site, horizon))
+        for column in columns:
+            sources[column] = "bundled ercot_dam_as"
+        return columns
+    table = read_input(ancillary, timezone=timezone)
+    for i, offer in enumerate(site.ancillary_offers):
+        column = ancillary_price_column(offer.product)
+        if column not in table.frame.columns:
+            raise InputError(
+                f"programs.ancillary[{i}].product: {offer.product} is offered but "
+                f"{table.path} has no {column} column"
+            )
+        columns[column] = align(
+            table.frame[column],
+            table.step,
+            horizon,
+            name=column,
+            source=table.description,
+            fill="hold",  # an hourly product's price holds over its hour
+        )
+        sources[column] = table.description
+    return columns
+
+
+def _peak_series(
+    spec: CoincidentPeak,
+    horizon: pd.DatetimeIndex,
+    peaks: Source | None,
+    timezone: str | None,
+    sources: dict[str, str],
+) -> dict[str, pd.Series]:
+    """Coincident-peak weights (split over sub-hour intervals: a weight is the probability
+    that the interval is the peak)."""
+    if peaks is None:
+        sources[COINCIDENT_PEAK_WEIGHT] = historical_weights_source(spec, horizon)
+        return {COINCIDENT_PEAK_WEIGHT: historical_weights(spec, horizon)}
+    table = read_input(peaks, timezone=timezone)
+    site_step = horizon[1] - horizon[0]
+    held = align(
+        table.column(COINCIDENT_PEAK_WEIGHT),
+        table.step,
+        horizon,
+        name=COINCIDENT_PEAK_WEIGHT,
+        source=table.description,
+        fill="hold",
+    )
+    sources[COINCIDENT_PEAK_WEIGHT] = table.description
+    # probabilities add: a finer file sums into the interval, a coarser one is split
+    return {COINCIDENT_PEAK_WEIGHT: held * (site_step / table.step)}
 
 
 __all__ = [
@@ -346,9 +439,11 @@ __all__ = [
     "HPC_UTILIZATION",
     "PRICE",
     "Inputs",
+    "InputsFolder",
     "ancillary_price_column",
     "load_inputs",
     "read_hashprice",
     "read_input",
     "required_columns",
+    "scan_folder",
 ]

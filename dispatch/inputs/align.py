@@ -42,10 +42,19 @@ def table_row(path: str) -> RowLabel:
     return lambda i: f"{path} row {i + 1}"
 
 
-def check_series(times: pd.Series, values: pd.Series, *, name: str, row: RowLabel) -> pd.Timedelta:
+def check_series(
+    times: pd.Series,
+    values: pd.Series,
+    *,
+    name: str,
+    row: RowLabel,
+    step: pd.Timedelta | None = None,
+) -> pd.Timedelta:
     """Raise on NaN, duplicate, unordered or irregular timestamps; return the series' step.
 
-    ``times`` and ``values`` are in file order (position i is file row i).
+    ``times`` and ``values`` are in file order (position i is file row i). A series whose
+    ``step`` is known (a daily series steps by one day) may have a single row; without it the
+    step is read from the rows, so at least two are needed.
     """
     times = times.reset_index(drop=True)
     values = values.reset_index(drop=True)
@@ -64,9 +73,10 @@ def check_series(times: pd.Series, values: pd.Series, *, name: str, row: RowLabe
     if (steps <= pd.Timedelta(0)).any():
         i = int((steps <= pd.Timedelta(0)).idxmax())
         raise InputError(f"{row(i)}: timestamps go backwards ({times[i - 1]} then {times[i]})")
-    if steps.empty:
-        raise InputError(f"{row(0)}: {name} needs at least two timestamps to show its interval")
-    step = steps.mode().iloc[0]
+    if step is None:
+        if steps.empty:
+            raise InputError(f"{row(0)}: {name} needs at least two timestamps to show its interval")
+        step = steps.mode().iloc[0]
     off = steps != step
     if off.any():
         i = int(off.idxmax())
@@ -154,8 +164,8 @@ def align(
         )
     if step > site_step and fill is None:
         raise InputError(
-            f"{source}: {name} steps by {_duration(step)}, coarser than the site's "
-            f"{_duration(site_step)} intervals; choose how to fill them: --fill hold (repeat each "
+            f"{source}: {name} steps by {duration(step)}, coarser than the site's "
+            f"{duration(site_step)} intervals; choose how to fill them: --fill hold (repeat each "
             "value) or --fill interpolate (linear between interval midpoints)"
         )
     if step >= site_step:
@@ -185,6 +195,7 @@ def align(
     return pd.Series(grouped.mean().to_numpy(), index=horizon, name=name)
 
 
-def _duration(step: pd.Timedelta) -> str:
+def duration(step: pd.Timedelta) -> str:
+    """A step as people write it: ``1 h``, ``15 min``."""
     minutes = int(step / pd.Timedelta(minutes=1))
     return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"

@@ -5,8 +5,11 @@ Detection rule, first match wins:
 1. a ``DeliveryDate`` / ``Delivery Date`` column -> an ERCOT report (DAM or RTM settlement point
    prices, DAM ancillary clearing prices), see :mod:`dispatch.inputs.ercot`;
 2. ``Interval Start`` (or ``Time``) + ``Location`` + ``SPP``/``LMP``, or ``interval_start_utc`` +
-   ``location`` + ``spp``/``lmp`` -> a gridstatus frame (:mod:`~dispatch.inputs.gridstatus_frames`);
-3. ``interval_start`` or ``date`` -> a tidy file, see :mod:`dispatch.inputs.tidy`.
+   ``location`` + ``spp``/``lmp`` -> a gridstatus price frame
+   (:mod:`~dispatch.inputs.gridstatus_frames`);
+3. ``Interval Start`` + a product's long name (``Regulation Up``, ...) -> gridstatus's ERCOT
+   ancillary prices (``Ercot().get_as_prices``);
+4. ``interval_start`` or ``date`` -> a tidy file, see :mod:`dispatch.inputs.tidy`.
 
 Anything else is an error that lists the layouts understood and the columns found.
 """
@@ -19,7 +22,12 @@ import pandas as pd
 
 from dispatch.errors import InputError
 from dispatch.inputs.ercot import ercot_table, report_kind
-from dispatch.inputs.gridstatus_frames import convention, gridstatus_table
+from dispatch.inputs.gridstatus_frames import (
+    convention,
+    gridstatus_as_table,
+    gridstatus_table,
+    is_as_frame,
+)
 from dispatch.inputs.table import Source, Table, read_frame, source_name
 from dispatch.inputs.tidy import is_tidy, tidy_table
 
@@ -29,6 +37,7 @@ FORMAT_NAMES = {
     "dam_mcpc": "ERCOT DAM ancillary clearing prices",
     "dam_mcpc_wide": "ERCOT DAM ancillary clearing prices",
 }
+GRIDSTATUS_AS = "gridstatus ancillary prices"
 
 
 def detect_format(columns: pd.Index) -> str:
@@ -45,12 +54,15 @@ def detect_format(columns: pd.Index) -> str:
     found = convention(columns)
     if found is not None:
         return found.name
+    if is_as_frame(columns):
+        return GRIDSTATUS_AS
     if is_tidy(columns):
         return "tidy"
     raise InputError(
         "unrecognised layout: expected a tidy file (interval_start or date + columns named by "
         "quantity and unit), a gridstatus frame (Interval Start, Location, SPP/LMP, or "
-        "interval_start_utc, location, spp/lmp) or an ERCOT report (DeliveryDate, HourEnding or "
+        "interval_start_utc, location, spp/lmp; or Interval Start and ancillary products such as "
+        "Regulation Up) or an ERCOT report (DeliveryDate, HourEnding or "
         f"DeliveryHour, ...); found columns {[str(c) for c in columns]}"
     )
 
@@ -84,6 +96,8 @@ def read_input(
         raise InputError(f"{path}: {error}") from None
     if kind.startswith("ERCOT"):
         table = ercot_table(frame, row=row, path=path, settlement_point=settlement_point)
+    elif kind == GRIDSTATUS_AS:
+        table = gridstatus_as_table(frame, row=row, path=path, timezone=timezone)
     elif kind.startswith("gridstatus"):
         table = gridstatus_table(
             frame, row=row, path=path, settlement_point=settlement_point, timezone=timezone

@@ -22,13 +22,21 @@ has one is refused.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from dispatch.errors import InputError
 from dispatch.inputs.align import RowLabel
-from dispatch.inputs.table import Table, build_table, numeric, select_point
+from dispatch.inputs.table import (
+    DAY_AHEAD,
+    REAL_TIME,
+    Table,
+    build_table,
+    numeric,
+    select_point,
+)
 
 CPT = "America/Chicago"
 REPEATED_FLAGS = frozenset({"Y", "TRUE"})  # some ERCOT API extracts carry the flag as a boolean
@@ -107,7 +115,8 @@ def ercot_table(
         times, ambiguous = interval_starts(rows, names, label, quarter=kind == "rtm_spp")
         prices = numeric(rows, names["settlementpointprice"], label)
         _check_repeated_hour(times, ambiguous, label, names)
-        return build_table(times, {PRICE: prices}, path=path, row=label)
+        table = build_table(times, {PRICE: prices}, path=path, row=label)
+        return replace(table, market=DAY_AHEAD if kind == "dam_spp" else REAL_TIME)
     if kind == "dam_mcpc":
         products = frame[names["ancillarytype"]].astype(str).str.strip().str.upper()
         values = numeric(frame, names["mcpc"], row)

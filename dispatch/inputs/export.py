@@ -13,8 +13,10 @@ from dispatch.errors import InputError
 from dispatch.files import write_atomic
 from dispatch.inputs.bundled import DATASETS, PROFILES, bundled_price, read_dataset
 from dispatch.inputs.ercot import ancillary_column
+from dispatch.inputs.prices import DA_PRICE, RT_PRICE
 
-PRICE_DATASETS = ("ercot_dam_spp", "ercot_rtm_spp")
+PRICE_DATASETS = {"ercot_dam_spp": DA_PRICE, "ercot_rtm_spp": RT_PRICE}
+"""Bundled price sets and the tidy column that states their market."""
 
 
 def tidy_export(
@@ -43,7 +45,8 @@ def tidy_export(
     -------
     frame, left_out
         ``interval_start`` (ISO 8601 with offset) or ``date``, then columns named by quantity and
-        unit: ``price_usd_per_mwh``; ``<product>_usd_per_mw_h``; ``hashprice_usd_per_ph_day``;
+        unit: ``da_price_usd_per_mwh`` or ``rt_price_usd_per_mwh`` (prices, their market
+        stated); ``<product>_usd_per_mw_h``; ``hashprice_usd_per_ph_day``;
         ``<profile>_capacity_factor``.
     """
     if name not in DATASETS:
@@ -60,7 +63,7 @@ def tidy_export(
     if start is not None and end is not None and end < start:
         raise InputError(f"--end {end} is before --start {start}")
     if name in PRICE_DATASETS and settlement_point is not None:
-        frame = bundled_price(name, settlement_point).to_frame()
+        frame = bundled_price(name, settlement_point).rename(PRICE_DATASETS[name]).to_frame()
     elif name == "ercot_dam_as":
         raw = read_dataset(name)
         frame = raw.rename(columns={c: ancillary_column(c) for c in raw.columns})

@@ -25,11 +25,12 @@ from plausible hashprice is an error that says so.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from dispatch.errors import InputError
+from dispatch.errors import InputError, InputWarning
 from dispatch.inputs.table import Source, read_frame, source_name
 from dispatch.inputs.tidy import tidy_table
 
@@ -47,6 +48,11 @@ HALVINGS_UTC = (  # block height, time of the block that halved the subsidy
 SUBSIDY_KNOWN_UNTIL = dt.date(2027, 12, 31)
 """The fifth halving (block 1,050,000) is expected in 2028 on a date nobody knows yet; later days
 need ``block_subsidy_btc`` or ``block_height``."""
+HOLD_FORWARD_DAYS = 7
+"""Days past its last known day that a daily hashprice is held forward (at its last value, with
+a warning). Hashprice moves with the BTC price, close to a random walk from one day to the next,
+so the last known value is the expected value of the next days; a week covers planning
+tomorrow from the value known today, a weekend, and the longest single solve (7 days)."""
 SECONDS_PER_DAY = 86_400
 TH = 1e12
 
@@ -122,12 +128,32 @@ def derive_usd_per_ph_day(
 
 
 FEE_COLUMNS = ("fees_btc_per_block", "fees_btc_per_day")
+CHAIN_DATA = "btc_price_usd, difficulty and fees"
 OPTIONAL_CHAIN_COLUMNS = ("hashrate_th_s", "block_subsidy_btc", "block_height")
 ACCEPTED = (
     "hashprice_usd_per_ph_day; hashprice_usd_per_th_day; hashprice_btc_per_ph_day or "
     "hashprice_btc_per_th_day with btc_price_usd; or btc_price_usd, difficulty and "
     "fees_btc_per_day (or fees_btc_per_block)"
 )
+
+
+def hashprice_form(columns: pd.Index) -> str | None:
+    """Which accepted hashprice form a daily file's columns hold, best first (``None``: none).
+
+    The canonical column name, ``hashprice_usd_per_th_day``, ``hashprice_btc_per_ph_day`` or
+    ``hashprice_btc_per_th_day`` (each with ``btc_price_usd``), or :data:`CHAIN_DATA`.
+    """
+    present = set(columns)
+    for name in (HASHPRICE, "hashprice_usd_per_th_day"):
+        if name in present:
+            return name
+    if "btc_price_usd" in present:
+        for name in ("hashprice_btc_per_ph_day", "hashprice_btc_per_th_day"):
+            if name in present:
+                return name
+        if "difficulty" in present and present & set(FEE_COLUMNS):
+            return CHAIN_DATA
+    return None
 
 
 def read_hashprice(source: Source) -> pd.Series:
@@ -150,26 +176,18 @@ def read_hashprice(source: Source) -> pd.Series:
     def read(*names: str) -> pd.DataFrame:
         return tidy_table(frame, row=row, path=path, columns=list(names)).frame
 
-    if HASHPRICE in present:
-        given, usd = HASHPRICE, read(HASHPRICE)[HASHPRICE]
-    elif "hashprice_usd_per_th_day" in present:
-        given = "hashprice_usd_per_th_day"
+    given = hashprice_form(frame.columns)
+    if given == HASHPRICE:
+        usd = read(HASHPRICE)[HASHPRICE]
+    elif given == "hashprice_usd_per_th_day":
         usd = 1000 * read(given)[given]
-    elif present & {"hashprice_btc_per_ph_day", "hashprice_btc_per_th_day"} and (
-        "btc_price_usd" in present
-    ):
-        given = (
-            "hashprice_btc_per_ph_day"
-            if "hashprice_btc_per_ph_day" in present
-            else "hashprice_btc_per_th_day"
-        )
+    elif given in ("hashprice_btc_per_ph_day", "hashprice_btc_per_th_day"):
         data = read(given, "btc_price_usd")
         per_ph = 1.0 if given.endswith("_ph_day") else 1000.0
         usd = per_ph * data[given] * data["btc_price_usd"]
-    elif {"btc_price_usd", "difficulty"} <= present and present & set(FEE_COLUMNS):
+    elif given == CHAIN_DATA:
         fees = next(c for c in FEE_COLUMNS if c in present)
         optional = [c for c in OPTIONAL_CHAIN_COLUMNS if c in present]
-        given = "btc_price_usd, difficulty and fees"
         usd = _derive(read("btc_price_usd", "difficulty", fees, *optional))
     else:
         raise InputError(
@@ -224,3 +242,55 @@ def _check_magnitude(usd: pd.Series, *, given: str, path: str) -> None:
     if bad.any():
         day = usd.index[int(np.argmax(bad.to_numpy()))]
         raise InputError(f"{path}: hashprice on {day} is {usd[day]:g} USD/PH/day, expected > 0")
+
+
+def hashprice_on(horizon: pd.DatetimeIndex, daily: pd.Series, source: str) -> pd.Series:
+    """Daily hashprice [USD/PH/day] on the intervals of ``horizon``, held over each local day.
+
+    Days after the last day of ``daily`` take its last value for up to
+    :data:`HOLD_FORWARD_DAYS` days (what is known when tomorrow is planned is today's value at
+    best), with an :class:`~dispatch.errors.InputWarning` saying which day's value is used.
+
+    Parameters
+    ----------
+    horizon
+        Interval starts, tz-aware in the site's zone (their local dates are the days).
+    daily
+        Hashprice [USD/PH/day] indexed by date, one row per day without gaps.
+    source
+        Where ``daily`` came from, for messages.
+
+    Raises
+    ------
+    InputError
+        For a day before the first of ``daily``, or more than :data:`HOLD_FORWARD_DAYS` after
+        its last.
+    """
+    days = pd.Index(horizon.date)
+    first, last = min(daily.index), max(daily.index)
+    values = daily.reindex(days)
+    later = sorted({d for d in days if d > last})
+    if later:
+        ahead = (later[-1] - last).days
+        if ahead > HOLD_FORWARD_DAYS:
+            raise InputError(
+                f"{source}: {HASHPRICE} has no value for {later[-1]}: its last day is {last}, "
+                f"{ahead} days earlier, and a last known value is held forward {HOLD_FORWARD_DAYS} "
+                f"days at most; add a row for {later[-1] - dt.timedelta(days=HOLD_FORWARD_DAYS)} "
+                "or later (today's hashprice when planning tomorrow)"
+            )
+        span = str(later[0]) if len(later) == 1 else f"{later[0]} to {later[-1]}"
+        warnings.warn(
+            f"{source}: {HASHPRICE} for {span} is {last}'s {daily[last]:,.2f} USD/PH/day held "
+            f"forward (the last value known, {ahead} day{'s' if ahead > 1 else ''} before)",
+            InputWarning,
+            stacklevel=3,
+        )
+        values[days > last] = daily[last]
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise InputError(
+            f"{source}: {HASHPRICE} has no value for {days[int(np.argmax(missing))]} "
+            f"(covers {first} to {last})"
+        )
+    return pd.Series(values.to_numpy(dtype=float), index=horizon, name=HASHPRICE)

@@ -159,6 +159,15 @@ def historical_weights(spec: CoincidentPeak, horizon: pd.DatetimeIndex) -> pd.Se
     return pd.Series(weights, index=horizon, name=COINCIDENT_PEAK_WEIGHT)
 
 
+def historical_weights_source(spec: CoincidentPeak, horizon: pd.DatetimeIndex) -> str:
+    """What :func:`historical_weights` rests on over ``horizon`` (for ``Inputs.sources``)."""
+    local = horizon.tz_convert("America/Chicago")
+    if not np.isin(local.month, spec.months).any():
+        months = ", ".join(str(m) for m in spec.months)
+        return f"none: the days lie outside the coincident-peak months ({months})"
+    return "historical peaks of bundled ercot_wind_solar load"
+
+
 def event_columns(
     site: Site, index: pd.DatetimeIndex, outside: EventsOutside = "error"
 ) -> dict[str, np.ndarray]:

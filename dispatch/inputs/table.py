@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -23,21 +23,31 @@ Source: TypeAlias = str | Path | pd.DataFrame
 
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
+Market: TypeAlias = Literal["day-ahead", "real-time"]
+"""The market a price series cleared in: ERCOT's day-ahead market (hourly, cleared the day
+before) or its real-time market (15-minute settlement point prices)."""
+DAY = pd.Timedelta(days=1)
+DAY_AHEAD: Market = "day-ahead"
+REAL_TIME: Market = "real-time"
+
 
 @dataclass(frozen=True)
 class Table:
     """A validated series file: columns by quantity, indexed by tz-aware interval start (UTC)
-    or by date (daily series), with the step between rows and where it came from."""
+    or by date (daily series), with the step between rows, where it came from and, for prices
+    whose layout says so, the market they cleared in."""
 
     frame: pd.DataFrame
     step: pd.Timedelta
     path: str
     kind: str = "tidy"
+    market: Market | None = None
 
     @property
     def description(self) -> str:
-        """The file, and its layout unless tidy (for ``Inputs.sources``)."""
-        return self.path if self.kind == "tidy" else f"{self.path} ({self.kind})"
+        """The file, its layout unless tidy and its market if known (for ``Inputs.sources``)."""
+        notes = [n for n in (None if self.kind == "tidy" else self.kind, self.market) if n]
+        return f"{self.path} ({', '.join(notes)})" if notes else self.path
 
     def column(self, name: str) -> pd.Series:
         """One series over the rows that carry it (an ancillary product launched mid-file,
@@ -199,6 +209,7 @@ def build_table(
 ) -> Table:
     """Check every column against the times (NaN, duplicates, order, gaps, mixed intervals) and
     its values against the bounds its unit implies; index by interval start (UTC) or date.
+    Daily series (``daily``) step by one day, so a single row is a whole series.
 
     ``times`` and each column are in file order: position i is the row ``row(i)``.
     """
@@ -206,10 +217,11 @@ def build_table(
         raise InputError(f"{path}: no value columns besides the time column")
     times = times.reset_index(drop=True)
     step = pd.Timedelta(0)
+    known = DAY if daily else None  # one row of a daily file is a whole series
     data = {}
     for name, values in columns.items():
         values = values.reset_index(drop=True)
-        step = check_series(times, values, name=name, row=row)
+        step = check_series(times, values, name=name, row=row, step=known)
         check_values(times, values, name=name, row=row)
         data[name] = values.to_numpy(dtype=float)
     if daily:

@@ -1,17 +1,20 @@
 """Tidy CSV / Parquet files: a time column and one column per series, units in the column names.
 
 Interval series use ``interval_start`` (ISO 8601 with an offset or Z; naive timestamps only with an
-explicit time zone); daily series use ``date`` (the site's local day).
+explicit time zone); daily series use ``date`` (the site's local day). A price column may state its
+market (``da_price_usd_per_mwh``, ``rt_price_usd_per_mwh``; see :mod:`dispatch.inputs.prices`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pandas as pd
 
 from dispatch.errors import InputError
 from dispatch.inputs.align import RowLabel
+from dispatch.inputs.prices import tidy_price_market
 from dispatch.inputs.table import (
     Source,
     Table,
@@ -77,4 +80,5 @@ def tidy_table(
             )
         names = list(columns)
     values = {str(name): numeric(frame, name, row) for name in names}
-    return build_table(times, values, path=path, row=row, daily=daily)
+    table = build_table(times, values, path=path, row=row, daily=daily)
+    return replace(table, market=tidy_price_market(pd.Index(names)))

@@ -5,8 +5,8 @@ mining fleets and battery exist and cost no capex. The sizing section says how f
 change and at what price. Every model here is frozen and forbids unknown keys, like the site
 schema; cross-field checks against the site are collected by :func:`sizing_problems`.
 
-Default costs are mid-points of the market ranges documented in the README (``Sizing`` section,
-with what they rest on): HPC new build 8-11 M USD/MW IT, HPC retrofit of a mining hall
+Default costs are mid-points of the market ranges documented in docs/planning.md (``Default
+costs``, with what they rest on): HPC new build 8-11 M USD/MW IT, HPC retrofit of a mining hall
 1.5-3 M USD/MW IT, mining build 3-5 M USD/MW. Lives and fixed O&M defaults are our assumptions.
 This module imports no solver: ``dispatch validate`` and ``dispatch schema`` stay fast.
 """
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 LifeYears = Annotated[int, Field(ge=1, le=60)]
 
-# Market ranges (README, Sizing: sources); the defaults are their mid-points.
+# Market ranges (docs/planning.md, Default costs: sources); the defaults are their mid-points.
 HPC_NEW_BUILD_USD_PER_MW_RANGE = (8.0e6, 11.0e6)
 HPC_RETROFIT_USD_PER_MW_RANGE = (1.5e6, 3.0e6)
 MINING_BUILD_USD_PER_MW_RANGE = (3.0e6, 5.0e6)

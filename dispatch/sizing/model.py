@@ -7,7 +7,7 @@ blocks see holds the largest sizes (their bounds). The objective, in USD/year, i
     Σ_streams Σ_days weight_d / years × stream_usd[d, s]      (operations, by stream)
   − Σ_terms annualized capex and fixed O&M                   (cost_terms, by term)
 
-and the tables report these very expressions. Constraint tags (README, Sizing):
+and the tables report these very expressions. Constraint tags (docs/formulation.md):
 
 * **SZ1** HPC: installed IT = existing + new build + retrofit ≤ ``max_it_mw``; new build and
   retrofit within their caps; each route adds whole ``block_it_mw`` blocks when blocks are set.

@@ -82,7 +82,7 @@ class Planning:
         if self.site.sizing is None:
             raise InputError(
                 f"site {self.site.name!r}: no sizing section; `dispatch size` needs one saying "
-                "which capacities may change (README: Sizing)"
+                "which capacities may change (docs/planning.md)"
             )
         sized = {f.name: f for f in self.spec.mining.fleets} if self.spec.mining else {}
         fleets = {}
