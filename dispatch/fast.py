@@ -21,6 +21,7 @@ from typing import Any
 
 import highspy
 import numpy as np
+import pyomo.environ as pyo
 
 from dispatch.errors import SolveError, no_schedule
 from dispatch.inputs import Inputs
@@ -46,7 +47,8 @@ class FastModel:
 
     ``highs_seconds`` is HiGHS's run time accumulated over this instance's solves (HiGHS reports
     the running total); each report carries its own solve's share. ``warm_start`` passes the
-    previous solution to HiGHS as a MIP start before each solve.
+    previous solution to HiGHS as a MIP start before each solve. ``highs`` is the HiGHS
+    instance (to inspect; changes go through the model and :meth:`fix`).
     """
 
     def __init__(self, built: BuiltModel, *, warm_start: bool = False) -> None:
@@ -61,14 +63,14 @@ class FastModel:
         self._columns = _ColumnStates(self.compiled.columns)
         self._held = np.zeros(self.compiled.n_columns, dtype=bool)  # fixed through fix()
         self._held_at = np.zeros(self.compiled.n_columns)
-        self._highs = highspy.Highs()
-        self._highs.setOptionValue("output_flag", False)
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
         self._pass_model()
 
     # -- loading and updating ---------------------------------------------------------------
 
     def _pass_model(self) -> None:
-        c, h = self.compiled, self._highs
+        c, h = self.compiled, self.highs
         p = self.compiled.symbols.values()
         lower, upper, integer = self._columns.read_all()
         n = c.n_columns
@@ -101,7 +103,7 @@ class FastModel:
     def push(self) -> None:
         """Send what changed since the last solve: data-dependent costs, row bounds and
         coefficients, and column bounds and integrality."""
-        c, h = self.compiled, self._highs
+        c, h = self.compiled, self.highs
         p = self.compiled.symbols.values()
         cost = c.cost.values(p)
         changed = self._varying_cost[cost[self._varying_cost] != self._cost[self._varying_cost]]
@@ -134,8 +136,8 @@ class FastModel:
         held = self._held[index]
         lower = np.where(held, self._held_at[index], lower)
         upper = np.where(held, self._held_at[index], upper)
-        self._highs.changeColsBounds(len(index), index, lower, upper)
-        self._highs.changeColsIntegrality(len(index), index, (integer & ~held).astype(np.uint8))
+        self.highs.changeColsBounds(len(index), index, lower, upper)
+        self.highs.changeColsIntegrality(len(index), index, (integer & ~held).astype(np.uint8))
 
     # -- fixing the past ----------------------------------------------------------------------
 
@@ -164,7 +166,7 @@ class FastModel:
     def solve_once(self, options: SolveOptions, inputs: Inputs) -> SolveReport:
         """One HiGHS solve of the model as it stands; the solution goes into the variables."""
         self.push()
-        h = self._highs
+        h = self.highs
         _set_options(h, options)
         if self.warm_start and self.solution is not None:
             start = highspy.HighsSolution()
@@ -271,6 +273,7 @@ class _ColumnStates:
         self._dynamic = [
             i for i, v in enumerate(columns) if not (_is_plain(v._lb) and _is_plain(v._ub))
         ]
+        self._domains: dict[int, tuple[Any, float, float, bool]] = {}
 
     def changed(self) -> list[int]:
         lb, ub, domain, fixed, value = self._lb, self._ub, self._domain, self._fixed, self._value
@@ -300,21 +303,43 @@ class _ColumnStates:
         return self.read(np.arange(len(self.columns)))
 
     def read(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(lower, upper, integer) of the columns ``index``; a fixed variable is held at its
-        value as a continuous column."""
+        """(lower, upper, integer) of the columns ``index``, as Pyomo's ``Var.bounds`` and
+        domain give them; a fixed variable is held at its value as a continuous column."""
         n = len(index)
         lower, upper, integer = np.empty(n), np.empty(n), np.zeros(n, dtype=bool)
         for k, i in enumerate(index.tolist()):
             v = self.columns[i]
-            if v.fixed:
-                lower[k] = upper[k] = v.value
+            if v._fixed:
+                lower[k] = upper[k] = v._value
                 continue
-            lb, ub = v.bounds
-            lower[k] = -INF if lb is None else lb
-            upper[k] = INF if ub is None else ub
-            interval = v.domain.get_interval()
-            integer[k] = interval is not None and interval[2] == 1
+            domain_lower, domain_upper, integer[k] = self._domain_of(v._domain)
+            lower[k] = _tighter(v._lb, domain_lower, max)
+            upper[k] = _tighter(v._ub, domain_upper, min)
         return lower, upper, integer
+
+    def _domain_of(self, domain: Any) -> tuple[float, float, bool]:
+        """(lower, upper, integer) of a domain set (±inf where open), read once per set."""
+        known = self._domains.get(id(domain))
+        if known is None or known[0] is not domain:
+            low, high = domain.bounds()
+            interval = domain.get_interval()
+            step = interval[2] if interval is not None else 0
+            known = self._domains[id(domain)] = (
+                domain,
+                -INF if low is None else float(low),
+                INF if high is None else float(high),
+                step == 1,
+            )
+        return known[1], known[2], known[3]
+
+
+def _tighter(bound: Any, domain_bound: float, pick: Any) -> float:
+    """A variable's own bound (None, a number or an expression of Params) against its domain's."""
+    if bound is None:
+        return domain_bound
+    return float(
+        pick(pyo.value(bound) if not isinstance(bound, int | float) else bound, domain_bound)
+    )
 
 
 def _is_plain(bound: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import highspy
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -165,8 +166,9 @@ def test_compiled_re_solves_equal_a_fresh_pyomo_build(
 
 
 def random_data(built: BuiltModel, seed: int) -> None:
-    """Every mutable Param and variable of ``built`` at random values (no meaning intended:
-    the compiled arrays must agree with Pyomo's reading at any values)."""
+    """Every mutable Param of ``built`` at a random value in its domain, and some variables
+    with new bounds, a new domain or fixed (no meaning intended: what HiGHS holds must agree
+    with Pyomo's reading of the model whatever the data and whatever the hooks set)."""
     rng = np.random.default_rng(seed)
     for param in built.model.component_objects(pyo.Param, descend_into=True):
         if param.mutable:
@@ -177,40 +179,73 @@ def random_data(built: BuiltModel, seed: int) -> None:
                 data.set_value(round(value) if step == 1 else value)
     for var in built.model.component_data_objects(pyo.Var, descend_into=True):
         var.set_value(float(rng.uniform(-3, 3)), skip_validation=True)
+        change = rng.integers(12)
+        if change == 0:
+            var.fix()
+        elif change == 1:
+            var.setub(float(rng.uniform(0, 5)))
+        elif change == 2:
+            var.domain = pyo.Integers if var.domain is pyo.Reals else pyo.Reals
+
+
+def highs_model(model: FastModel) -> tuple[np.ndarray, highspy.HighsLp]:
+    """The constraint matrix (dense) and the LP that HiGHS holds."""
+    lp = model.highs.getLp()
+    a = lp.a_matrix_
+    dense = np.zeros((lp.num_row_, lp.num_col_))
+    starts, index, values = np.array(a.start_), np.array(a.index_), np.array(a.value_)
+    for k in range(len(starts) - 1):
+        span = slice(starts[k], starts[k + 1])
+        if a.format_ == highspy.MatrixFormat.kColwise:
+            dense[index[span], k] = values[span]
+        else:
+            dense[k, index[span]] = values[span]
+    return dense, lp
 
 
 @pytest.mark.parametrize("path", [*EXAMPLES, None], ids=lambda p: p.stem if p else "dr_event")
 @settings(few, max_examples=2)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_compiled_arrays_equal_pyomos_own_reading_of_every_row(path, seed):
+def test_what_highs_holds_equals_pyomos_own_reading_of_the_model(path, seed):
+    # Solve once (the model as built), then move every Param and some variables at random and
+    # push the changes: HiGHS's copy of the model must be Pyomo's reading of the model now.
     site = load_site(path) if path else dr_site()
     inputs = load_inputs(site, "2023-08-17") if path else make_inputs(site, [20] * 5, 36.0)
     model = FastModel(build_model(site, inputs))
-    compiled = model.compiled
+    model.solve_once(FAST, inputs)
     random_data(model.built, seed)
-    p = np.array([pyo.value(s) for s in compiled.symbols.sources])
-    x = np.array([v.value for v in compiled.columns])
+    model.push()
+    matrix, lp = highs_model(model)
+    compiled = model.compiled
     column = {id(v): j for j, v in enumerate(compiled.columns)}
-    matrix = np.zeros((len(compiled.rows), compiled.n_columns))
-    np.add.at(
-        matrix, (compiled.matrix.row, compiled.matrix.col), compiled.matrix.coefficients.values(p)
-    )
-    lower, upper = compiled.row_lower.values(p), compiled.row_upper.values(p)
+    free = np.array([not v.fixed for v in compiled.columns])
     for i, con in enumerate(compiled.rows):
         low, body, high = con.to_bounded_expression(evaluate_bounds=True)
         repn = generate_standard_repn(body, compute_values=True, quadratic=False)
         expected = np.zeros(compiled.n_columns)
         for coef, var in zip(repn.linear_coefs, repn.linear_vars, strict=True):
             expected[column[id(var)]] += coef
-        assert matrix[i] == pytest.approx(expected, abs=1e-9), con.name
-        # Pyomo keeps the body's constant in the body, the compiled row in its bounds
+        # Pyomo reads a fixed variable as its value (the body's constant)
+        assert matrix[i, free] == pytest.approx(expected[free], abs=1e-9), con.name
+        # Pyomo keeps the body's constant in the body, HiGHS's row in its bounds
         constant = pyo.value(repn.constant)
-        assert lower[i] == (-np.inf if low is None else pytest.approx(low - constant)), con.name
-        assert upper[i] == (np.inf if high is None else pytest.approx(high - constant)), con.name
+        fixed_part = sum(  # fixed variables are columns held by their bounds in HiGHS
+            matrix[i, j] * v.value for j, v in enumerate(compiled.columns) if v.fixed
+        )
+        lower = -np.inf if low is None else low - constant + fixed_part
+        upper = np.inf if high is None else high - constant + fixed_part
+        assert lp.row_lower_[i] == pytest.approx(lower), con.name
+        assert lp.row_upper_[i] == pytest.approx(upper), con.name
+    for j, var in enumerate(compiled.columns):
+        lower, upper = (var.value, var.value) if var.fixed else var.bounds
+        assert lp.col_lower_[j] == (-np.inf if lower is None else pytest.approx(lower)), var.name
+        assert lp.col_upper_[j] == (np.inf if upper is None else pytest.approx(upper)), var.name
+        integer = var.is_integer() and not var.fixed
+        assert (lp.integrality_[j] == highspy.HighsVarType.kInteger) == integer, var.name
+    x = np.array([v.value for v in compiled.columns])
     objective = model.built.model.margin_usd
-    cost = compiled.cost.values(p)
-    assert cost @ x + compiled.offset.values(p)[0] == pytest.approx(pyo.value(objective))
-    reported = compiled.outputs.evaluate(p, x)
+    assert np.array(lp.col_cost_) @ x + lp.offset_ == pytest.approx(pyo.value(objective))
+    reported = compiled.outputs.evaluate(compiled.symbols.values(), x)
     assert reported == pytest.approx([pyo.value(e) for e in model.layout.expressions], abs=1e-9)
     if path is None:  # the interesting case: data that multiplies variables
         assert len(compiled.matrix.coefficients.varying) > 0
@@ -292,5 +327,7 @@ def test_a_structure_the_compiler_does_not_read_is_refused():
     built = build_model(site, make_inputs(site, [20] * 5, 36.0))
     m = built.model
     m.one_of = pyo.SOSConstraint(var=m.grid.import_mw, sos=1)
-    with pytest.raises(CompileError, match=r"one_of: a SOSConstraint is not read by the compiled model"):
+    with pytest.raises(
+        CompileError, match=r"one_of: a SOSConstraint is not read by the compiled model"
+    ):
         FastModel(built)
