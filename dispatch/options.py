@@ -31,7 +31,10 @@ class SolveOptions:
     # re-solved through highspy directly (dispatch.fast); "pyomo": Pyomo's persistent HiGHS
     # interface, the reference the compiled path is tested against.
     interface: str = "compiled"
-    warm_start: bool = False  # compiled only: the previous solution as HiGHS's MIP start
+    # compiled only: the previous solution as HiGHS's MIP start. It pays where that solution is
+    # feasible for the next solve (a real-time step with the past held: HiGHS time halved in
+    # benchmarks/realtime.py), not from one day to the next (no change measured)
+    warm_start: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.mip_rel_gap < 1:
@@ -44,6 +47,8 @@ class SolveOptions:
             raise InputError(f"presolve: expected choose, on or off, found {self.presolve!r}")
         if self.interface not in ("compiled", "pyomo"):
             raise InputError(f"interface: expected compiled or pyomo, found {self.interface!r}")
+        if self.warm_start and self.interface != "compiled":
+            raise InputError("warm_start: a MIP start needs interface compiled")
         if self.highs_options:
             import highspy  # only when options need checking: keeps this module solver-free
 

@@ -277,10 +277,10 @@ def test_fixing_the_past_equals_a_fresh_build_with_those_variables_fixed():
     # A real-time step: the site ran until 16:00 on the schedule planned from day-ahead prices;
     # the rest of the day re-solves at real-time prices (realized for the past). The compiled
     # model holds the past by column bounds; the reference is a fresh Pyomo build with the same
-    # variables fixed.
+    # variables fixed. The plan is HiGHS's MIP start for the re-solve (it stays feasible).
     site = load_site(SITES / "west_texas_hybrid.yaml")
     day_ahead = load_inputs(site, "2023-08-17", prices="ercot_dam_spp")
-    model = FastModel(build_model(site, day_ahead))
+    model = FastModel(build_model(site, day_ahead), warm_start=True)
     run_exact(model, FAST, day_ahead, 0.0, rebuilt=True)
     k = 64  # 16:00: before the evening's real-time spike
     past = model.columns_before(k)

@@ -40,6 +40,11 @@ def test_time_limited_solve_returns_its_incumbent_and_gap():
         ({"time_limit_s": 0}, "time_limit_s: expected > 0, found 0"),
         ({"threads": 0}, "threads: expected >= 1, found 0"),
         ({"presolve": "maybe"}, "presolve: expected choose, on or off, found 'maybe'"),
+        ({"interface": "gurobi"}, "interface: expected compiled or pyomo, found 'gurobi'"),
+        (
+            {"interface": "pyomo", "warm_start": True},
+            "warm_start: a MIP start needs interface compiled",
+        ),
         (
             {"highs_options": {"mip_heuristic_effrt": 0.1}},
             "HiGHS refuses option 'mip_heuristic_effrt'",
