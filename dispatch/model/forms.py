@@ -194,7 +194,9 @@ def _sum(r: FormReader, e: Any) -> Form:
         elif kind in _NATIVE:
             out.const += arg
         else:
-            out.add(r.form(arg))
+            handler = _HANDLERS.get(kind) or _handler_for(arg)
+            shared = r._named.get(id(arg)) if handler is _named else None
+            out.add(shared if shared is not None else handler(r, arg))
     return out
 
 
@@ -213,7 +215,10 @@ def _var_free(r: FormReader, arg: Any, e: Any) -> Form:
 
 
 def _product(r: FormReader, e: Any) -> Form:
-    a, b = (r.form(arg) for arg in e.args)
+    left, right = e.args
+    if type(left) in _NATIVE:
+        return r.form(right).scaled(left)
+    a, b = r.form(left), r.form(right)
     if b.var_free:
         return a.times(b)
     if a.var_free:
