@@ -146,11 +146,13 @@ class Dispatcher:
         """The model of the last solve (for inspection, state and tests)."""
         return self._built
 
-    def engine(self, inputs: Inputs) -> tuple[Engine, bool]:
-        """The engine for the horizon shape of ``inputs`` (True: built now, with ``inputs``)."""
+    def engine(self, inputs: Inputs, shape: Shape | None = None) -> tuple[Engine, bool]:
+        """The engine for the horizon shape of ``inputs`` (True: built now, with ``inputs``).
+
+        ``shape`` is that shape if the caller has it already."""
         engine, rebuilt = by_shape(
             self._models,
-            horizon_shape(inputs.index),
+            shape or horizon_shape(inputs.index),
             lambda: new_engine(build_model(self.site, inputs), self.options),
         )
         if rebuilt:
@@ -169,9 +171,10 @@ class Dispatcher:
     ) -> tuple[BuiltModel, SolveReport]:
         """Solve and leave the solution on the returned model (read it, or evaluate it)."""
         started = time.perf_counter()
-        engine, rebuilt = self.engine(inputs)
+        shape = horizon_shape(inputs.index)
+        engine, rebuilt = self.engine(inputs, shape)
         if not rebuilt:
-            load_data(engine.built, inputs)
+            load_data(engine.built, inputs, shape)
         self._built = engine.built
         write_state(engine.built, state, inputs.index)
         return engine.built, run_exact(engine, self.options, inputs, started, rebuilt=rebuilt)

@@ -132,8 +132,11 @@ class Roller:
         """Every local day of ``inputs`` in order, each starting from the previous day's end."""
         for window in day_windows(inputs.index, self.lookahead_hours):
             started = time.perf_counter()
-            built, report = self.solve(inputs, window, state)
-            kept = slice_inputs(inputs, window.start, window.start + window.kept)
+            horizon = slice_inputs(inputs, window.start, window.stop)
+            built, report = self.solve_horizon(horizon, state)
+            kept = horizon
+            if window.stop != window.start + window.kept:  # a look-ahead: keep the day only
+                kept = slice_inputs(inputs, window.start, window.start + window.kept)
             result, state = self.keep(built, report, kept, state, same_inputs=True)
             yield DayOutcome(
                 window.day, result.with_total_seconds(time.perf_counter() - started), state
@@ -143,7 +146,12 @@ class Roller:
         self, inputs: Inputs, window: Window, state: SiteState | None
     ) -> tuple[BuiltModel, SolveReport]:
         """Solve the window's horizon (day + look-ahead) from ``state``."""
-        horizon = slice_inputs(inputs, window.start, window.stop)
+        return self.solve_horizon(slice_inputs(inputs, window.start, window.stop), state)
+
+    def solve_horizon(
+        self, horizon: Inputs, state: SiteState | None
+    ) -> tuple[BuiltModel, SolveReport]:
+        """Solve the inputs of one window's horizon from ``state``."""
         _check_dr_baselines(self.site, horizon)
         return self.dispatcher.solve_model(horizon, state)
 

@@ -109,13 +109,16 @@ def _days(wall: np.ndarray) -> tuple[int, ...]:
 
 def _hours(index: pd.DatetimeIndex, wall: np.ndarray) -> tuple[int, ...]:
     into_hour_ns = (wall // NS_PER_S % 3600) * NS_PER_S  # local minutes and seconds
-    codes, _ = pd.factorize(index.as_unit("ns").asi8 - into_hour_ns)
-    return tuple(codes.tolist())
+    return _runs(index.as_unit("ns").asi8 - into_hour_ns)  # each hour's start (UTC)
 
 
 def _months(wall: np.ndarray) -> tuple[int, ...]:
-    codes, _ = pd.factorize(wall.astype("datetime64[ns]").astype("datetime64[M]"))
-    return tuple(codes.tolist())
+    return _runs(wall.astype("datetime64[ns]").astype("datetime64[M]").astype(np.int64))
+
+
+def _runs(values: np.ndarray) -> tuple[int, ...]:
+    """0, 1, ... numbering the runs of equal values (time-ordered values never come back)."""
+    return tuple(np.concatenate([[0], np.cumsum(values[1:] != values[:-1])]).tolist())
 
 
 @dataclass(frozen=True)
@@ -206,17 +209,21 @@ def build_block(
     return built
 
 
-def load_data(built: BuiltModel, inputs: Inputs) -> None:
-    """Write ``inputs`` into the model's data Params and re-apply data-dependent structure."""
-    if horizon_shape(inputs.index) != built.shape:
+def load_data(
+    built: BuiltModel, inputs: Inputs, shape: tuple[tuple[int, ...], ...] | None = None
+) -> None:
+    """Write ``inputs`` into the model's data Params and re-apply data-dependent structure.
+
+    ``shape`` is the horizon shape of ``inputs`` if the caller has it already."""
+    if (shape or horizon_shape(inputs.index)) != built.shape:
         raise ValueError("inputs do not have the horizon shape this model was built for")
     m = built.model
-    for column in inputs.frame.columns:
+    table = inputs.frame.to_numpy(dtype=float)
+    for k, column in enumerate(inputs.frame.columns):
         param = m.component(column)
         if param is not None:
             # validated inputs: written straight into the Param's data
-            values = inputs.frame[column].to_numpy(dtype=float).tolist()
-            param.store_values(dict(enumerate(values)), check=False)
+            param.store_values(dict(enumerate(table[:, k].tolist())), check=False)
     for _, terms in built.blocks:
         if terms.refresh is not None:
             terms.refresh()

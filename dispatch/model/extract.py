@@ -35,8 +35,7 @@ class Layout:
     streams: tuple[Stream, ...]
     expressions: tuple[Any, ...]
     solved_columns: pd.Index  # the schedule's columns after the inputs' own
-    stream_names: Any  # pandas string arrays of the streams table's two text columns
-    stream_kinds: Any
+    streams_template: pd.DataFrame  # the streams table with its text filled in
 
 
 def report_layout(built: BuiltModel) -> Layout:
@@ -58,8 +57,15 @@ def report_layout(built: BuiltModel) -> Layout:
         built.streams,
         tuple(expressions),
         solved_columns=pd.Index([name for name, _ in schedule] + ["site_load_mw"], dtype="str"),
-        stream_names=pd.array([s.value for s in built.streams], dtype="str"),
-        stream_kinds=pd.array([s.kind.value for s in built.streams], dtype="str"),
+        streams_template=pd.DataFrame(
+            {
+                "stream": pd.array([s.value for s in built.streams], dtype="str"),
+                "usd": 0.0,
+                "basis_mwh": 0.0,
+                "usd_per_mwh": 0.0,
+                "kind": pd.array([s.kind.value for s in built.streams], dtype="str"),
+            }
+        ),
     )
 
 
@@ -116,12 +122,6 @@ def streams_table(layout: Layout, values: np.ndarray) -> pd.DataFrame:
     basis = values[1::2]
     with np.errstate(divide="ignore", invalid="ignore"):
         per_mwh = np.where(np.abs(basis) > 1e-9, usd / basis, math.nan)
-    return pd.DataFrame(
-        {
-            "stream": layout.stream_names,
-            "usd": usd,
-            "basis_mwh": basis,
-            "usd_per_mwh": per_mwh,
-            "kind": layout.stream_kinds,
-        }
-    )
+    table = layout.streams_template.copy()
+    table.iloc[:, 1:4] = np.column_stack([usd, basis, per_mwh])  # usd, basis_mwh, usd_per_mwh
+    return table
