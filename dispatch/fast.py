@@ -307,14 +307,26 @@ class _ColumnStates:
         domain give them; a fixed variable is held at its value as a continuous column."""
         n = len(index)
         lower, upper, integer = np.empty(n), np.empty(n), np.zeros(n, dtype=bool)
+        columns, domain_of = self.columns, self._domain_of
         for k, i in enumerate(index.tolist()):
-            v = self.columns[i]
+            v = columns[i]
             if v._fixed:
                 lower[k] = upper[k] = v._value
                 continue
-            domain_lower, domain_upper, integer[k] = self._domain_of(v._domain)
-            lower[k] = _tighter(v._lb, domain_lower, max)
-            upper[k] = _tighter(v._ub, domain_upper, min)
+            domain_lower, domain_upper, integer[k] = domain_of(v._domain)
+            lb, ub = v._lb, v._ub
+            if lb is None:
+                lower[k] = domain_lower
+            elif type(lb) is float or type(lb) is int:
+                lower[k] = lb if lb > domain_lower else domain_lower
+            else:
+                lower[k] = max(float(pyo.value(lb)), domain_lower)
+            if ub is None:
+                upper[k] = domain_upper
+            elif type(ub) is float or type(ub) is int:
+                upper[k] = ub if ub < domain_upper else domain_upper
+            else:
+                upper[k] = min(float(pyo.value(ub)), domain_upper)
         return lower, upper, integer
 
     def _domain_of(self, domain: Any) -> tuple[float, float, bool]:
@@ -331,15 +343,6 @@ class _ColumnStates:
                 step == 1,
             )
         return known[1], known[2], known[3]
-
-
-def _tighter(bound: Any, domain_bound: float, pick: Any) -> float:
-    """A variable's own bound (None, a number or an expression of Params) against its domain's."""
-    if bound is None:
-        return domain_bound
-    return float(
-        pick(pyo.value(bound) if not isinstance(bound, int | float) else bound, domain_bound)
-    )
 
 
 def _is_plain(bound: Any) -> bool:

@@ -18,7 +18,7 @@ from pyomo.repn import generate_standard_repn
 from dispatch import Inputs, load_inputs, load_site
 from dispatch.fast import FastModel
 from dispatch.inputs import HASHPRICE, PRICE
-from dispatch.model.build import BuiltModel, build_model, load_data
+from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.extract import extract_result
 from dispatch.model.forms import CompileError
 from dispatch.model.state import SiteState, copy_solution, read_state, write_state
@@ -331,3 +331,33 @@ def test_a_structure_the_compiler_does_not_read_is_refused():
         CompileError, match=r"one_of: a SOSConstraint is not read by the compiled model"
     ):
         FastModel(built)
+
+
+@pytest.mark.parametrize(
+    "zone", ["America/Chicago", "Europe/Oslo", "Asia/Kolkata", "Australia/Adelaide"]
+)
+@pytest.mark.parametrize(
+    ("start", "minutes"),
+    [
+        ("2023-11-04 18:00", 15),
+        ("2023-03-11 20:00", 15),
+        ("2023-10-28 22:00", 60),
+        ("2023-03-31", 30),
+    ],
+)
+def test_horizon_shape_numbers_local_days_hours_and_months_as_the_calendar_does(
+    zone, start, minutes
+):
+    # Read timestamp by timestamp from Python's own calendar (local wall time), against the
+    # vectorized numbering the persistent models are keyed by (DST changes, half-hour zones).
+    index = pd.date_range(pd.Timestamp(start, tz=zone), periods=200, freq=f"{minutes}min")
+    local = [t.to_pydatetime() for t in index]
+
+    def numbered(keys):
+        first_seen = {}
+        return tuple(first_seen.setdefault(k, len(first_seen)) for k in keys)
+
+    days = tuple((t.date() - local[0].date()).days for t in local)
+    hours = numbered(t.astimezone(dt.UTC) - dt.timedelta(minutes=t.minute) for t in local)
+    months = numbered((t.year, t.month) for t in local)
+    assert horizon_shape(index) == (days, hours, months)

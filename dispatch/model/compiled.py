@@ -196,15 +196,17 @@ def _row(
                 raise CompileError("a ranged constraint with variable bounds")
         else:
             left, right = expr.args
-            lhs, rhs = reader.form(left), reader.form(right)
             equality = type(expr) is rel.EqualityExpression
             if not _potentially_variable(right):
-                low, body, high = (rhs if equality else None), lhs, rhs
+                rhs = reader.form(right)
+                low, body, high = (rhs if equality else None), reader.form(left), rhs
             elif not _potentially_variable(left):
-                low, body, high = lhs, rhs, (lhs if equality else None)
+                lhs = reader.form(left)
+                low, body, high = lhs, reader.form(right), (lhs if equality else None)
             else:
-                body = lhs.copy()
-                body.add(rhs, -1.0)
+                body = Form({})
+                reader.add_to(body, left)
+                reader.add_to(body, right, -1.0)
                 low, high = (Form({}) if equality else None), Form({})
     except CompileError as error:
         raise CompileError(f"constraint {con.name}: {error}") from None

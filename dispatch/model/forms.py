@@ -143,6 +143,63 @@ class FormReader:
         handler = _HANDLERS.get(type(e)) or _handler_for(e)
         return handler(self, e)
 
+    def poly(self, e: Any) -> dict[Monomial, float]:
+        """A var-free expression as a polynomial of the symbols {monomial: coefficient}
+        (() is the constant); the common nodes read directly, the rest through :meth:`form`."""
+        kind = type(e)
+        if kind in _NATIVE:
+            return {(): float(e)}
+        if kind is ParamData and e.parent_component().mutable:
+            return {(self.symbols.of(e),): 1.0}
+        if kind is ne.NPV_ProductExpression:
+            a, b = (self.poly(arg) for arg in e.args)
+            out: dict[Monomial, float] = {}
+            for mono_a, v in a.items():
+                for mono_b, w in b.items():
+                    mono = tuple(sorted(mono_a + mono_b)) if mono_a and mono_b else mono_a or mono_b
+                    out[mono] = out.get(mono, 0.0) + v * w
+            return out
+        if kind is ne.NPV_SumExpression:
+            out = {}
+            for arg in e.args:
+                for mono, v in self.poly(arg).items():
+                    out[mono] = out.get(mono, 0.0) + v
+            return out
+        f = _var_free(self, e, e)
+        out = {(): f.const} if f.const else {}
+        for (_, mono), v in (f.sym or {}).items():
+            out[mono] = out.get(mono, 0.0) + v
+        return out
+
+    def add_to(self, out: Form, e: Any, sign: float = 1.0) -> None:
+        """out += sign × e; the common terms go straight in, without a form of their own."""
+        kind = type(e)
+        if kind is VarData:
+            col = self.column[id(e)]
+            out.lin[col] = out.lin.get(col, 0.0) + sign
+        elif kind is ne.MonomialTermExpression:
+            coef, var = e.args
+            col = self.column[id(var)]
+            if type(coef) in _NATIVE:
+                out.lin[col] = out.lin.get(col, 0.0) + sign * coef
+                return
+            sym = out.sym if out.sym is not None else {}
+            for mono, v in self.poly(coef).items():
+                if mono:
+                    sym[col, mono] = sym.get((col, mono), 0.0) + sign * v
+                else:
+                    out.lin[col] = out.lin.get(col, 0.0) + sign * v
+            out.sym = sym
+        elif kind in _NATIVE:
+            out.const += sign * e
+        elif kind in _SUMS:
+            for arg in e.args:
+                self.add_to(out, arg, sign)
+        elif kind is ne.NegationExpression:
+            self.add_to(out, e.args[0], -sign)
+        else:
+            out.add(self.form(e), sign)
+
 
 def _number(r: FormReader, e: Any) -> Form:
     return Form({}, float(e))
@@ -178,25 +235,8 @@ def _named(r: FormReader, e: Any) -> Form:
 
 def _sum(r: FormReader, e: Any) -> Form:
     out = Form({})
-    lin, column = out.lin, r.column
     for arg in e.args:
-        kind = type(arg)
-        if kind is VarData:
-            col = column[id(arg)]
-            lin[col] = lin.get(col, 0.0) + 1.0
-        elif kind is ne.MonomialTermExpression:
-            coef, var = arg.args
-            if type(coef) in _NATIVE:
-                col = column[id(var)]
-                lin[col] = lin.get(col, 0.0) + coef
-            else:
-                out.add(r.form(var).times(_var_free(r, coef, arg)))
-        elif kind in _NATIVE:
-            out.const += arg
-        else:
-            handler = _HANDLERS.get(kind) or _handler_for(arg)
-            shared = r._named.get(id(arg)) if handler is _named else None
-            out.add(shared if shared is not None else handler(r, arg))
+        r.add_to(out, arg)
     return out
 
 
@@ -257,6 +297,7 @@ def _other(r: FormReader, e: Any) -> Form:
 
 
 _NATIVE = (int, float)
+_SUMS = (ne.SumExpression, ne.LinearExpression)
 _HANDLERS: dict[type, Callable[[FormReader, Any], Form]] = {
     int: _number,
     float: _number,
