@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from dispatch.errors import InputError
+from dispatch.errors import InputError, expect
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,21 @@ class SolveOptions:
     warm_start: bool = False
 
     def __post_init__(self) -> None:
-        if not 0 <= self.mip_rel_gap < 1:
-            raise InputError(f"mip_rel_gap: expected 0 <= gap < 1, found {self.mip_rel_gap}")
-        if self.time_limit_s <= 0:
-            raise InputError(f"time_limit_s: expected > 0, found {self.time_limit_s}")
+        expect(self.mip_rel_gap, (int, float), "mip_rel_gap", "a number")
+        expect(self.time_limit_s, (int, float), "time_limit_s", "a number of seconds")
+        expect(self.threads, int, "threads", "a whole number")
+        expect(self.relax_integrality, bool, "relax_integrality", "True or False")
+        expect(self.presolve, str, "presolve", "'choose', 'on' or 'off'")
+        expect(self.highs_options, Mapping, "highs_options", "a mapping of HiGHS option names")
+        if not (math.isfinite(self.mip_rel_gap) and 0 <= self.mip_rel_gap < 1):
+            raise InputError(
+                f"mip_rel_gap (--mip-gap): expected 0 <= gap < 1, found {self.mip_rel_gap}"
+            )
+        if not (math.isfinite(self.time_limit_s) and self.time_limit_s > 0):
+            raise InputError(
+                "time_limit_s (--time-limit): expected a finite number of seconds > 0, found "
+                f"{self.time_limit_s}"
+            )
         if self.threads < 1:
             raise InputError(f"threads: expected >= 1, found {self.threads}")
         if self.presolve not in ("choose", "on", "off"):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dispatch import columns
-from dispatch.errors import InputError
+from dispatch.errors import InputError, expect
 from dispatch.files import write_atomic as _atomic
 from dispatch.inputs import HASHPRICE
 from dispatch.streams import ANCILLARY_STREAMS, Stream
@@ -94,7 +94,10 @@ class DispatchResult:
 
     def write(self, out_dir: str | Path, fmt: Format = "csv") -> list[Path]:
         """Write schedule, streams and KPIs into ``out_dir``; each file appears whole or not at
-        all (written to a temporary file, then renamed)."""
+        all (written to a temporary file, then renamed). ``fmt``: csv, parquet or json."""
+        if fmt not in ("csv", "parquet", "json"):
+            raise InputError(f"format (--format): expected csv, parquet or json, found {fmt!r}")
+        expect(out_dir, (str, Path), "out_dir", "a folder path")
         out = Path(out_dir)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -137,6 +140,15 @@ def _json(payload: object) -> str:
     return json.dumps(payload, indent=2, default=default, allow_nan=False) + "\n"
 
 
+def breakeven_usd_per_mwh(
+    hashprice_usd_per_ph_day: Any, efficiency_j_per_th: float, pool_fee_fraction: float
+) -> Any:
+    """The power price [USD/MWh] at which a container at nominal efficiency earns nothing:
+    hashprice [USD/PH/day] × (1 − pool fee) × 1000 / efficiency [PH/s per MW] / 24 [h/day].
+    Takes a number or an array of hashprices (one breakeven per value)."""
+    return hashprice_usd_per_ph_day * (1 - pool_fee_fraction) * 1000.0 / efficiency_j_per_th / 24.0
+
+
 def compute_kpis(
     site: Site,
     schedule: Mapping[str, np.ndarray],
@@ -169,9 +181,10 @@ def compute_kpis(
         running += float(column(columns.mining(fleet.name, "containers_on")).sum())
         slots += fleet.containers * n
         ph_days += float(column(columns.mining(fleet.name, "hashrate_ph_s")).sum() * dt / 24)
-        ph_per_mw = 1000.0 / fleet.efficiency_j_per_th
         mean_hashprice = float(column(HASHPRICE).mean())
-        breakeven[fleet.name] = mean_hashprice * (1 - fee) * ph_per_mw / 24.0
+        breakeven[fleet.name] = breakeven_usd_per_mwh(
+            mean_hashprice, fleet.efficiency_j_per_th, fee
+        )
     hashprice_usd = usd.get(Stream.MINING_HASHPRICE.value, 0.0)
     ancillary_usd = sum(usd.get(s.value, 0.0) for s in ANCILLARY_STREAMS)
     return Kpis(

@@ -12,16 +12,17 @@ from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 import numpy as np
+import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from dispatch.errors import SolveError, no_schedule
+from dispatch.errors import InputError, SolveError, expect, no_schedule
 from dispatch.fast import FastModel
-from dispatch.inputs import Inputs
+from dispatch.inputs import Inputs, check_inputs
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.context import AssetTerms
 from dispatch.model.extract import Layout, extract_result, pyomo_values, report_layout
-from dispatch.model.state import SiteState, write_state
+from dispatch.model.state import SiteState, state_problems, write_state
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
@@ -135,6 +136,9 @@ class Dispatcher:
     """
 
     def __init__(self, site: Site, options: SolveOptions | None = None) -> None:
+        expect(site, Site, "site", "a Site (from load_site)")
+        if options is not None:
+            expect(options, SolveOptions, "options", "SolveOptions (not a dict)")
         self.site = site
         self.options = options or SolveOptions()
         self._models: dict[Shape, Engine] = {}
@@ -169,8 +173,18 @@ class Dispatcher:
     def solve_model(
         self, inputs: Inputs, state: SiteState | None = None
     ) -> tuple[BuiltModel, SolveReport]:
-        """Solve and leave the solution on the returned model (read it, or evaluate it)."""
+        """Solve and leave the solution on the returned model (read it, or evaluate it).
+
+        Raises :class:`InputError` for inputs made for another site or edited into NaN, infinite
+        or implausible values since loading, and for a carried state no schedule can start from.
+        """
         started = time.perf_counter()
+        check_inputs(self.site, inputs)
+        if state is not None:
+            expect(state, SiteState, "state", "a SiteState (or None: a fresh start)")
+        problems = state_problems(self.site, inputs, state)
+        if problems:
+            raise InputError("\n".join(problems))
         shape = horizon_shape(inputs.index)
         engine, rebuilt = self.engine(inputs, shape)
         if not rebuilt:
@@ -218,6 +232,20 @@ def new_solver(*, fixed_as_bounds: bool = False) -> Highs:
 MAX_ENFORCE_ROUNDS = 3
 
 
+def solve_exact(
+    solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs
+) -> SolveReport:
+    """Solve ``built`` exactly (:func:`solve_until_exact`) with Pyomo's HiGHS ``solver``; the
+    report counts the solves."""
+    terms = [t for _, t in built.blocks]
+    report, rounds = solve_until_exact(
+        terms,
+        lambda: run_highs(solver, built, options, inputs),
+        relaxed=options.relax_integrality,
+    )
+    return replace(report, rounds=rounds)
+
+
 def solve_until_exact(
     terms: Sequence[AssetTerms], solve_once: Callable[[], T], *, relaxed: bool
 ) -> tuple[T, int]:
@@ -253,7 +281,7 @@ def run_highs(
         highs_options["solve_relaxation"] = True
     results = solver.solve(
         built.model,
-        time_limit=options.time_limit_s,
+        time_limit=_time_limit_s(solver, built, options),
         rel_gap=options.mip_rel_gap,
         threads=options.threads,
         solver_options=highs_options,
@@ -289,3 +317,24 @@ def run_highs(
         rebuilt=True,
         rounds=1,
     )
+
+
+def _time_limit_s(solver: Highs, built: BuiltModel, options: SolveOptions) -> float:
+    """The time limit to give HiGHS for this solve [s].
+
+    HiGHS compares an LP's time limit with the run time its object has accumulated over every
+    solve (ERGO-Code/HiGHS#1477, to change in HiGHS 2.0; its MIP solver times each solve
+    itself), so a persistent model solved as an LP would stop at once after its solves added up
+    to the limit. For an LP the limit is therefore the run time so far plus the limit.
+    """
+    highs = getattr(solver, "_solver_model", None)  # None before the first solve
+    if highs is None or not _solved_as_lp(built, options):
+        return options.time_limit_s
+    return options.time_limit_s + highs.getRunTime()
+
+
+def _solved_as_lp(built: BuiltModel, options: SolveOptions) -> bool:
+    if options.relax_integrality:
+        return True
+    variables = built.model.component_data_objects(pyo.Var, descend_into=True)
+    return not any(not v.is_continuous() and not v.fixed for v in variables)

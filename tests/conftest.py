@@ -6,13 +6,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import independent
 import pandas as pd
 import pytest
+from hypothesis import Phase, settings
 
 from dispatch import Inputs, Site
 from dispatch.site import parse_site
 
 SITES = Path(__file__).resolve().parent.parent / "sites"
+
+# benchmarks/mutation.py runs with --hypothesis-profile=mutation: a failing example is enough to
+# kill a mutant, so no time is spent shrinking it
+settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
 def make_site(**sections: Any) -> Site:
@@ -93,17 +99,7 @@ def sites_dir() -> Path:
 
 def hand_energy_and_hashing_usd(result, site: Site) -> dict[str, float]:
     """``grid_energy_purchase`` and ``mining_hashprice`` recomputed from the schedule by hand
-    (no PPA): an independent check of the streams of a kept or settled window."""
-    schedule = result.schedule
-    hours = site.interval_minutes / 60
-    adder = site.grid.import_adder_usd_per_mwh if site.grid else 0.0
-    purchase = -((schedule["price_usd_per_mwh"] + adder) * schedule["grid_import_mw"]).sum()
-    fee = site.mining.pool_fee_fraction if site.mining else 0.0
-    hashing = sum(
-        (schedule["hashprice_usd_per_ph_day"] * schedule[f"mining_{f.name}_hashrate_ph_s"]).sum()
-        for f in site.fleets
-    )
-    return {
-        "grid_energy_purchase": purchase * hours,
-        "mining_hashprice": hashing * hours / 24 * (1 - fee),
-    }
+    (tests/independent.py, which recomputes every stream): an independent check of the streams
+    of a kept or settled window, whose carried-in state the other streams would need."""
+    money = independent.streams(site, result.schedule)
+    return {name: money[name].usd for name in ("grid_energy_purchase", "mining_hashprice")}

@@ -57,22 +57,28 @@ def test_batch_prints_a_table_per_task_and_year_and_writes_the_summary(
     assert kpis["mining_uptime_fraction"].mean() == pytest.approx(uptime, abs=0.01)
 
 
-def test_forecast_batch_reports_the_value_of_perfect_foresight(site_file: Path, tmp_path: Path):
+@pytest.mark.slow
+def test_operator_batch_compares_four_cases_by_year_and_month(site_file: Path, tmp_path: Path):
     out = tmp_path / "out"
     result = batch(
-        str(site_file), "--start", "2023-08-16", "--end", "2023-08-18", "--out", str(out),
-        "--workers", "1", "--forecast", "--redispatch-mining",
+        str(site_file), "--start", "2023-08-31", "--end", "2023-09-01", "--out", str(out),
+        "--workers", "1", "--operator",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "value of perfect foresight USD" in result.output
-    foresight = pd.read_csv(out / "summary_foresight.csv")
-    row = foresight.iloc[0]
-    assert row["executed_case"] == "rt_redispatch" and row["days"] == 3
-    assert row["value_of_perfect_foresight_usd"] == pytest.approx(
-        row["perfect_foresight_margin_usd"] - row["rt_redispatch_margin_usd"]
+    assert "operator back-test" in " ".join(result.output.split())
+    days = pd.read_parquet(out / "days")
+    assert set(days["case"]) == {"perfect_foresight", "da_plan_rt", "operator", "breakeven"}
+    table = pd.read_csv(out / "summary_operator.csv", dtype={"period": str})
+    assert table["period"].tolist() == ["2023", "2023-08", "2023-09"]
+    by_case = days.groupby("case")["net_margin_usd"].sum()
+    year = table.iloc[0]
+    for case in by_case.index:
+        assert year[f"{case}_margin_usd"] == pytest.approx(by_case[case])
+    assert year["operator_share_of_perfect_foresight"] == pytest.approx(
+        by_case["operator"] / by_case["perfect_foresight"]
     )
-    cases = set(pd.read_parquet(out / "days")["case"])
-    assert cases == {"da_plan", "da_schedule_rt", "rt_redispatch", "perfect_foresight"}
+    streams = set(pd.read_parquet(out / "streams")["stream"])
+    assert {"da_energy", "rt_deviation"} <= streams and "grid_energy_purchase" not in streams
 
 
 def test_a_task_whose_data_do_not_cover_its_period_fails_alone(site_file: Path, tmp_path: Path):
@@ -98,7 +104,7 @@ def test_a_task_whose_data_do_not_cover_its_period_fails_alone(site_file: Path, 
         ("127.0.0.1", "--scheduler 127.0.0.1: not a Dask scheduler address (missing port"),
     ],
 )
-def test_an_unreachable_scheduler_is_one_message_and_a_manifest_of_pending_tasks(
+def test_an_unreachable_scheduler_is_one_message_and_leaves_no_trace(
     site_file: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str], address, message
 ):
     out = tmp_path / "out"
@@ -109,7 +115,7 @@ def test_an_unreachable_scheduler_is_one_message_and_a_manifest_of_pending_tasks
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output + capfd.readouterr().err
-    assert list(last_status(out).values()) == ["pending"]
+    assert not out.exists()  # no manifest, no folder: nothing was planned into it
 
 
 @pytest.mark.parametrize(
@@ -123,8 +129,17 @@ def test_an_unreachable_scheduler_is_one_message_and_a_manifest_of_pending_tasks
           "--scheduler", "tcp://x:1"], "--workers and --scheduler: use one"),
         (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--settlement-point",
           "HB_NOWHERE"], "settlement point 'HB_NOWHERE' is not in bundled ercot_dam_spp"),
-        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--redispatch-mining"],
-         "--rt-prices and --redispatch-mining apply with --forecast only"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--decision-minutes", "90"],
+         "--rt-prices, --decision-minutes and --rt-forecast apply with --operator only"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--operator",
+          "--decision-minutes", "420"], "--decision-minutes: 420 does not divide the 1440-minute day"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--operator",
+          "--decision-minutes", "90"], "a positive multiple of the site's interval_minutes = 60"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--operator",
+          "--rt-forecast", "tomorrow.csv"],
+         "--rt-forecast: expected spread or da or a price file, found 'tomorrow.csv'"),
+        (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--operator",
+          "--lookahead-hours", "24"], "operator mode decides one day at a time"),
         (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--prices", "ercot_dam"],
          "--prices: 'ercot_dam' is neither a bundled price data set"),
         (["--start", "2023-01-01", "--end", "2023-01-02", "--out", "o", "--split", "week"],
@@ -220,3 +235,31 @@ def test_a_full_disk_ends_the_batch_with_exit_1_and_says_what_did_not_finish(
     assert "Traceback" not in result.output
     assert sorted(last_status(out).values()) == ["failed", "pending"]
     assert not list(out.rglob("*.parquet*")) and not (out / "summary_kpis.csv").exists()
+
+
+def test_operator_files_that_do_not_fit_exit_2_naming_the_file(tmp_path: Path):
+    """An RT price file coarser than the site, a forecast file that does not cover the period:
+    one line naming the file, before anything runs (real HB_WEST prices, written as tidy)."""
+    from dispatch.inputs.bundled import bundled_price
+
+    quarter = tmp_path / "quarter.yaml"
+    quarter.write_text(TINY_SITE.replace("interval_minutes: 60", "interval_minutes: 15"))
+    hourly = bundled_price("ercot_dam_spp", "HB_WEST")["2023-08-01":"2023-08-04"]
+    rt_file = tmp_path / "rt_hourly.csv"
+    hourly.rename_axis("interval_start").to_frame().to_csv(rt_file)
+    out = tmp_path / "out"
+    result = batch(
+        str(quarter), "--start", "2023-08-02", "--end", "2023-08-02", "--out", str(out),
+        "--operator", "--rt-prices", str(rt_file),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"--rt-prices {rt_file}: real-time prices every 0 days 01:00:00 are coarser" in (
+        " ".join(result.output.split())
+    )
+    result = batch(
+        str(quarter), "--start", "2023-08-02", "--end", "2023-08-06", "--out", str(out),
+        "--operator", "--rt-forecast", str(rt_file),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"--rt-forecast {rt_file}: covers" in " ".join(result.output.split())
+    assert not out.exists()

@@ -66,7 +66,7 @@ def test_the_schema_page_lists_every_field_of_every_section():
         body = page.split(f"## {name}\n", 1)[1].split("\n## ", 1)[0]
         for field in model["properties"]:
             assert f"| `{field}` |" in body, (name, field)
-    assert "| `import_limit_mw` | number ≥ 0 | **required** |" in page
+    assert "| `import_limit_mw` | number ≥ 0, ≤ 10000 | **required** |" in page  # its bound
     assert "| `interval_minutes` | one of `5`, `15`, `30`, `60` | `15` |" in page
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SITES, balance_residual_mw
+from independent import mismatches
+from physics import violations
 
 from dispatch import load_inputs, load_site, solve
 from dispatch.solver import SolveOptions
@@ -36,6 +38,9 @@ def test_example_site_on_a_real_stress_day(path, day):
     assert result.streams["usd"].sum() == pytest.approx(
         result.kpis.objective_usd, rel=1e-9, abs=1e-6
     )
+    # every stream and KPI recomputed from the site file and the schedule alone
+    assert mismatches(site, result) == []
+    assert violations(site, schedule) == []
     if site.hpc is not None:
         assert result.kpis.hpc_availability_fraction == pytest.approx(1.0)
     if site.battery is not None:

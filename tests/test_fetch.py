@@ -164,7 +164,7 @@ def test_without_the_extra_one_line_names_it(tmp_path: Path, monkeypatch):
     assert result.exit_code == 2
     assert (
         result.output
-        == "error: fetch: needs the gridstatus library: pip install 'dispatch[fetch]'\n"
+        == "error: fetch: needs the gridstatus library: pip install 'flexload-dispatch[fetch]'\n"
     )
 
 

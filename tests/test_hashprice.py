@@ -20,17 +20,12 @@ from dispatch.errors import InputWarning
 from dispatch.inputs.bundled import read_dataset
 from dispatch.inputs.hashprice import read_hashprice, subsidy_btc_at_height, subsidy_btc_on
 
-# The bundled file applies the 6.25 BTC subsidy before the 2020-05-11 halving (it was 12.5 BTC),
-# so its derived hashprice is about half the true value on 2020-04-13..2020-05-11; the
-# comparison starts the day after that halving.
-FIRST_COMPARABLE = dt.date(2020, 5, 12)
-
 
 @pytest.fixture(scope="module")
 def btc() -> pd.DataFrame:
-    data = read_dataset("btc_hashprice")
-    data = data[data.index >= FIRST_COMPARABLE].dropna(subset=["hashprice_usd_per_ph_day"])
-    return data
+    """Every day the bundled file has a hashprice (2020-04-13 to 2025-04-07), the 2020 halving
+    included: the file carries the 12.5 BTC subsidy before it (corrected 2026-11-29)."""
+    return read_dataset("btc_hashprice").dropna(subset=["hashprice_usd_per_ph_day"])
 
 
 def chain_file(btc: pd.DataFrame, *extra: str) -> pd.DataFrame:
@@ -50,7 +45,7 @@ def chain_file(btc: pd.DataFrame, *extra: str) -> pd.DataFrame:
 def test_derived_from_price_difficulty_and_fees_matches_the_bundled_series(btc):
     derived = read_hashprice(chain_file(btc))
     error = derived / btc["hashprice_usd_per_ph_day"] - 1
-    assert len(error) == 1792
+    assert len(error) == 1821 and error.index[0] == dt.date(2020, 4, 13)
     assert abs(error.median()) < 0.005  # fees shared by 144 expected blocks vs actual hashrate
     assert error.abs().median() < 0.005
 
@@ -58,6 +53,8 @@ def test_derived_from_price_difficulty_and_fees_matches_the_bundled_series(btc):
 def test_with_the_network_hashrate_the_derivation_is_the_bundled_one(btc):
     derived = read_hashprice(chain_file(btc, "hashrate_th_s"))
     error = (derived / btc["hashprice_usd_per_ph_day"] - 1).abs()
+    # the 12.5 BTC subsidy before the 2020 halving, and its day time-weighted, as in the file
+    assert error[: dt.date(2020, 5, 12)].max() < 1e-12
     assert error.drop(dt.date(2024, 4, 20)).max() < 1e-12
     # halving day: the block subsidy is time-weighted (block 840,000 at 00:09:27 UTC)
     assert error[dt.date(2024, 4, 20)] == pytest.approx(0.0016, abs=1e-4)
@@ -105,12 +102,12 @@ def test_every_accepted_unit_gives_usd_per_ph_day(btc):
         (
             "hashprice_usd_per_ph_day",
             1e-3,
-            "hashprice from hashprice_usd_per_ph_day has median 0.0832 USD/PH/day, outside the plausible 1..20,000 USD/PH/day; it looks 1000 times too small: values in USD/TH/day belong in hashprice_usd_per_th_day",
+            "hashprice from hashprice_usd_per_ph_day has median 0.08393 USD/PH/day, outside the plausible 1..20,000 USD/PH/day; it looks 1000 times too small: values in USD/TH/day belong in hashprice_usd_per_th_day",
         ),
         (
             "hashprice_usd_per_th_day",
             1.0,
-            "hashprice from hashprice_usd_per_th_day has median 83,199.37 USD/PH/day, outside .* it looks 1000 times too large: values in USD/PH/day belong in hashprice_usd_per_ph_day",
+            "hashprice from hashprice_usd_per_th_day has median 83,932.88 USD/PH/day, outside .* it looks 1000 times too large: values in USD/PH/day belong in hashprice_usd_per_ph_day",
         ),
     ],
     ids=["th-in-ph-column", "ph-in-th-column"],

@@ -152,12 +152,20 @@ def test_bad_dates_are_refused():
         load_inputs(quarter_site(), "2023-08-17", "2023-08-16")
 
 
-def test_bundled_hashprice_skips_the_days_with_the_wrong_subsidy():
+def test_bundled_hashprice_is_served_from_its_first_day_at_the_12_5_btc_subsidy():
     site = make_site(mining=mining(fleet()), generators=[])
+    first = load_inputs(site, "2020-04-13").frame["hashprice_usd_per_ph_day"]
+    # by hand from the file's own row: price x subsidy x expected blocks per PH/s-day + fees
+    row = read_dataset("btc_hashprice").loc[dt.date(2020, 4, 13)]
+    blocks_per_ph_day = 86_400 * 1e15 / (row["difficulty"] * 2**32)
+    subsidy = row["btc_price_usd_close"] * 12.5 * blocks_per_ph_day
+    fees = row["btc_price_usd_close"] * row["fees_btc_per_day"] / (row["hashrate_th_s"] / 1000)
+    assert first.iloc[0] == pytest.approx(subsidy + fees, rel=1e-12)
+    assert first.nunique() == 1 and first.iloc[0] == pytest.approx(117.8859, abs=1e-4)
     with pytest.raises(
-        InputError, match=r"no value for 2020-05-01 \(covers 2020-05-12 to 2025-04-07"
+        InputError, match=r"no value for 2020-04-12 \(covers 2020-04-13 to 2025-04-07"
     ):
-        load_inputs(site, "2020-05-01")
+        load_inputs(site, "2020-04-12")
 
 
 def test_a_zone_whose_clocks_change_at_midnight_starts_the_day_at_its_first_instant():

@@ -124,8 +124,9 @@ def test_two_files_that_both_look_like_prices_are_refused(tmp_path: Path):
 def test_a_series_the_site_does_not_read_may_be_given_twice(tmp_path: Path):
     folder = day_folder(tmp_path / "in")
     export(folder, "btc_hashprice", "hashprice_too.csv", start="2024-04-16")
-    site = make_site(interval_minutes=15, grid={"import_limit_mw": 80})  # nothing mines here
-    site = site.model_copy(update={"hpc": load_site(SITES / "hpc_only.yaml").hpc})
+    hpc = load_site(SITES / "hpc_only.yaml").hpc.model_dump(mode="json")
+    hpc["ride_through_minutes"] = 0  # no battery here to hold the reserve
+    site = make_site(interval_minutes=15, grid={"import_limit_mw": 80}, hpc=hpc)  # no mining
     inputs = load_inputs(site, DAY, inputs=folder)
     assert "hashprice_usd_per_ph_day" not in inputs.frame
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -9,9 +11,11 @@ import pytest
 from conftest import balance_residual_mw, fleet, make_inputs, make_site, mining
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from independent import mismatches
 
 from dispatch import load_inputs, solve
 from dispatch.model.build import build_model
+from dispatch.model.state import read_state
 from dispatch.solver import Dispatcher, SolveOptions, new_solver, run_highs
 
 EXACT = SolveOptions(mip_rel_gap=0.0)
@@ -70,12 +74,12 @@ def test_balance_holds_and_streams_sum_to_the_objective(prices, hashprice):
 
 @few
 @given(prices=prices, hashprice=hashprices)
-def test_streams_table_matches_the_solver_objective(prices, hashprice):
+def test_streams_match_an_independent_recomputation_and_the_solver_objective(prices, hashprice):
+    # each stream re-derived from the site file and the schedule (tests/independent.py), and
+    # their sum against the objective HiGHS reported (not Pyomo's evaluation of the same terms)
     site = hybrid_site()
-    dispatcher = Dispatcher(site, EXACT)
-    result = dispatcher.solve(make_inputs(site, prices, hashprice))
-    objective = pyo.value(dispatcher.built.model.margin_usd)
-    assert result.streams["usd"].sum() == pytest.approx(objective, rel=1e-9, abs=1e-6)
+    result = solve(site, make_inputs(site, prices, hashprice), EXACT)
+    assert mismatches(site, result) == []
 
 
 @few
@@ -138,38 +142,92 @@ def test_persistent_resolve_equals_rebuild():
     assert dispatcher.models_built == 1
 
 
-@few
-@given(first=prices, second=prices, hashprice=hashprices)
-def test_resolving_with_new_data_equals_a_fresh_solve(first, second, hashprice):
-    # Same horizon length so the persistent model is re-used; negative prices switch the
-    # battery's charge/discharge binary on, which the re-solve must pick up.
-    second = (second * 3)[: len(first)]
+def test_resolving_with_new_data_and_state_equals_a_fresh_solve():
+    # A persistent model re-solved with other prices, another hashprice and the state the first
+    # day ended in must equal a fresh build of that day. The generator makes both matter: the
+    # carried state and a stale hashprice each change the second day's optimum (asserted).
     site = hybrid_site()
-    dispatcher = Dispatcher(site, EXACT)
-    for day_prices in (first, second):
-        inputs = make_inputs(site, day_prices, hashprice)
-        resolved = dispatcher.solve(inputs).kpis.net_margin_usd
-        fresh = solve(site, inputs, EXACT).kpis.net_margin_usd
-        assert resolved == pytest.approx(fresh, rel=1e-9, abs=1e-6)
-    assert dispatcher.models_built == 1
+    seen: Counter[str] = Counter()
+
+    @settings(
+        max_examples=10,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(first=prices, second=prices, hashprice=hashprices, other_hashprice=hashprices)
+    def check(first, second, hashprice, other_hashprice):
+        second = (second * 3)[: len(first)]  # same horizon length: the model is re-used
+        start = "2024-06-04"
+        dispatcher = Dispatcher(site, EXACT)
+        dispatcher.solve(make_inputs(site, first, hashprice))
+        state = read_state(dispatcher.built, make_inputs(site, first, hashprice).index, None)
+        inputs = make_inputs(site, second, other_hashprice, start=start)
+        resolved = dispatcher.solve(inputs, state)
+        fresh = solve(site, inputs, EXACT, state)
+        assert dispatcher.models_built == 1
+        assert resolved.kpis.objective_usd == pytest.approx(
+            fresh.kpis.objective_usd, rel=1e-9, abs=1e-6
+        )
+        pd.testing.assert_frame_equal(resolved.schedule, fresh.schedule, atol=1e-6)
+        fresh_start = solve(site, inputs, EXACT).kpis.objective_usd
+        stale = solve(site, make_inputs(site, second, hashprice, start=start), EXACT, state)
+        seen["state matters"] += abs(fresh_start - fresh.kpis.objective_usd) > 1e-6
+        seen["hashprice matters"] += abs(stale.kpis.objective_usd - fresh.kpis.objective_usd) > 1e-6
+
+    check()
+    assert seen["state matters"] and seen["hashprice matters"], seen
 
 
-@few
-@given(
-    prices=st.lists(st.floats(-80, 150).map(lambda p: round(p, 2)), min_size=3, max_size=8),
-    hashprice=hashprices,
-)
-def test_lazy_battery_exclusivity_equals_binaries_everywhere(prices, hashprice):
-    site = hybrid_site()
-    inputs = make_inputs(site, prices, hashprice)
-    lazy = solve(site, inputs, EXACT)
-    built = build_model(site, inputs)
-    for _, terms in built.blocks:
-        if terms.enforce is not None:
-            terms.enforce(True)
-    exact = run_highs(new_solver(), built, EXACT, inputs)
-    assert lazy.kpis.objective_usd == pytest.approx(exact.objective_usd, rel=1e-9, abs=1e-6)
-    schedule = lazy.schedule
-    assert (
-        np.minimum(schedule["battery_charge_mw"], schedule["battery_discharge_mw"]) < 1e-6
-    ).all()
+def battery_heater_site():
+    """A full battery that must end full, behind an import limit the HPC and mining already use:
+    at negative prices the relaxed model earns by charging and discharging at once (a heater)."""
+    return make_site(
+        grid={"import_limit_mw": 7.5, "import_adder_usd_per_mwh": 2.0},
+        hpc={
+            "it_load_mw": 4,
+            "pue": 1.25,
+            "contract": {"kind": "colocation", "usd_per_kw_month": 120},
+        },
+        mining=mining(fleet("a", containers=2)),
+        battery={
+            "power_mw": 2.0,
+            "energy_mwh": 4.0,
+            "round_trip_efficiency": 0.81,
+            "initial_soc_fraction": 1.0,
+        },
+    )
+
+
+def test_lazy_battery_exclusivity_equals_binaries_everywhere():
+    site = battery_heater_site()
+    needed = Counter()
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        prices=st.lists(st.floats(-80, 150).map(lambda p: round(p, 2)), min_size=3, max_size=8),
+        hashprice=hashprices,
+    )
+    def check(prices, hashprice):
+        inputs = make_inputs(site, prices, hashprice)
+        dispatcher = Dispatcher(site, EXACT)
+        built, report = dispatcher.solve_model(inputs)
+        needed["binary switched on"] += report.rounds > 1
+        lazy = report.objective_usd
+        exact_model = build_model(site, inputs)
+        for _, terms in exact_model.blocks:
+            if terms.enforce is not None:
+                terms.enforce(True)
+        exact = run_highs(new_solver(), exact_model, EXACT, inputs)
+        assert lazy == pytest.approx(exact.objective_usd, rel=1e-9, abs=1e-6)
+        charge = [pyo.value(built.model.battery.charge_mw[t]) for t in built.model.intervals]
+        discharge = [pyo.value(built.model.battery.discharge_mw[t]) for t in built.model.intervals]
+        assert (np.minimum(charge, discharge) < 1e-6).all()
+
+    check()
+    assert needed["binary switched on"] > 0  # the generator made cases that need the binary

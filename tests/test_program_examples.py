@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SITES
+from independent import mismatches
 
 from dispatch import InputError, load_inputs, load_site, solve
 from dispatch.inputs.programs import historical_peaks_table
@@ -44,6 +45,7 @@ def test_ppa_miner_curtails_through_the_spike_and_earns_more_from_credits():
     mining_mw = schedule["mining_s19xp_power_mw"] + schedule["mining_s19j_power_mw"]
     assert (mining_mw[spike] == 0).all()
     assert schedule.loc[spike, "ppa_resold_mw"].to_numpy() == pytest.approx(300)
+    assert mismatches(site, result) == []
     streams = money(result)
     assert streams["power_credits"] > streams["mining_hashprice"] > 0
 
@@ -64,6 +66,8 @@ def test_hybrid_cuts_grid_import_in_the_4cp_interval_and_keeps_the_hpc_safe():
     assert peak.sum() == 4  # the four quarter-hours of 17:00-18:00 CDT, weight 0.25 each
     assert inputs.frame.loc[peak, "coincident_peak_weight"].tolist() == [0.25] * 4
     result = solve(site, inputs)
+    assert mismatches(site, result) == []  # the 4CP charge of real 15-minute weights, by hand
+    assert result.streams.set_index("stream").loc["coincident_peak", "usd"] < 0
     schedule = result.schedule
     hpc_mw, battery_mw = site.hpc.facility_load_mw, site.battery.power_mw
     # the least import that keeps the HPC up: its load less a full battery discharge

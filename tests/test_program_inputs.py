@@ -22,7 +22,10 @@ def test_offer_for_a_product_without_prices_names_the_offer():
         grid={"import_limit_mw": 10},
         mining=mining(fleet()),
         programs={
-            "ancillary": [{"product": "RRS", "max_mw": 5}, {"product": "REGUP", "max_mw": 5}]
+            "ancillary": [
+                {"product": "RRS", "max_mw": 5},
+                {"product": "REGUP", "max_mw": 5, "expected_deployment_fraction": 0.1},
+            ]
         },
     )
     with pytest.raises(InputError) as caught:
@@ -106,7 +109,8 @@ def test_coincident_peak_month_outside_the_bundled_load_needs_a_weights_file(tmp
     with pytest.raises(InputError, match=r"grid\.coincident_peak: no historical peaks"):
         load_inputs(site, "2021-07-01")
     assert (load_inputs(site, "2021-02-01").frame["coincident_peak_weight"] == 0).all()
-    # a weights file: an hourly probability is split over a 15-minute site's quarter-hours
+    # a weights file coarser than the site needs --fill, like every series; held, an hourly
+    # probability is split evenly over a 15-minute site's quarter-hours
     quarter = site.model_copy(update={"interval_minutes": 15})
     hours = pd.date_range("2021-07-01T05:00Z", periods=24, freq="h")
     weights = tmp_path / "cp.csv"
@@ -116,7 +120,13 @@ def test_coincident_peak_month_outside_the_bundled_load_needs_a_weights_file(tmp
             "coincident_peak_weight": [0.0] * 17 + [0.4] + [0.0] * 6,
         }
     ).to_csv(weights, index=False)
-    frame = load_inputs(quarter, "2021-07-01", peaks=weights).frame
+    with pytest.raises(
+        InputError,
+        match=r"coincident_peak_weight steps by 1 h, coarser than the site's 15 min intervals; "
+        "choose how to fill them",
+    ):
+        load_inputs(quarter, "2021-07-01", peaks=weights)
+    frame = load_inputs(quarter, "2021-07-01", peaks=weights, fill="hold").frame
     assert frame["coincident_peak_weight"].sum() == pytest.approx(0.4)
     assert frame["coincident_peak_weight"].max() == pytest.approx(0.1)
 
@@ -134,7 +144,8 @@ def test_cli_runs_the_ppa_site_with_an_ancillary_price_file(tmp_path: Path):
     site = tmp_path / "site.yaml"
     site.write_text(
         (SITES / "ppa_power_credits.yaml").read_text()
-        + "programs:\n  ancillary:\n    - {product: REGUP, max_mw: 20}\n"
+        + "programs:\n  ancillary:\n"
+        + "    - {product: REGUP, max_mw: 20, expected_deployment_fraction: 0.1}\n"
     )
     hours = pd.date_range("2023-05-09T05:00Z", periods=24, freq="h")
     prices = tmp_path / "as.csv"

@@ -25,10 +25,15 @@ def streams(result) -> dict[str, float]:
 
 
 def rrs_site(**offer):
+    # no expected deployment unless a test asks for it (deployment is valued in test_reserves)
     return make_site(
         grid={"import_limit_mw": 10},
         mining=mining(fleet(containers=3)),
-        programs={"ancillary": [{"product": "RRS", "max_mw": 10, **offer}]},
+        programs={
+            "ancillary": [
+                {"product": "RRS", "max_mw": 10, "expected_deployment_fraction": 0, **offer}
+            ]
+        },
     )
 
 
@@ -57,13 +62,18 @@ def test_ancillary_price_below_the_loss_lets_containers_curtail():
     assert result.kpis.net_margin_usd == pytest.approx(2 * 3 * 40 + 6, abs=1e-6)
 
 
-def test_expected_deployment_prices_the_curtailed_energy():
-    site = rrs_site(max_mw=2, expected_deployment_fraction=0.1, deployment_cost_usd_per_mwh=100)
+def test_expected_deployment_costs_the_hashprice_lost_less_the_energy_not_bought():
+    site = rrs_site(max_mw=2, expected_deployment_fraction=0.1)
     inputs = make_inputs(site, [20, 20], HASHPRICE_60_USD_PER_MWH, rrs_usd_per_mw_h=[50, 50])
     result = solve(site, inputs, EXACT)
-    # capped at max_mw = 2; paid 50, expected deployment costs 0.1 x 100 = 10 per MW-h offered
+    # capped at max_mw = 2 and paid 50 per MW-h; a deployed MWh loses 60 of hashprice and saves
+    # the 20 it would have cost: 0.1 x 2 MW x 1 h x (20 - 60) = -8 per hour
     assert result.schedule["rrs_offer_mw"].tolist() == pytest.approx([2, 2])
-    assert streams(result)["ancillary_rrs"] == pytest.approx(2 * 2 * (50 - 10))
+    assert streams(result)["ancillary_rrs"] == pytest.approx(2 * 2 * 50)
+    assert streams(result)["ancillary_deployment"] == pytest.approx(2 * -8)
+    deployment = result.streams.set_index("stream").loc["ancillary_deployment"]
+    assert deployment["basis_mwh"] == pytest.approx(2 * 0.1 * 2)
+    assert deployment["usd_per_mwh"] == pytest.approx(20 - 60)
 
 
 @pytest.mark.parametrize(("product", "hours"), [("RRS", 1), ("ECRS", 2), ("NSPIN", 4)])

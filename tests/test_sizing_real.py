@@ -131,7 +131,7 @@ def test_each_scenario_has_its_optimum_and_another_mix_has_regret(campus):
     assert (regret.drop(columns="max_regret_usd") >= -1e-6).all().all()
 
 
-def test_dispatch_size_command_writes_tables_summary_and_heat_map(tmp_path):
+def test_dispatch_size_command_writes_tables_summary_and_report(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app,
@@ -150,6 +150,7 @@ def test_dispatch_size_command_writes_tables_summary_and_heat_map(tmp_path):
             "76:114:38",
             "--out",
             str(out),
+            "--report",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -163,9 +164,10 @@ def test_dispatch_size_command_writes_tables_summary_and_heat_map(tmp_path):
         "sweep.csv",
         "summary.json",
         "representative_days.csv",
-        "sweep_npv_history.png",
+        "report.html",
     } <= written
-    assert (out / "sweep_npv_history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (out / "report.html").read_text()
+    assert "Chosen plan against business as usual" in page and "NPV over HPC and mining MW" in page
     summary = json.loads((out / "summary.json").read_text())
     assert summary["optimum"]["basis"] == "full history (2 days)"  # the check
     assert summary["business_as_usual"]["hpc_it_mw"] == 20

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SITES, fleet, make_site, mining
+from conftest import SITES, fleet, make_inputs, make_site, mining
 from real_files import ercot_dam_spp, local_days
 from typer.testing import CliRunner
 
@@ -170,6 +170,42 @@ def test_capacity_factor_in_percent_is_refused_with_a_hint(tmp_path: Path):
         match=r"line 9: solar_capacity_factor must lie in 0..1, found 7.3717 at .* \(it looks like a percentage: divide by 100\)",
     ):
         load_inputs(with_pv, "2023-08-17", profiles=profiles)
+
+
+@pytest.mark.parametrize(("peak", "refused"), [(1.0, False), (1.3, True)])
+def test_a_capacity_factor_above_1_is_refused_and_1_is_not(tmp_path: Path, peak, refused):
+    # a profile whose best hour reads 1.3 (a unit slip, or MW instead of a fraction)
+    profiles = tmp_path / "profiles.csv"
+    solar = local_days(read_dataset("ercot_wind_solar")[["solar_cf"]], "2023-08-17")
+    factors = solar["solar_cf"].to_numpy() / solar["solar_cf"].max() * peak
+    pd.DataFrame(
+        {"interval_start": [t.isoformat() for t in solar.index], "solar_capacity_factor": factors}
+    ).to_csv(profiles, index=False)
+    with_pv = site(60, renewables=[{"name": "pv", "capacity_mw": 5, "profile": "solar"}])
+    if not refused:
+        assert load_inputs(with_pv, "2023-08-17", profiles=profiles).frame[
+            "solar_capacity_factor"
+        ].max() == pytest.approx(1.0)
+        return
+    # the reader names the file and line (the frame check behind it would not)
+    message = r"profiles.csv line 11: solar_capacity_factor must lie in 0..1, found 1.15"
+    with pytest.raises(InputError, match=message) as e:
+        load_inputs(with_pv, "2023-08-17", profiles=profiles)
+    assert "percentage" not in str(e.value)  # 1.3 is not 130 %: no advice to divide by 100
+
+
+@pytest.mark.parametrize("column", ["solar_capacity_factor", "hpc_utilization_fraction"])
+def test_a_fraction_above_1_in_an_inputs_frame_is_refused(column):
+    # the API path: a DataFrame straight into Inputs, no file reader in between
+    with_pv = site(
+        60,
+        renewables=[{"name": "pv", "capacity_mw": 5, "profile": "solar"}],
+        hpc={"it_load_mw": 1, "contract": {"kind": "colocation", "usd_per_kw_month": 100}},
+    )
+    columns = {"solar_capacity_factor": [0.5, 0.5], "hpc_utilization_fraction": [1.0, 1.0]}
+    columns[column] = [1.0, 1.3]
+    with pytest.raises(InputError, match=rf"inputs: {column} must lie in 0..1, found 1.3 at"):
+        make_inputs(with_pv, [20.0, 20.0], 40.0, **columns)
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,14 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from dispatch.batch.runner import BatchReport, ProgressCallback, TaskRecord
 from dispatch.batch.summary import GROUP, Summary
 from dispatch.batch.tasks import Task
+from dispatch.realtime.cases import OPERATOR
 from dispatch.streams import Stream
+from dispatch.text import literal
 
 
 @contextmanager
@@ -38,12 +41,11 @@ def progress(console: Console, tasks: Sequence[Task]) -> Iterator[ProgressCallba
         def log(record: TaskRecord) -> None:
             done["tasks"] += 1
             done["days"] += record.task.days if record.status == "ok" else 0
-            console.print(
+            line = (
                 f"[{done['tasks']}/{len(tasks)}] {record.task.label}: {record.status}, "
-                f"{record.task.days} days in {record.seconds:.1f} s ({rate():.1f} days/s overall)",
-                highlight=False,
-                soft_wrap=True,
+                f"{record.task.days} days in {record.seconds:.1f} s ({rate():.1f} days/s overall)"
             )
+            console.print(Text(literal(line)), soft_wrap=True)
 
         yield log
         return
@@ -118,37 +120,46 @@ def _kpi_rows(table: Table, kpis: pd.DataFrame, years: list[int]) -> None:
         row("days at time limit", "time_limited_days", _whole)
 
 
-FORESIGHT_ROWS = (
-    ("da_plan_margin_usd", "DA plan at DA prices USD"),
-    ("da_schedule_rt_margin_usd", "DA schedule at RT prices USD"),
-    ("rt_redispatch_margin_usd", "mining re-dispatched at RT USD"),
-    ("perfect_foresight_margin_usd", "perfect foresight at RT USD"),
-    ("value_of_perfect_foresight_usd", "value of perfect foresight USD"),
-    ("value_of_perfect_foresight_usd_per_mwh", "  per MWh of site load"),
+OPERATOR_COLUMNS = (
+    ("perfect_foresight_margin_usd", "perfect foresight (upper bound) USD", "_whole"),
+    ("da_plan_rt_margin_usd", "DA plan at RT USD", "_whole"),
+    ("operator_margin_usd", "operator loop USD", "_whole"),
+    ("breakeven_margin_usd", "breakeven rule USD", "_whole"),
+    ("operator_share_of_perfect_foresight", "operator / perfect", "_percent"),
+    ("operator_share_of_foresight_gain", "share of foresight gain over rule", "_percent"),
 )
 
 
-def _foresight_rows(table: Table, foresight: pd.DataFrame, years: list[int]) -> None:
-    by_year = foresight.set_index("year")
-    for column, label in FORESIGHT_ROWS:
-        if column in by_year.columns:
-            show = _per_mwh if column.endswith("per_mwh") else _whole
-            table.add_row(
-                label, *[show(by_year.loc[y, column]) if y in by_year.index else "" for y in years]
-            )
+def operator_tables(summary: Summary) -> list[Table]:
+    """Operator mode: per site x prices x point, each case's margin by year and by month."""
+    tables: list[Table] = []
+    if summary.operator.empty:
+        return tables
+    formats = {"_whole": _whole, "_percent": _percent}
+    for group, rows in summary.operator.groupby(GROUP, sort=True):
+        site_file, site_name, prices, point = group
+        table = Table(title=f"{site_name} ({site_file}): {prices} {point}, operator back-test")
+        table.add_column("period")
+        table.add_column("days", justify="right")
+        for _, label, _ in OPERATOR_COLUMNS:
+            table.add_column(label, justify="right")
+        for _, row in rows.iterrows():
+            shown = [formats[f](row[column]) for column, _, f in OPERATOR_COLUMNS]
+            table.add_row(str(row["period"]), _whole(row["days"]), *shown)
+        tables.append(table)
+    return tables
 
 
 def summary_tables(summary: Summary) -> list[Table]:
     """One table per site x price source x settlement point: rows are streams and KPIs, columns
-    are years. Forecast mode shows the executed case and the value of perfect foresight."""
-    foresight = summary.foresight
-    case = "dispatch" if foresight.empty else str(foresight["executed_case"].iloc[0])
+    are years (operator mode: the operator case), then operator mode's comparison tables."""
+    case = "dispatch" if summary.operator.empty else OPERATOR
     tables = []
     for group, group_kpis in summary.kpis.groupby(GROUP, sort=True):
         site_file, site_name, prices, point = group
         kpis = group_kpis[group_kpis["case"] == case].set_index("year").sort_index()
         years = [int(y) for y in kpis.index]
-        title = f"{site_name} ({site_file}): {prices} {point}".strip()
+        title = literal(f"{site_name} ({site_file}): {prices} {point}".strip())
         table = Table(title=title if case == "dispatch" else f"{title}, case {case}")
         table.add_column("")
         for year in years:
@@ -159,11 +170,8 @@ def summary_tables(summary: Summary) -> list[Table]:
         _stream_rows(table, streams[streams["case"] == case], years)
         table.add_section()
         _kpi_rows(table, kpis, years)
-        if not foresight.empty:
-            table.add_section()
-            _foresight_rows(table, _of_group(foresight, group), years)
         tables.append(table)
-    return tables
+    return [*tables, *operator_tables(summary)]
 
 
 def report_lines(report: BatchReport) -> list[str]:

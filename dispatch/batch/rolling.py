@@ -71,7 +71,7 @@ def day_windows(index: pd.DatetimeIndex, lookahead_hours: float = 0.0) -> list[W
 
 def slice_inputs(inputs: Inputs, start: int, stop: int) -> Inputs:
     """Intervals ``start .. stop - 1`` of already validated inputs."""
-    return Inputs(inputs.frame.iloc[start:stop], inputs.sources)
+    return inputs.with_frame(inputs.frame.iloc[start:stop])
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,7 @@ class Evaluator:
 class Roller:
     """Rolls one site through a period: one persistent model per horizon shape, state carried.
 
-    ``run`` is the whole loop; ``solve`` and ``keep`` are its two steps, used as they are by the
-    forecast mode (which settles one solution at other prices).
+    ``run`` is the whole loop; ``solve`` and ``keep`` are its two steps.
     """
 
     def __init__(

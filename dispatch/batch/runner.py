@@ -13,15 +13,23 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    as_completed,
+)
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from dispatch.batch.manifest import plan_record
 from dispatch.batch.outputs import OutputDir
 from dispatch.batch.tasks import Task
 from dispatch.batch.worker import TaskOutcome, run_task
-from dispatch.errors import InputError
+from dispatch.distribution import install_hint
+from dispatch.errors import BatchStopped, InputError, expect, expect_items
 
 RecordStatus = Literal["ok", "failed", "skipped", "not_run"]
 
@@ -63,9 +71,8 @@ class BatchReport:
         return self.stopped is None and all(r.status in ("ok", "skipped") for r in self.records)
 
 
-class BatchStopped(RuntimeError):
-    """The batch could not record its work (e.g. the output disk is full); nothing written is
-    lost and the manifest says which tasks did not finish."""
+class PoolBroken(BatchStopped):
+    """The worker pool broke (its processes died); no task can run on it."""
 
 
 ProgressCallback = Callable[[TaskRecord], None]
@@ -86,9 +93,7 @@ def dask_executor(address: str, timeout_s: float = 10.0) -> Iterator[Executor]:
     try:
         from distributed import Client
     except ImportError:
-        raise InputError(
-            "--scheduler needs Dask distributed: pip install 'dispatch[dask]'"
-        ) from None
+        raise InputError(f"--scheduler needs Dask distributed: {install_hint('dask')}") from None
     _check_address(address)
     try:
         client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)
@@ -122,7 +127,14 @@ def _check_address(address: str) -> None:
 def _outcome(future: Future[TaskOutcome], task: Task) -> TaskOutcome:
     try:
         return future.result()
-    except Exception as error:  # the worker died or the task could not be shipped
+    except BrokenExecutor as error:  # every worker is gone: no task can run here
+        raise PoolBroken(
+            f"the worker pool broke ({type(error).__name__}: {error}); in a script, call "
+            'run_batch under `if __name__ == "__main__":` (workers start fresh and import the '
+            "script), and check that workers are not killed (memory); finished tasks are kept, "
+            "re-run with --resume"
+        ) from None
+    except Exception as error:  # the task could not be shipped or its result not returned
         return TaskOutcome(task.key, "failed", 0.0, 0, error=f"{type(error).__name__}: {error}")
 
 
@@ -135,6 +147,7 @@ def run_batch(
     scheduler: str | None = None,
     scheduler_timeout_s: float = 10.0,
     resume: bool = False,
+    discard_superseded: bool = False,
     on_task_done: ProgressCallback | None = None,
 ) -> BatchReport:
     """Run ``tasks`` and write their parts and manifest into ``out_dir``.
@@ -148,43 +161,70 @@ def run_batch(
         Without ``executor`` or ``scheduler``: processes of the local pool (default: one per
         CPU), shut down at the end.
     scheduler, scheduler_timeout_s
-        Address of a Dask scheduler, connected to after the manifest lists every task as
-        pending (so an unreachable one leaves a manifest saying no task finished), and how
-        long to wait for it [s].
+        Address of a Dask scheduler, and how long to wait for it [s]. It is connected to
+        before anything is written: an unreachable one leaves the folder as it was.
     resume
-        Skip tasks the folder's manifest records as finished; without it a folder that
-        already holds a batch is refused.
+        Skip tasks the folder's manifest records as finished whose parts are intact (size and
+        sha256 as recorded); without it a folder that already holds a batch is refused. The
+        folder must have been made for the same tasks (the manifest's plan).
+    discard_superseded
+        With ``resume``: a folder made for other tasks (a changed site file, period, price
+        source or option) is taken over: the parts of tasks not planned now are removed first.
     on_task_done
         Called with each task's record as it ends (progress display).
 
     A failed task is recorded and the batch carries on. If outputs cannot be written (a full
-    disk) the batch stops, keeping everything already written, and the report says why.
+    disk) the batch stops, keeping everything already written, and the report says why. A
+    folder another batch is writing (its lock is held) is refused. Raises :class:`PoolBroken`
+    (a :class:`BatchStopped`) when the worker pool breaks.
     """
     started = time.perf_counter()
+    tasks = expect_items(tasks, Task, "tasks", "Task (from plan_tasks)")
+    if executor is not None:
+        expect(executor, Executor, "executor", "a concurrent.futures.Executor")
+    if workers is not None:
+        expect(workers, int, "workers", "a whole number of processes")
+        if workers < 1:
+            raise InputError(f"workers (--workers): expected at least 1, found {workers}")
+    if discard_superseded and not resume:
+        raise InputError("--discard-superseded: applies with --resume only")
     out = OutputDir(out_dir)
+    if out.root.exists() and not out.root.is_dir():
+        raise InputError(f"{out.root}: exists and is not a folder")
     unique = list({task.key: task for task in tasks}.values())
-    if out.exists() and not resume:
-        raise InputError(
-            f"{out.root}: already holds a batch ({out.manifest.name}); pass --resume to continue "
-            "it, or choose another folder"
-        )
-    finished = out.finished() if resume else {}
-    if resume:
-        out.remove_temporaries()
-    records: dict[str, TaskRecord] = {
-        t.key: TaskRecord(t, "skipped") for t in unique if t.key in finished
-    }
-    todo = [t for t in unique if t.key not in finished]
-    try:
-        for task in todo:
-            out.append(task, "pending")
-    except OSError as error:
-        raise BatchStopped(f"cannot write the manifest in {out.root}: {error}") from None
+    plan = plan_record(unique)
+    refusal = out.refusal(plan, resume=resume, discard=discard_superseded)
+    if refusal is not None:  # checked before connecting: a mistake costs no cluster round trip
+        raise InputError(refusal)
     with contextlib.ExitStack() as stack:
         pool: Executor | None = executor
-        if pool is None and todo and scheduler is not None:
+        if pool is None and scheduler is not None:  # before the folder is touched
             pool = stack.enter_context(dask_executor(scheduler, scheduler_timeout_s))
-        elif pool is None and todo:
+        stack.enter_context(out.locked())
+        refusal = out.refusal(plan, resume=resume, discard=discard_superseded)  # under the lock
+        if refusal is not None:
+            raise InputError(refusal)
+        if resume:
+            out.remove_temporaries()
+        if discard_superseded:
+            out.discard_superseded(set(plan["keys"]))
+        finished = out.finished(checksums=True) if resume else {}
+        records: dict[str, TaskRecord] = {
+            t.key: TaskRecord(t, "skipped") for t in unique if t.key in finished
+        }
+        todo = [t for t in unique if t.key not in finished]
+        try:
+            recorded = out.plan()
+            if recorded is None or (recorded["plan"], recorded["keys"]) != (
+                plan["plan"],
+                plan["keys"],
+            ):
+                out.append_plan(plan)
+            for task in todo:
+                out.append(task, "pending")
+        except OSError as error:
+            raise BatchStopped(f"cannot write the manifest in {out.root}: {error}") from None
+        if pool is None and todo:
             pool = process_pool(max(1, min(workers or os.cpu_count() or 1, len(todo))))
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
         stopped = _run(out, todo, pool, records, on_task_done)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
-from dispatch.batch.forecast import DA_PLAN, DA_SCHEDULE_RT, PERFECT_FORESIGHT, RT_REDISPATCH
-from dispatch.batch.outputs import OutputDir, write_atomic
+from dispatch.batch.outputs import OutputDir
+from dispatch.files import write_atomic
+from dispatch.realtime.cases import BREAKEVEN, CASES, OPERATOR, PERFECT_FORESIGHT
 
 GROUP = ["site_file", "site_name", "prices", "settlement_point"]
 BY_YEAR = [*GROUP, "case", "year"]
@@ -24,11 +26,12 @@ BY_YEAR = [*GROUP, "case", "year"]
 @dataclass(frozen=True)
 class Summary:
     """``streams``: one row per task group, case, year and stream. ``kpis``: one row per task
-    group, case and year. ``foresight``: forecast mode only, one row per task group and year."""
+    group, case and year. ``operator``: operator mode only, one row per task group and period
+    (each year, then each month)."""
 
     streams: pd.DataFrame
     kpis: pd.DataFrame
-    foresight: pd.DataFrame
+    operator: pd.DataFrame
 
     @property
     def empty(self) -> bool:
@@ -79,32 +82,37 @@ def kpi_summary(days: pd.DataFrame) -> pd.DataFrame:
     return sums.sort_values(BY_YEAR, kind="stable").reset_index(drop=True)
 
 
-def foresight_summary(kpis: pd.DataFrame) -> pd.DataFrame:
-    """Forecast mode: margins of each case and the value of perfect foresight per year."""
-    if kpis.empty or PERFECT_FORESIGHT not in set(kpis["case"]):
+def operator_summary(days: pd.DataFrame) -> pd.DataFrame:
+    """Operator mode: each case's margin per task group and period (every year, then every
+    month), how much of perfect foresight the operator keeps, and how it compares with the
+    breakeven rule.
+
+    ``operator_share_of_perfect_foresight`` is operator / perfect-foresight margin;
+    ``operator_share_of_foresight_gain`` is (operator - breakeven) / (perfect foresight -
+    breakeven): the part of what optimizing with hindsight adds over the rule that the
+    non-anticipative loop keeps.
+    """
+    if days.empty or not set(CASES) <= set(days["case"]):
         return pd.DataFrame()
-    keys = [*GROUP, "year"]
-    margins = kpis.pivot_table(
-        index=keys, columns="case", values="net_margin_usd", aggfunc="sum", dropna=False
+    stamps = pd.DatetimeIndex(pd.to_datetime(days["day"]))
+    frames = []
+    for period in (stamps.strftime("%Y"), stamps.strftime("%Y-%m")):
+        frame = days.assign(period=period)
+        margins = frame.pivot_table(
+            index=[*GROUP, "period"], columns="case", values="net_margin_usd", aggfunc="sum"
+        )
+        count = frame.groupby([*GROUP, "period"])["day"].nunique()
+        table = pd.DataFrame({"days": count})
+        for case in CASES:
+            table[f"{case}_margin_usd"] = margins[case]
+        frames.append(table)
+    table = pd.concat(frames)
+    perfect, operator, rule = (
+        table[f"{c}_margin_usd"] for c in (PERFECT_FORESIGHT, OPERATOR, BREAKEVEN)
     )
-    load = kpis.pivot_table(index=keys, columns="case", values="site_load_mwh", aggfunc="sum")
-    days = kpis.pivot_table(index=keys, columns="case", values="days", aggfunc="max")
-    executed = RT_REDISPATCH if RT_REDISPATCH in margins.columns else DA_SCHEDULE_RT
-    table = pd.DataFrame(
-        {
-            "days": days[PERFECT_FORESIGHT],
-            "da_plan_margin_usd": margins[DA_PLAN],
-            "da_schedule_rt_margin_usd": margins[DA_SCHEDULE_RT],
-            "executed_case": executed,
-            "executed_margin_usd": margins[executed],
-            "perfect_foresight_margin_usd": margins[PERFECT_FORESIGHT],
-        }
-    )
-    if RT_REDISPATCH in margins.columns:
-        table.insert(3, "rt_redispatch_margin_usd", margins[RT_REDISPATCH])
-    value = table["perfect_foresight_margin_usd"] - table["executed_margin_usd"]
-    table["value_of_perfect_foresight_usd"] = value
-    table["value_of_perfect_foresight_usd_per_mwh"] = _ratio(value, load[executed])
+    table["operator_share_of_perfect_foresight"] = _ratio(operator, perfect)
+    table["operator_share_of_foresight_gain"] = _ratio(operator - rule, perfect - rule)
+    table["operator_minus_breakeven_usd"] = operator - rule
     return table.reset_index()
 
 
@@ -113,8 +121,8 @@ def summarize(out: OutputDir, keys: Iterable[str]) -> Summary:
     finished = out.finished()
     entries = [finished[key] for key in dict.fromkeys(keys) if key in finished]
     streams = out.read("streams", entries)
-    kpis = kpi_summary(out.read("days", entries))
-    return Summary(stream_summary(streams), kpis, foresight_summary(kpis))
+    days = out.read("days", entries)
+    return Summary(stream_summary(streams), kpi_summary(days), operator_summary(days))
 
 
 def write_summary(summary: Summary, root: str | Path) -> list[Path]:
@@ -123,15 +131,13 @@ def write_summary(summary: Summary, root: str | Path) -> list[Path]:
     for name, frame in (
         ("streams", summary.streams),
         ("kpis", summary.kpis),
-        ("foresight", summary.foresight),
+        ("operator", summary.operator),
     ):
         if frame.empty:
             continue
         for suffix in ("parquet", "csv"):
             path = Path(root) / f"summary_{name}.{suffix}"
-            if suffix == "parquet":
-                write_atomic(path, lambda p, f=frame: f.to_parquet(p, index=False))
-            else:
-                write_atomic(path, lambda p, f=frame: f.to_csv(p, index=False))
+            write = frame.to_parquet if suffix == "parquet" else frame.to_csv
+            write_atomic(path, partial(write, index=False))
             written.append(path)
     return written

@@ -15,24 +15,26 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 
-from dispatch.errors import InputError
+from dispatch.distribution import package_version
+from dispatch.errors import InputError, expect, expect_items
 from dispatch.inputs import PRICE, default_price_dataset, required_columns
 from dispatch.inputs.bundled import DATASETS, data_path
+from dispatch.inputs.detect import read_input
 from dispatch.inputs.horizon import parse_date
 from dispatch.options import SolveOptions
-from dispatch.site import Site, load_site, parse_site
+from dispatch.realtime.information import decision_intervals
+from dispatch.site import Site, load_site, parse_site_yaml, read_site_text
 
 Split = Literal["year", "month", "none"]
 SPLITS: tuple[Split, ...] = ("year", "month", "none")
 OUTPUT_VERSION = 1  # bump when the parts' layout or meaning changes: old keys stop matching
 MAX_LOOKAHEAD_HOURS = 168.0
+RT_FORECASTS = ("spread", "da")  # built-in real-time price forecasts; anything else is a file
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,10 @@ class Task:
     """One rolling run: a site on one price history over one period (local days, inclusive).
 
     ``prices``: a bundled data set name or a tidy price file (``None`` when the site buys no
-    power). ``settlement_prices``: forecast mode, the real-time prices that settle a schedule
-    planned on ``prices``. ``key``: see the module docstring (set by :func:`plan_tasks`).
+    power). ``settlement_prices``: operator mode (:mod:`dispatch.realtime.backtest`), the
+    real-time prices that settle the day, with ``prices`` the day-ahead prices;
+    ``decision_minutes`` and ``rt_forecast`` (``spread``, ``da`` or a price file) set its
+    real-time loop. ``key``: see the module docstring (set by :func:`plan_tasks`).
     """
 
     site_file: str
@@ -55,8 +59,10 @@ class Task:
     lookahead_hours: float = 0.0
     options: SolveOptions = field(default_factory=SolveOptions)
     settlement_prices: str | None = None
-    redispatch_mining: bool = False
+    decision_minutes: int = 60
+    rt_forecast: str = "spread"
     key: str = ""
+    partition: str = ""
 
     @property
     def days(self) -> int:
@@ -64,11 +70,12 @@ class Task:
 
     @property
     def site_label(self) -> str:
-        """The site's partition name: the site file's stem, made path-safe."""
-        return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.site_file).stem) or "site"
+        """The site's partition name: set by :func:`plan_tasks` (distinct for two site files of
+        the same stem), else the site file's stem, made path-safe."""
+        return self.partition or _path_safe(Path(self.site_file).stem)
 
     @property
-    def forecast(self) -> bool:
+    def operator(self) -> bool:
         return self.settlement_prices is not None
 
     @property
@@ -93,7 +100,7 @@ class Task:
 
     def load_site(self) -> Site:
         """The site from the carried file contents, at this task's settlement point."""
-        site = parse_site(yaml.safe_load(self.site_yaml), self.site_file)
+        site = parse_site_yaml(self.site_yaml, self.site_file)
         if self.settlement_point is not None and site.market is not None:
             market = site.market.model_copy(update={"settlement_point": self.settlement_point})
             site = site.model_copy(update={"market": market})
@@ -113,7 +120,8 @@ class Task:
             "profiles": self.profiles,
             "lookahead_hours": self.lookahead_hours,
             "settlement_prices": self.settlement_prices,
-            "redispatch_mining": self.redispatch_mining,
+            "decision_minutes": self.decision_minutes,
+            "rt_forecast": self.rt_forecast,
             "options": self.options.as_dict(),
         }
 
@@ -135,22 +143,15 @@ def _source_identity(source: str | None, memo: dict[str, str]) -> str | None:
     return memo[source]
 
 
-def _package_version() -> str:
-    try:
-        return version("dispatch")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "unknown"
-
-
-def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
-    """sha256 (hex) of everything the task's result depends on.
+def task_identity(task: Task, memo: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything the task's result depends on: files by their contents' sha256.
 
     ``memo`` caches file hashes across the tasks of one plan (files are read once per plan).
     """
     memo = {} if memo is None else memo
-    identity = {
+    return {
         "output_version": OUTPUT_VERSION,
-        "dispatch": _package_version(),
+        "dispatch": package_version(),
         "site": hashlib.sha256(task.site_yaml.encode()).hexdigest(),
         "prices": _source_identity(task.prices, memo),
         "settlement_prices": _source_identity(task.settlement_prices, memo),
@@ -160,10 +161,51 @@ def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
         "start": task.start.isoformat(),
         "end": task.end.isoformat(),
         "lookahead_hours": task.lookahead_hours,
-        "redispatch_mining": task.redispatch_mining,
+        "decision_minutes": task.decision_minutes,
+        "rt_forecast": _source_identity(task.rt_forecast, memo)
+        if task.rt_forecast not in RT_FORECASTS
+        else task.rt_forecast,
         "options": task.options.as_dict(),
     }
+
+
+def task_key(task: Task, memo: dict[str, str] | None = None) -> str:
+    """sha256 (hex) of :func:`task_identity`."""
+    identity = task_identity(task, memo)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def _path_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "site"
+
+
+def site_partitions(site_files: Sequence[str | Path]) -> dict[str, str]:
+    """A distinct partition name per site file: its stem, or, for different files that share a
+    stem (``a/campus.yaml``, ``b/campus.yaml``), the stem after as many parent folders as tell
+    them apart (``a_campus``, ``b_campus``); a numbered suffix where even that does not."""
+    resolved = {str(f): Path(f).resolve() for f in site_files}
+    files = sorted(set(resolved.values()))
+
+    def named(path: Path, depth: int) -> str:
+        folders = path.parent.parts[1:]  # without the root
+        return _path_safe("_".join([*folders[len(folders) - depth :], path.stem]))
+
+    labels = {path: named(path, 0) for path in files}
+    for stem in {label for label in labels.values() if list(labels.values()).count(label) > 1}:
+        clash = [path for path in files if labels[path] == stem]
+        for depth in range(1, max(len(path.parts) for path in clash)):
+            if len({named(path, depth) for path in clash}) == len(clash):
+                break
+        labels.update({path: named(path, depth) for path in clash})
+    taken: set[str] = set()
+    for path in files:  # still equal (a stem that equals another's folder_stem): number it
+        unique, n = labels[path], 1
+        while unique in taken:
+            n += 1
+            unique = f"{labels[path]}_{n}"
+        labels[path] = unique
+        taken.add(unique)
+    return {name: labels[path] for name, path in resolved.items()}
 
 
 def split_period(start: dt.date, end: dt.date, split: Split) -> list[tuple[dt.date, dt.date]]:
@@ -220,6 +262,52 @@ def _points_for(source: str, requested: Sequence[str], site: Site, what: str) ->
     return list(points)
 
 
+def _check_operator(
+    site_files: Sequence[str | Path],
+    decision_minutes: int,
+    rt_forecast: str,
+    lookahead: float,
+    rt_prices: str,
+    period: tuple[dt.date, dt.date],
+) -> None:
+    """Operator mode's own settings and files, checked before any task runs: the real-time
+    prices must be as fine as every site's interval, a forecast file must cover the period."""
+    if lookahead:
+        raise InputError(
+            "--lookahead-hours: operator mode decides one day at a time (the day-ahead market "
+            "clears one day); drop --lookahead-hours"
+        )
+    if rt_forecast not in RT_FORECASTS and not Path(rt_forecast).is_file():
+        raise InputError(
+            f"--rt-forecast: expected {' or '.join(RT_FORECASTS)} or a price file, "
+            f"found {rt_forecast!r}"
+        )
+    sites = [load_site(site_file) for site_file in site_files]
+    point = next((s.market.settlement_point for s in sites if s.market is not None), None)
+    for site in sites:
+        decision_intervals(site, decision_minutes)
+    if rt_prices not in DATASETS:
+        table = read_input(rt_prices, settlement_point=point)
+        for site_file, site in zip(site_files, sites, strict=True):
+            if table.step > pd.Timedelta(minutes=site.interval_minutes):
+                raise InputError(
+                    f"--rt-prices {rt_prices}: real-time prices every {table.step} are coarser "
+                    f"than {site_file}'s {site.interval_minutes}-minute intervals; real-time "
+                    "deviations settle on the site's intervals"
+                )
+    if rt_forecast not in RT_FORECASTS:
+        table = read_input(rt_forecast, settlement_point=point)
+        for site in sites:
+            first = pd.Timestamp(period[0]).tz_localize(site.timezone)
+            end = pd.Timestamp(period[1] + dt.timedelta(days=1)).tz_localize(site.timezone)
+            starts = table.frame.index
+            if starts.min() > first or starts.max() + table.step < end:
+                raise InputError(
+                    f"--rt-forecast {rt_forecast}: covers {starts.min()} to "
+                    f"{starts.max() + table.step}; the period needs {first} to {end}"
+                )
+
+
 def plan_tasks(
     site_files: Sequence[str | Path],
     start: str | dt.date,
@@ -233,15 +321,27 @@ def plan_tasks(
     lookahead_hours: float = 0.0,
     options: SolveOptions | None = None,
     settlement_prices: str | None = None,
-    redispatch_mining: bool = False,
+    decision_minutes: int = 60,
+    rt_forecast: str = "spread",
 ) -> list[Task]:
     """Every task of a batch: sites x price sources x settlement points x periods.
 
     ``prices`` default to each site's default data set (real-time for sub-hourly sites,
     day-ahead for hourly ones); ``settlement_points`` default to each site's own and apply to
-    bundled data sets only. ``settlement_prices`` turns on forecast mode (schedule on ``prices``,
-    settle on these). Raises :class:`InputError` for anything a user must fix before running.
+    bundled data sets only. ``settlement_prices`` turns on operator mode (day-ahead stage on
+    ``prices``, real-time loop and settlement on these; see :class:`Task`). Raises
+    :class:`InputError` for anything a user must fix before running.
     """
+    site_files = expect_items(site_files, (str, Path), "site_files", "site file paths")
+    prices = expect_items(prices, (str, Path), "prices", "data set names or price files")
+    prices = [str(p) for p in prices]
+    settlement_points = expect_items(settlement_points, str, "settlement_points", "node names")
+    expect(lookahead_hours, (int, float), "lookahead_hours", "a number of hours")
+    expect(decision_minutes, int, "decision_minutes", "whole minutes")
+    expect(rt_forecast, (str, Path), "rt_forecast", "'spread', 'da' or a price file")
+    rt_forecast = str(rt_forecast)
+    if options is not None:
+        expect(options, SolveOptions, "options", "SolveOptions")
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if last < first:
         raise InputError(f"--end {last} is before --start {first}")
@@ -259,19 +359,29 @@ def plan_tasks(
             raise InputError(f"{what}: {source}: file not found")
     for source in (*prices, *([settlement_prices] if settlement_prices else [])):
         _check_source(source, "--prices" if source in prices else "--rt-prices")
+    if settlement_prices is not None:
+        _check_operator(
+            site_files,
+            decision_minutes,
+            rt_forecast,
+            lookahead_hours,
+            settlement_prices,
+            (first, last),
+        )
     if settlement_points and not any(p in DATASETS for p in prices or DATASETS):
         raise InputError(
             "--settlement-point applies to bundled data sets; --prices names only files"
         )
     tasks = []
     memo: dict[str, str] = {}  # file hashes, read once per plan
+    partitions = site_partitions(site_files)
     for site_file in site_files:
-        site = load_site(site_file)
-        text = Path(site_file).read_text()
+        text = read_site_text(site_file)  # the task carries exactly the text validated here
+        site = parse_site_yaml(text, str(site_file))
         priced = PRICE in required_columns(site)
         if not priced and settlement_prices is not None:
             raise InputError(
-                f"{site_file}: the site buys and sells no power; forecast mode needs prices"
+                f"{site_file}: the site buys and sells no power; operator mode needs prices"
             )
         sources: list[str | None] = list(prices) or [default_price_dataset(site)]
         if not priced:
@@ -298,7 +408,9 @@ def plan_tasks(
                         lookahead_hours=float(lookahead_hours),
                         options=options,
                         settlement_prices=settlement_prices,
-                        redispatch_mining=redispatch_mining,
+                        decision_minutes=decision_minutes,
+                        rt_forecast=rt_forecast,
+                        partition=partitions[str(site_file)],
                     )
                     tasks.append(replace(task, key=task_key(task, memo)))
     return list({task.key: task for task in tasks}.values())

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from dispatch import columns
-from dispatch.batch.forecast import roll_forecast
 from dispatch.batch.outputs import TaskFrames
 from dispatch.batch.rolling import Roller
 from dispatch.batch.tasks import Task
@@ -27,7 +26,7 @@ from dispatch.inputs import load_inputs
 from dispatch.results import DispatchResult
 from dispatch.site import Site
 
-DISPATCH = "dispatch"  # the case of a plain rolling run (forecast mode has its own cases)
+DISPATCH = "dispatch"  # the case of a plain rolling run (operator mode has its own cases)
 
 
 @dataclass(frozen=True)
@@ -125,15 +124,20 @@ def _results(task: Task, site: Site) -> list[tuple[dt.date, str, DispatchResult]
     if task.settlement_prices is None:
         roller = Roller(site, task.options, task.lookahead_hours)
         return [(o.day, DISPATCH, o.result) for o in roller.run(inputs)]
-    days = roll_forecast(
-        site,
-        inputs,
-        inputs_at(task.settlement_prices),
-        task.options,
-        lookahead_hours=task.lookahead_hours,
-        redispatch_mining=task.redispatch_mining,
+    from dispatch.realtime.backtest import roll_operator
+    from dispatch.realtime.information import load_operator_inputs, price_forecast
+
+    operator_inputs = load_operator_inputs(
+        site, inputs, inputs_at(task.settlement_prices), hashprice=task.hashprice
     )
-    return [(d.day, case, result) for d in days for case, result in d.cases().items()]
+    days = roll_operator(
+        site,
+        operator_inputs,
+        price_forecast(task.rt_forecast, site, operator_inputs),
+        decision_minutes=task.decision_minutes,
+        options=task.options,
+    )
+    return [(d.day, case, result) for d in days for case, result in d.results.items()]
 
 
 def run_task(task: Task) -> TaskOutcome:

@@ -1,5 +1,13 @@
 """What every command shares: the Typer app, the consoles, the choices, and the wrapper that turns
-user mistakes into one message and exit code 2."""
+user mistakes into one message and exit code 2.
+
+Everything printed is literal text: the consoles interpret no Rich markup, emoji codes or
+highlighting, so a site, fleet or file name such as ``campus [/]`` prints as typed; control
+characters (an ESC sequence in a file name or a site file) are shown escaped, never sent to the
+terminal (:func:`literal`). Styles (the red ``error:``) are attached to text objects, not markup.
+When output is not a terminal (a log, a pipe), tables print at their natural width instead of
+being cut to 80 columns (:func:`show`).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +19,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
+from rich.console import Console, RenderableType
+from rich.text import Text
 
 from dispatch.errors import InputError, InputWarning, SolveError
+from dispatch.text import literal
 
 DEFAULT_DAY = "2023-08-17"  # the August 2023 heat wave: HB_WEST real-time peaked at 5,237 USD/MWh
 MAX_DAYS_PER_SOLVE = 7
@@ -24,9 +33,60 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console()
-errors = Console(stderr=True)
+
+
+def plain_console(*, stderr: bool = False, **settings: Any) -> Console:
+    """A console that prints text as given: no markup, emoji codes or highlighting."""
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False, **settings)
+
+
+console = plain_console()
+errors = plain_console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from dispatch.distribution import DISTRIBUTION, package_version
+
+        console.print(f"dispatch {package_version()} ({DISTRIBUTION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Dispatch a flexible-load site (HPC + bitcoin mining + battery + gensets) on real prices."""
+
+
+NATURAL_WIDTH = 100_000  # wider than any table: tables in a log keep every column whole
+
+
+def styled(label: str, style: str, message: object) -> Text:
+    """``label`` in ``style``, then the literal ``message``."""
+    return Text.assemble((label, style), " ", literal(message))
+
+
+def say(target: Console, message: object) -> None:
+    """Print one literal line (wrapped only by the terminal, never cut)."""
+    target.print(literal(message), soft_wrap=True)
+
+
+def show(target: Console, renderable: RenderableType) -> None:
+    """Print a table: at the terminal's width on a terminal; elsewhere (a log, a pipe) at its
+    natural width, never cut to 80 columns."""
+    if target.is_terminal:
+        target.print(renderable)
+    else:
+        plain_console(file=target.file, width=NATURAL_WIDTH).print(renderable)
 
 
 class OutputFormat(StrEnum):
@@ -58,23 +118,16 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 warnings.simplefilter("always", InputWarning)
                 return command(*args, **kwargs)
         except InputError as error:
-            errors.print(
-                f"[bold red]error:[/] {escape(str(error))}",
-                highlight=False,
-                soft_wrap=True,
-                emoji=False,
-            )
+            errors.print(styled("error:", "bold red", error), soft_wrap=True)
             raise typer.Exit(2) from None
         except SolveError as error:
-            errors.print(
-                f"[bold red]no schedule:[/] {escape(str(error))}", highlight=False, soft_wrap=True
-            )
+            errors.print(styled("no schedule:", "bold red", error), soft_wrap=True)
             raise typer.Exit(1) from None
         finally:
             for caught_warning in caught:
                 if issubclass(caught_warning.category, InputWarning):
-                    message = f"[bold yellow]warning:[/] {escape(str(caught_warning.message))}"
-                    errors.print(message, highlight=False, soft_wrap=True)
+                    message = styled("warning:", "bold yellow", caught_warning.message)
+                    errors.print(message, soft_wrap=True)
                 else:
                     warnings.warn_explicit(
                         caught_warning.message,

@@ -11,6 +11,8 @@ from rich.table import Table
 from dispatch.cli.common import (
     app,
     console,
+    say,
+    show,
     user_errors,
 )
 
@@ -54,27 +56,43 @@ def data_export(
     )
     path = write_tidy(frame, out)
     columns = ", ".join(map(str, frame.columns[1:]))
-    console.print(f"wrote {path}: {len(frame)} rows; {columns}", highlight=False)
+    say(console, f"wrote {path}: {len(frame)} rows; {columns}")
     if left_out:
-        console.print(
-            f"left out (not priced over the whole period): {', '.join(left_out)}", highlight=False
-        )
+        say(console, f"left out (not priced over the whole period): {', '.join(left_out)}")
 
 
 def _list_data() -> None:
-    from dispatch.inputs.bundled import DATASETS, read_dataset
+    from dispatch.inputs.bundled import COVERAGE_TIMEZONE, DATASETS
 
     table = Table(title="bundled data (dispatch/data, provenance in PROVENANCE.md)")
-    for column in ("name", "interval", "unit", "coverage", "what", "source"):
+    coverage = f"coverage (local days, {COVERAGE_TIMEZONE})"
+    for column in ("name", "interval", "unit", coverage, "what", "source"):
         table.add_column(column, no_wrap=column in ("name", "interval"))
     for dataset in DATASETS.values():
-        index = read_dataset(dataset.name).index
         table.add_row(
             dataset.name,
             dataset.interval,
             dataset.unit,
-            f"{index[0]} to {index[-1]}",
+            coverage_text(dataset.name),
             dataset.description,
             dataset.source,
         )
-    console.print(table)
+    show(console, table)
+
+
+def coverage_text(name: str) -> str:
+    """The local days a site can run on a bundled data set, e.g. ``2022-01-01 to 2025-04-12
+    (ECRS 2023-06-10 to 2025-04-12)``: the span of its served columns, and every column that
+    covers less."""
+    from dispatch.inputs.bundled import local_day_coverage, served_columns
+
+    spans = {column: local_day_coverage(name, column) for column in served_columns(name)}
+    covered = [span for span in spans.values() if span is not None]
+    first, last = min(s[0] for s in covered), max(s[1] for s in covered)
+    narrower = [
+        f"{column} {span[0]} to {span[1]}" if span else f"{column}: no whole day"
+        for column, span in spans.items()
+        if span != (first, last)
+    ]
+    text = f"{first} to {last}"
+    return f"{text} ({'; '.join(narrower)})" if narrower else text

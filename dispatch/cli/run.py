@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from dispatch.cli.common import (
     DEFAULT_DAY,
@@ -18,6 +19,11 @@ from dispatch.cli.common import (
     SiteArg,
     app,
     console,
+    errors,
+    literal,
+    say,
+    show,
+    styled,
     user_errors,
 )
 from dispatch.errors import InputError
@@ -79,21 +85,32 @@ def run(
     mip_gap: Annotated[float, typer.Option(help="relative MIP gap")] = 1e-4,
     time_limit: Annotated[float, typer.Option(help="solver time limit [s]")] = 60.0,
     report: Annotated[
-        bool, typer.Option(help="also write report.html (charts; needs the [report] extra)")
+        bool,
+        typer.Option(help="also write report.html, an interactive page (needs the [report] extra)"),
     ] = False,
 ) -> None:
     """Solve one horizon and print the streams table and KPIs (default day: 2023-08-17)."""
     from dispatch import load_inputs, load_site
     from dispatch.inputs.horizon import parse_date
-    from dispatch.solver import SolveOptions, solve
+    from dispatch.shortfall import hpc_shortfall
+    from dispatch.solver import Dispatcher, SolveOptions
 
     if report and out is None:
         raise InputError("--report: needs --out DIR to write report.html into")
+    if report:
+        from dispatch.report.page import plotly
+
+        plotly()  # a missing extra is said before the solve, not after
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: is a file, expected a folder for the outputs")
     if day is not None and (start is not None or end is not None):
         raise InputError("--day: use either --day or --start/--end, not both")
-    first = parse_date(day or start or DEFAULT_DAY, "--day" if day else "--start")
+    if end is not None and start is None:
+        raise InputError("--end: needs --start (the first day); for one day use --day")
+    if day is not None:
+        first = parse_date(day, "--day")
+    else:
+        first = parse_date(start if start is not None else DEFAULT_DAY, "--start")
     last = parse_date(end, "--end") if end is not None else first
     if (last - first).days + 1 > MAX_DAYS_PER_SOLVE:
         raise InputError(
@@ -114,15 +131,22 @@ def run(
         fill=fill.value if fill is not None else None,
         timezone=timezone,
     )
-    result = solve(site, loaded, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
+    dispatcher = Dispatcher(site, SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit))
+    result = dispatcher.solve(loaded)
     _print_result(result, first, last)
+    shortfall = hpc_shortfall(site, result.schedule)
+    if shortfall is not None:
+        errors.print(styled("warning:", "bold yellow", shortfall), soft_wrap=True)
     if out is not None:
         for path in result.write(out, fmt.value):
-            console.print(f"wrote {path}", highlight=False)
+            say(console, f"wrote {path}")
     if report and out is not None:
-        from dispatch.report import write_report
+        from dispatch.model.extract import coupling_columns
+        from dispatch.report import write_run_report
 
-        console.print(f"wrote {write_report(result, site, out / 'report.html')}", highlight=False)
+        assert dispatcher.built is not None  # solved above
+        couplings = coupling_columns(dispatcher.built)
+        say(console, f"wrote {write_run_report(result, site, out / 'report.html', couplings)}")
 
 
 @app.command()
@@ -148,7 +172,7 @@ def validate(site_file: SiteArg) -> None:
     if site.sizing:
         parts.append("sizing section (dispatch size)")
     summary = f"{site_file}: valid site {site.name!r}: " + "; ".join(parts)
-    console.print(summary, highlight=False, soft_wrap=True)
+    say(console, summary)
 
 
 @app.command()
@@ -161,7 +185,7 @@ def schema() -> None:
 
 def _print_result(result: Any, first: Any, last: Any) -> None:
     period = f"{first}" if first == last else f"{first} to {last}"
-    table = Table(title=f"{result.site_name}: streams, {period}")
+    table = Table(title=literal(f"{result.site_name}: streams, {period}"))
     table.add_column("stream")
     for column in ("USD", "basis MWh", "USD/MWh"):
         table.add_column(column, justify="right")
@@ -172,15 +196,15 @@ def _print_result(result: Any, first: Any, last: Any) -> None:
         table.add_row(row.stream, f"{usd:,}", f"{basis:,.1f}", per_mwh, row.kind)
     table.add_section()
     table.add_row("net margin", f"{result.kpis.net_margin_usd:,.0f}", "", "", "")
-    console.print(table)
+    show(console, table)
     kpis = Table(title="KPIs", show_header=False)
     kpis.add_column("kpi")
     kpis.add_column("value", justify="right")
     for name, value in result.kpis.as_dict().items():
         kpis.add_row(name, _format(value))
-    console.print(kpis)
+    show(console, kpis)
     for column, source in result.sources.items():
-        console.print(f"[dim]{column}: {source}[/]", highlight=False)
+        console.print(Text(literal(f"{column}: {source}"), style="dim"), soft_wrap=True)
 
 
 def _format(value: Any) -> str:

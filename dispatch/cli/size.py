@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from dispatch.cli.common import (
     FillChoice,
@@ -13,6 +14,9 @@ from dispatch.cli.common import (
     app,
     console,
     errors,
+    literal,
+    say,
+    show,
     user_errors,
 )
 from dispatch.errors import InputError
@@ -61,7 +65,11 @@ def size(
         typer.Option(help="dispatch the optimum and the site as it stands over every day"),
     ] = True,
     workers: Annotated[int, typer.Option(help="processes for sweep points and checks")] = 1,
-    out: Annotated[Path | None, typer.Option(help="folder for tables, summary, heat map")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for tables and summary")] = None,
+    report: Annotated[
+        bool,
+        typer.Option(help="also write report.html: plan vs as it stands, NPV heat maps (--out)"),
+    ] = False,
     prices: Annotated[
         str | None, typer.Option(help="price file or bundled data set (as for `run`)")
     ] = None,
@@ -87,6 +95,7 @@ def size(
 
     from dispatch.sizing import size as size_site
     from dispatch.sizing import tables
+    from dispatch.sizing.api import DEFAULT_REPRESENTATIVE_DAYS
     from dispatch.sizing.evaluate import parse_axis
     from dispatch.solver import SolveOptions
 
@@ -94,6 +103,12 @@ def size(
         raise InputError("--full-year: use either --representative-days or --full-year, not both")
     if workers < 1:
         raise InputError(f"--workers: expected at least 1, found {workers}")
+    if report and out is None:
+        raise InputError("--report: needs --out DIR to write report.html into")
+    if report:
+        from dispatch.report.page import plotly
+
+        plotly()  # a missing extra is said before the sizing runs, not after
     # spawn: workers import a clean interpreter instead of forking one that holds HiGHS state
     spawn = multiprocessing.get_context("spawn")
     executor = ProcessPoolExecutor(workers, mp_context=spawn) if workers > 1 else None
@@ -109,7 +124,9 @@ def size(
             peaks=peaks,
             fill=fill.value if fill is not None else None,
             timezone=timezone,
-            representative_days=representative_days or 12,
+            representative_days=(
+                DEFAULT_REPRESENTATIVE_DAYS if representative_days is None else representative_days
+            ),
             full_year=full_year,
             hpc_it_mw=parse_axis(hpc_mw, "--hpc-mw") if hpc_mw is not None else None,
             mining_mw=parse_axis(mining_mw, "--mining-mw") if mining_mw is not None else None,
@@ -118,27 +135,31 @@ def size(
             dispatch_options=SolveOptions(mip_rel_gap=mip_gap, time_limit_s=time_limit),
             sizing_options=SolveOptions(mip_rel_gap=sizing_gap, time_limit_s=sizing_time_limit),
             executor=executor,
-            progress=lambda message: errors.print(f"[dim]{message}[/]", highlight=False),
+            progress=lambda message: errors.print(Text(literal(message), style="dim")),
         )
     finally:
         if executor is not None:
             executor.shutdown()
     representative = tables.representative_table(result)
     if representative is not None:
-        console.print(representative)
-    console.print(tables.cases_table(result))
-    console.print(tables.streams_table(result))
+        show(console, representative)
+    show(console, tables.cases_table(result))
+    show(console, tables.streams_table(result))
     if len(result.outcomes) > 1:
-        console.print(tables.scenarios_table(result))
+        show(console, tables.scenarios_table(result))
     for outcome in result.outcomes:
         if outcome.sweep is not None:
-            console.print(tables.sweep_table(outcome.sweep, outcome.scenario.name))
+            show(console, tables.sweep_table(outcome.sweep, outcome.scenario.name))
     if result.sweep is not None:
-        console.print(tables.sweep_table(result.sweep, result.outcomes[0].scenario.name))
+        show(console, tables.sweep_table(result.sweep, result.outcomes[0].scenario.name))
     if result.regret is not None:
-        console.print(tables.regret_table(result.regret))
+        show(console, tables.regret_table(result.regret))
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
-    console.print(f"[dim]seconds: {timings}[/]", highlight=False)
+    console.print(Text(f"seconds: {timings}", style="dim"))
     if out is not None:
         for path in result.write(out):
-            console.print(f"wrote {path}", highlight=False)
+            say(console, f"wrote {path}")
+    if report and out is not None:
+        from dispatch.report import write_size_report
+
+        say(console, f"wrote {write_size_report(result, out / 'report.html')}")

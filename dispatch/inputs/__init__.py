@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from dispatch.errors import InputError, InputWarning
+from dispatch.errors import InputError, InputWarning, expect
 from dispatch.inputs.align import Fill, align
 from dispatch.inputs.bundled import DATASETS, bundled_hashprice, bundled_price, bundled_profile
+from dispatch.inputs.checks import check_index, check_timezone, check_values
 from dispatch.inputs.detect import read_input
 from dispatch.inputs.folder import (
     HPC_UTILIZATION,
@@ -48,6 +48,7 @@ from dispatch.inputs.table import Source, source_name
 from dispatch.site import CoincidentPeak, Colocation, Site
 
 PRICE = "price_usd_per_mwh"
+DA_PRICE = "da_price_usd_per_mwh"  # two-settlement: the DAM price beside the real-time PRICE
 HASHPRICE = "hashprice_usd_per_ph_day"
 
 
@@ -79,12 +80,30 @@ def default_price_dataset(site: Site) -> str:
     return "ercot_rtm_spp" if site.interval_minutes < 60 else "ercot_dam_spp"
 
 
+DataKey = tuple[str, int, str | None]
+"""What inputs are made for: the site's time zone, interval [min] and settlement point."""
+
+
+def data_key(site: Site) -> DataKey:
+    point = site.market.settlement_point if site.market is not None else None
+    return site.timezone, site.interval_minutes, point
+
+
 @dataclass(frozen=True)
 class Inputs:
-    """Series on the site's intervals (tz-aware index in the site's time zone) and their sources."""
+    """Series on the site's intervals (tz-aware index in the site's time zone) and their sources.
+
+    ``made_for`` is the :func:`data_key` of the site they were made for (None: not recorded);
+    a solve refuses inputs made for another site (another settlement point, zone or interval).
+    """
 
     frame: pd.DataFrame
     sources: Mapping[str, str] = field(default_factory=dict)
+    made_for: DataKey | None = None
+
+    def with_frame(self, frame: pd.DataFrame) -> Inputs:
+        """The same inputs over another horizon (a slice, a look-ahead mix)."""
+        return replace(self, frame=frame)
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -105,18 +124,10 @@ class Inputs:
         ``dr_events_outside``: a DR event wholly outside the horizon is an ``"error"`` (a
         single run) or ``"inactive"`` (a batch task or sizing history of many days).
         """
+        expect(site, Site, "site", "a Site (from load_site)")
+        expect(frame, pd.DataFrame, "frame", "a DataFrame indexed by interval start")
         index = frame.index
-        if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
-            raise InputError("inputs: index must be tz-aware interval starts")
-        if len(index) < 1:
-            raise InputError("inputs: the horizon has no intervals")
-        off = index[1:] - index[:-1] != pd.Timedelta(minutes=site.interval_minutes)
-        if off.any():
-            i = int(np.argmax(off)) + 1
-            raise InputError(
-                f"inputs: interval starting {index[i]} does not follow {index[i - 1]} by "
-                f"interval_minutes = {site.interval_minutes}"
-            )
+        check_index(index, site.interval_minutes)
         frame = frame.copy()
         if site.hpc is not None and HPC_UTILIZATION not in frame.columns:
             frame[HPC_UTILIZATION] = 1.0
@@ -130,20 +141,31 @@ class Inputs:
                 )
         if missing:
             raise InputError(f"inputs: missing series {missing}; present: {list(frame.columns)}")
-        for column in frame.columns:
-            values = frame[column].to_numpy(dtype=float)
-            if np.isnan(values).any():
-                i = int(np.argmax(np.isnan(values)))
-                raise InputError(f"inputs: {column} is NaN at {index[i]}")
-            if column.endswith(("_capacity_factor", "_fraction", COINCIDENT_PEAK_WEIGHT)) and (
-                (values < 0).any() or (values > 1).any()
-            ):
-                i = int(np.argmax((values < 0) | (values > 1)))
-                raise InputError(
-                    f"inputs: {column} must lie in 0..1, found {values[i]:g} at {index[i]}"
-                )
+        check_values(frame, frame.columns)
         frame.index = index.tz_convert(site.timezone).rename("interval_start")
-        return cls(frame, dict(sources or {}))
+        return cls(frame, dict(sources or {}), data_key(site))
+
+
+def check_inputs(site: Site, inputs: Inputs) -> None:
+    """What a solve checks of its inputs (they may have been edited since they were made): made
+    for this site, on its intervals, every series the model reads present, finite and within
+    its bounds. Raises :class:`InputError` (:class:`ArgumentError` for a wrong type)."""
+    expect(inputs, Inputs, "inputs", "Inputs (from load_inputs)")
+    if inputs.made_for is not None and inputs.made_for != data_key(site):
+        zone, minutes, point = inputs.made_for
+        raise InputError(
+            f"inputs: made for a site at {point or 'no settlement point'} ({zone}, {minutes}-min "
+            f"intervals), not for {site.name!r} at "
+            f"{data_key(site)[2] or 'no settlement point'} ({site.timezone}, "
+            f"{site.interval_minutes}-min intervals); load the inputs for this site"
+        )
+    frame = inputs.frame
+    check_index(frame.index, site.interval_minutes, site.timezone)
+    read = [*required_columns(site), *(c for c in (HEAT_DEMAND,) if c in frame.columns)]
+    missing = [c for c in read if c not in frame.columns]
+    if missing:
+        raise InputError(f"inputs: missing series {missing} that {site.name!r} needs")
+    check_values(frame, read)
 
 
 def _dr_windows_missing(site: Site, frame: pd.DataFrame) -> bool:
@@ -218,6 +240,11 @@ def load_inputs(
         With every problem found, one line each: files that cannot be read or are not
         recognised, two files giving one series, series that do not cover the horizon.
     """
+    expect(site, Site, "site", "a Site (from load_site)")
+    if fill not in (None, "hold", "interpolate"):
+        raise InputError(f"fill (--fill): expected 'hold' or 'interpolate', found {fill!r}")
+    if timezone is not None:
+        check_timezone(timezone)
     first = parse_date(start, "--start")
     last = parse_date(end, "--end") if end is not None else first
     horizon = horizon_index(site.timezone, site.interval_minutes, first, last)
@@ -263,7 +290,7 @@ def load_inputs(
         attempt(lambda: _ancillary_series(site, horizon, ancillary, timezone, sources))
     spec = site.grid.coincident_peak if site.grid is not None else None
     if spec is not None:
-        attempt(lambda: _peak_series(spec, horizon, peaks, timezone, sources))
+        attempt(lambda: _peak_series(spec, horizon, peaks, fill, timezone, sources))
     if problems:
         raise InputError("\n".join(dict.fromkeys(problems)))
     frame = pd.DataFrame(columns, index=horizon)
@@ -409,11 +436,14 @@ def _peak_series(
     spec: CoincidentPeak,
     horizon: pd.DatetimeIndex,
     peaks: Source | None,
+    fill: Fill | None,
     timezone: str | None,
     sources: dict[str, str],
 ) -> dict[str, pd.Series]:
-    """Coincident-peak weights (split over sub-hour intervals: a weight is the probability
-    that the interval is the peak)."""
+    """Coincident-peak weights (a weight is the probability that the interval is the peak). A
+    file coarser than the site needs ``fill``, as every series does: its weight per unit of
+    time is held (or interpolated) and times the site's interval, so an hour's probability is
+    split over its quarter-hours; a finer file sums into each interval."""
     if peaks is None:
         sources[COINCIDENT_PEAK_WEIGHT] = historical_weights_source(spec, horizon)
         return {COINCIDENT_PEAK_WEIGHT: historical_weights(spec, horizon)}
@@ -425,7 +455,7 @@ def _peak_series(
         horizon,
         name=COINCIDENT_PEAK_WEIGHT,
         source=table.description,
-        fill="hold",
+        fill=fill,
     )
     sources[COINCIDENT_PEAK_WEIGHT] = table.description
     # probabilities add: a finer file sums into the interval, a coarser one is split
@@ -441,6 +471,7 @@ __all__ = [
     "Inputs",
     "InputsFolder",
     "ancillary_price_column",
+    "check_inputs",
     "load_inputs",
     "read_hashprice",
     "read_input",

@@ -30,7 +30,8 @@ ERCOT_CAP_CHANGE = pd.Timestamp("2022-01-01", tz="America/Chicago")
 ERCOT_CAP_BEFORE_USD_PER_MWH = 9_000.0  # high system-wide offer cap until 2021
 ERCOT_CAP_USD_PER_MWH = 5_000.0  # from 2022-01-01 (PUCT)
 PRICE_SUFFIXES = ("_usd_per_mwh", "_usd_per_mw_h")
-FRACTION_SUFFIXES = ("_capacity_factor", "_fraction")
+FRACTION_SUFFIXES = ("_capacity_factor", "_fraction", "coincident_peak_weight")
+"""Series that lie in 0..1: capacity factors, fractions and probabilities."""
 
 
 def csv_row(path: str) -> RowLabel:
@@ -128,7 +129,9 @@ def check_values(times: pd.Series, values: pd.Series, *, name: str, row: RowLabe
         outside = (array < 0) | (array > 1)
         if outside.any():
             i = int(np.argmax(outside))
-            hint = " (it looks like a percentage: divide by 100)" if array.max() <= 100 else ""
+            # a series peaking between 2 and 100 is a percentage; 1.3 is a slip, not 130 %
+            percent = 2 < array.max() <= 100
+            hint = " (it looks like a percentage: divide by 100)" if percent else ""
             raise InputError(
                 f"{row(i)}: {name} must lie in 0..1, found {array[i]:g} at {times.iloc[i]}{hint}"
             )

@@ -25,6 +25,7 @@ class Dataset:
     description: str
     source: str
     time_column: str = "interval_start_utc"
+    served: tuple[str, ...] | None = None  # the columns the inputs read (None: all of them)
 
     @property
     def daily(self) -> bool:
@@ -66,6 +67,7 @@ DATASETS: dict[str, Dataset] = {
             "Bitcoin daily price, difficulty, fees and derived hashprice (UTC days)",
             "blockchain.com, Yahoo Finance, CCAF; derivation in PROVENANCE.md section 8",
             time_column="date_utc",
+            served=("hashprice_usd_per_ph_day",),
         ),
         Dataset(
             "ercot_wind_solar",
@@ -74,6 +76,7 @@ DATASETS: dict[str, Dataset] = {
             "fraction / MW",
             "ERCOT system-wide wind and solar capacity factors and ERCOT load",
             "ERCOT hourly wind/solar workbooks via KushKod04/totalenergies_price_forecasting",
+            served=("solar_cf", "wind_cf", "ercot_load_mw"),
         ),
         Dataset(
             "roscoe_profiles",
@@ -83,6 +86,7 @@ DATASETS: dict[str, Dataset] = {
             "Modelled solar and wind output at Roscoe TX from ERA5 weather (crude, third party)",
             "Open-Meteo ERA5 via MickB74/eighty760-Home",
             time_column="timestamp_utc",
+            served=("solar_norm_output", "wind_norm_output"),
         ),
     )
 }
@@ -95,6 +99,10 @@ PROFILES: dict[str, tuple[str, str]] = {
     "roscoe_solar": ("roscoe_profiles", "solar_norm_output"),
     "roscoe_wind": ("roscoe_profiles", "wind_norm_output"),
 }
+
+
+COVERAGE_TIMEZONE = "America/Chicago"
+"""Zone of the local days :func:`local_day_coverage` reports: ERCOT's, where the data are."""
 
 
 def data_path(file: str) -> str:
@@ -132,15 +140,12 @@ def bundled_price(name: str, settlement_point: str) -> pd.Series:
     return frame[settlement_point].rename("price_usd_per_mwh")
 
 
-# The bundled file derives hashprice with a 6.25 BTC subsidy before the 2020-05-11 halving, when
-# it was 12.5 BTC: those days are about half their true value and are not served.
-FIRST_CORRECT_HASHPRICE_DAY = dt.date(2020, 5, 12)
-
-
 def bundled_hashprice() -> pd.Series:
-    """Daily hashprice [USD/PH/day] indexed by date (the UTC day, used as the site's local day)."""
-    series = read_dataset("btc_hashprice")["hashprice_usd_per_ph_day"].dropna()
-    return series[[day >= FIRST_CORRECT_HASHPRICE_DAY for day in series.index]]
+    """Daily hashprice [USD/PH/day] indexed by date (the UTC day, used as the site's local day).
+
+    Every day with a value is served: 2020-04-13 (the first day with a fee sample) onwards.
+    """
+    return read_dataset("btc_hashprice")["hashprice_usd_per_ph_day"].dropna()
 
 
 def bundled_profile(profile: str) -> pd.Series:
@@ -152,3 +157,40 @@ def bundled_profile(profile: str) -> pd.Series:
         )
     name, column = PROFILES[profile]
     return read_dataset(name)[column].rename(f"{profile}_capacity_factor")
+
+
+def local_day_coverage(
+    name: str, column: str, timezone: str = COVERAGE_TIMEZONE
+) -> tuple[dt.date, dt.date] | None:
+    """First and last local day of ``timezone`` that ``column`` of a bundled data set covers
+    whole: the days a site in that zone can run on it (None: not one whole day).
+
+    Daily data (hashprice) cover their dates, as they are applied to the site's local day of
+    the same date. Bundled series are gap-free between their first and last value (vetted once,
+    PROVENANCE.md), so the span is the coverage.
+    """
+    dataset = DATASETS[name]
+    values = read_dataset(name)[column].dropna()
+    if values.empty:
+        return None
+    if dataset.daily:
+        return values.index[0], values.index[-1]
+    index = pd.DatetimeIndex(values.index).tz_convert(timezone)
+    data_end = index[-1] + pd.Timedelta(dataset.interval)
+
+    def midnight(day: dt.date) -> pd.Timestamp:
+        return pd.Timestamp(day).tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
+
+    first = index[0].date()
+    if midnight(first) < index[0]:
+        first += dt.timedelta(days=1)
+    last = data_end.date()
+    if midnight(last + dt.timedelta(days=1)) > data_end:
+        last -= dt.timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def served_columns(name: str) -> list[str]:
+    """The columns of a bundled data set that inputs are read from."""
+    dataset = DATASETS[name]
+    return list(dataset.served) if dataset.served is not None else list(read_dataset(name).columns)

@@ -12,6 +12,7 @@ import pandas as pd
 from dispatch.errors import InputError
 from dispatch.files import write_atomic
 from dispatch.inputs.bundled import DATASETS, PROFILES, bundled_price, read_dataset
+from dispatch.inputs.checks import check_timezone
 from dispatch.inputs.ercot import ancillary_column
 from dispatch.inputs.prices import DA_PRICE, RT_PRICE
 
@@ -51,6 +52,7 @@ def tidy_export(
     """
     if name not in DATASETS:
         raise InputError(f"unknown bundled data set {name!r}; available: {sorted(DATASETS)}")
+    check_timezone(timezone)
     if name in PRICE_DATASETS:
         points = list(read_dataset(name).columns)
         if settlement_point not in points:

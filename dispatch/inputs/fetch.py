@@ -18,7 +18,6 @@ covered). Only when everything asked for is in hand are the files written, each 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from dispatch.distribution import install_hint
 from dispatch.errors import InputError
 from dispatch.inputs.align import align
 from dispatch.inputs.detect import read_input
@@ -59,12 +59,6 @@ class ErcotSource(Protocol):
         ...
 
 
-def distribution() -> str:
-    """The name this package is installed under (for install hints)."""
-    names = importlib.metadata.packages_distributions().get("dispatch") or ["dispatch"]
-    return names[0]
-
-
 class Gridstatus:
     """ERCOT through the gridstatus library: ``Ercot().get_spp(day, market=...)`` and
     ``Ercot().get_as_prices(day)``. Prices come for every settlement point (gridstatus reads
@@ -82,7 +76,7 @@ class Gridstatus:
             import gridstatus
         except ImportError:
             raise InputError(
-                f"fetch: needs the gridstatus library: pip install '{distribution()}[fetch]'"
+                f"fetch: needs the gridstatus library: {install_hint('fetch')}"
             ) from None
         self._gridstatus: Any = gridstatus
         self._ercot: Any = gridstatus.Ercot()

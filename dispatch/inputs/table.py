@@ -17,6 +17,7 @@ import pandas as pd
 
 from dispatch.errors import InputError
 from dispatch.inputs.align import RowLabel, check_series, check_values, csv_row, table_row
+from dispatch.inputs.checks import check_timezone
 
 Source: TypeAlias = str | Path | pd.DataFrame
 """A file path (CSV, optionally zipped, or Parquet) or an in-memory frame."""
@@ -122,6 +123,7 @@ def _localize(
             f"{path}: timestamps have no UTC offset (e.g. {example!r}); write them with an "
             "offset or Z, or pass --timezone"
         )
+    check_timezone(timezone)
     local = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
     if local.isna().any():
         i = int(local.isna().idxmax())

@@ -18,26 +18,19 @@ def build_balance(m: pyo.Block, terms: Sequence[AssetTerms], ctx: ModelContext) 
     m.balance = pyo.Constraint(ctx.intervals, rule=balance)
 
 
-def build_ride_through(
-    m: pyo.Block,
-    terms: Sequence[AssetTerms],
-    ctx: ModelContext,
-    reserve_energy_mwh: pyo.Expression | None = None,
-) -> None:
-    """H2 (+A1): Σ stored energy above minimum [MWh] >= Σ ride-through energy required [MWh]
-    + energy to sustain the ancillary offers backed by storage [MWh]  ∀t.
+def build_ride_through(m: pyo.Block, terms: Sequence[AssetTerms], ctx: ModelContext) -> None:
+    """H2: Σ stored energy above minimum [MWh] >= Σ ride-through energy required [MWh]  ∀t.
 
-    The ride-through energy is held on top of what the offers need, so selling reserves never
-    spends the HPC's safety margin.
+    Ancillary awards carried by stored energy come on top of it (A2 in reserves.py), so selling
+    reserves never spends the HPC's safety margin.
     """
     required = [term.ride_through_required_mwh for term in terms if term.ride_through_required_mwh]
-    if not required and reserve_energy_mwh is None:
+    if not required:
         return
     stored = [t.stored_energy_above_min_mwh for t in terms if t.stored_energy_above_min_mwh]
 
     def reserve(m: pyo.Block, t: int) -> pyo.Expression:
-        offers = reserve_energy_mwh[t] if reserve_energy_mwh is not None else 0.0
-        return sum(s[t] for s in stored) >= sum(r[t] for r in required) + offers
+        return sum(s[t] for s in stored) >= sum(r[t] for r in required)
 
     m.ride_through_reserve = pyo.Constraint(ctx.intervals, rule=reserve)
 

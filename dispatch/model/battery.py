@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
-from dispatch.model.context import AssetTerms, ModelContext, StateHooks, StreamTerm
+from dispatch.model.context import (
+    AssetTerms,
+    ModelContext,
+    ReserveSupport,
+    StateHooks,
+    StreamTerm,
+)
 from dispatch.site import Battery
 from dispatch.streams import Stream
 
@@ -36,6 +42,10 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     min_soc_mwh = spec.min_soc_fraction * energy_mwh
     b.charge_mw = pyo.Var(T, bounds=(0, spec.power_mw))
     b.discharge_mw = pyo.Var(T, bounds=(0, spec.power_mw))
+    # A4: expected discharge of the deployed ancillary awards the battery carries, an expression
+    # the reserves coupling fills in (0 without offers); an expectation, drawn from the SoC so
+    # the schedule buys the energy back when it is cheapest
+    b.expected_deployment_mw = pyo.Expression(T, rule=lambda b, t: 0.0)
     if installed is None:
         b.soc_mwh = pyo.Var(T, bounds=(min_soc_mwh, spec.energy_mwh))
         reference_soc_mwh = spec.initial_soc_fraction * spec.energy_mwh
@@ -48,9 +58,11 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
         _add_sz_within_installed(b, T, power_mw, energy_mwh, min_soc_mwh)
 
     def soc_dynamics(b: pyo.Block, t: int) -> pyo.Expression:
-        """S1: soc[t] == soc[t-1] + η·charge[t]·Δ - discharge[t]·Δ/η"""
+        """S1 (+A4): soc[t] == soc[t-1] + η·charge[t]·Δ - (discharge[t] + expected
+        deployment[t])·Δ/η"""
         before = b.soc_mwh[t - 1] if t > 0 else b.initial_soc_mwh
-        flow = efficiency * b.charge_mw[t] * dt - b.discharge_mw[t] * dt / efficiency
+        delivered = b.discharge_mw[t] + b.expected_deployment_mw[t]
+        flow = efficiency * b.charge_mw[t] * dt - delivered * dt / efficiency
         return b.soc_mwh[t] == before + flow
 
     b.soc_dynamics = pyo.Constraint(T, rule=soc_dynamics)
@@ -83,6 +95,8 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
         """S1: charge_mw[t] · discharge_mw[t] = 0 where a solution breaks it (or everywhere)."""
         switched = 0
         for t in T:
+            if b.charging[t].fixed:  # decided earlier (a real-time re-dispatch fixes the past)
+                continue
             both = min(b.charge_mw[t].value or 0.0, b.discharge_mw[t].value or 0.0) > 1e-6
             if (both or everywhere) and not b.charging[t].is_binary():
                 b.charging[t].domain = pyo.Binary
@@ -96,6 +110,13 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
     # A1: on deployment the battery stops charging and discharges up to its power rating
     b.reserve_headroom_mw = pyo.Expression(
         T, rule=lambda b, t: power_mw - b.discharge_mw[t] + b.charge_mw[t]
+    )
+    reserve = ReserveSupport(
+        headroom_mw=b.reserve_headroom_mw,
+        energy_mwh_per_mwh=1.0 / efficiency,
+        power_rating_mw=power_mw,
+        deployed_mw=b.expected_deployment_mw,
+        lost_value_usd_per_mwh=spec.degradation_usd_per_mwh,
     )
 
     def read_state(kept: pd.DatetimeIndex, before: BatteryState | None) -> BatteryState:
@@ -112,12 +133,12 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
             "battery_charge_mw": b.charge_mw,
             "battery_discharge_mw": b.discharge_mw,
             "battery_soc_mwh": b.soc_mwh,
+            "battery_expected_deployment_mw": b.expected_deployment_mw,
         },
         stored_energy_above_min_mwh=b.energy_above_min_mwh,
         refresh=refresh,
         enforce=enforce,
-        reserve_headroom_mw=b.reserve_headroom_mw,
-        reserve_energy_mwh_per_mwh=1.0 / efficiency,
+        reserve=reserve,
         state=StateHooks(read_state, write_state) if installed is None else None,
     )
 

@@ -5,8 +5,8 @@ Adding an asset type means one spec class, one builder and one line in :func:`si
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ import pyomo.environ as pyo
 
 from dispatch.inputs import (
     COINCIDENT_PEAK_WEIGHT,
+    DA_PRICE,
     HASHPRICE,
     HEAT_DEMAND,
     HPC_UTILIZATION,
@@ -124,12 +125,13 @@ def _runs(values: np.ndarray) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class BuiltModel:
     """A built Pyomo model (or one day block of a sizing model) with its context, the blocks'
-    terms and the streams present."""
+    terms, the streams present and the schedule columns of the site-wide couplings."""
 
     model: pyo.Block
     ctx: ModelContext
     blocks: tuple[tuple[str, AssetTerms], ...]
     streams: tuple[Stream, ...]
+    schedule: Mapping[str, pyo.Component] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[tuple[int, ...], ...]:
@@ -137,19 +139,32 @@ class BuiltModel:
         return self.ctx.day_of_interval, self.ctx.hour_of_interval, self.ctx.month_of_interval
 
 
-def build_model(site: Site, inputs: Inputs) -> BuiltModel:
-    """Build the dispatch MILP for ``site`` over the horizon of ``inputs``; load its data."""
-    return build_block(pyo.ConcreteModel(name=site.name), site, inputs)
+def build_model(site: Site, inputs: Inputs, *, two_settlement: bool = False) -> BuiltModel:
+    """Build the dispatch MILP for ``site`` over the horizon of ``inputs``; load its data.
+
+    ``two_settlement``: energy settles as a day-ahead position and real-time deviations
+    (:mod:`dispatch.model.settlement`); ``inputs`` then carry ``da_price_usd_per_mwh`` beside
+    the real-time ``price_usd_per_mwh``.
+    """
+    return build_block(
+        pyo.ConcreteModel(name=site.name), site, inputs, two_settlement=two_settlement
+    )
 
 
 def build_block(
-    m: pyo.Block, site: Site, inputs: Inputs, sized: SizedCapacities | None = None
+    m: pyo.Block,
+    site: Site,
+    inputs: Inputs,
+    sized: SizedCapacities | None = None,
+    *,
+    two_settlement: bool = False,
 ) -> BuiltModel:
     """Build the dispatch of ``site`` over ``inputs`` into the block ``m`` and load its data.
 
     ``sized`` (sizing only) makes some capacities decisions of an enclosing sizing model; the
     site then holds their upper bounds. The block carries its own ``margin_usd`` objective,
     which an enclosing model deactivates to sum the blocks' ``stream_usd`` itself.
+    ``two_settlement``: see :func:`build_model`.
     """
     index = inputs.index
     m.intervals = pyo.Set(initialize=range(len(index)), ordered=True)
@@ -191,6 +206,7 @@ def build_block(
             if e.baseline == "scheduled"
         },
         sized=sized,
+        da_price_usd_per_mwh=required(DA_PRICE) if two_settlement else None,
     )
     blocks = []
     for name, build in site_assets(site):
@@ -199,11 +215,13 @@ def build_block(
         blocks.append((name, build(block, ctx)))
     terms = [t for _, t in blocks]
     build_balance(m, terms, ctx)
-    reserve_energy_mwh = build_reserves(m, terms, ctx)
-    build_ride_through(m, terms, ctx, reserve_energy_mwh)
+    build_ride_through(m, terms, ctx)
     build_dr_measurement(m, terms, ctx)
     build_heat_recovery(m, terms, ctx)
-    streams = build_objective(m, terms)
+    reserves = build_reserves(m, blocks, ctx)
+    if reserves is not None:
+        blocks.append(("reserves", reserves))
+    streams = build_objective(m, [t for _, t in blocks])
     built = BuiltModel(m, ctx, tuple(blocks), tuple(streams))
     load_data(built, inputs)
     return built
@@ -221,7 +239,7 @@ def load_data(
     table = inputs.frame.to_numpy(dtype=float)
     for k, column in enumerate(inputs.frame.columns):
         param = m.component(column)
-        if param is not None:
+        if isinstance(param, pyo.Param):  # a data column (another column may share a block's name)
             # validated inputs: written straight into the Param's data
             param.store_values(dict(enumerate(table[:, k].tolist())), check=False)
     for _, terms in built.blocks:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import pandas as pd
@@ -44,6 +45,8 @@ class ModelContext:
     ``hour_of_interval[t]`` its local clock hours and ``month_of_interval[t]`` its calendar months.
     Data Params are ``None`` (or absent from a mapping) where the site does not use the series.
     ``sized`` holds the capacities that are decisions when the model is part of a sizing model.
+    ``da_price_usd_per_mwh`` is present in two-settlement models only (then ``price`` is the
+    real-time price that settles deviations).
     """
 
     site: Site
@@ -62,6 +65,19 @@ class ModelContext:
     dr_active_fraction: Mapping[str, pyo.Param] = field(default_factory=dict)
     dr_baseline_fraction: Mapping[str, pyo.Param] = field(default_factory=dict)
     sized: SizedCapacities | None = None
+    da_price_usd_per_mwh: pyo.Param | None = None
+
+    @property
+    def two_settlement(self) -> bool:
+        """Energy settles as ERCOT does: an hourly day-ahead position at ``da_price`` and the
+        deviation at ``price`` (the real-time price); see :mod:`dispatch.model.settlement`."""
+        return self.da_price_usd_per_mwh is not None
+
+    @property
+    def da_price(self) -> pyo.Param:
+        """Day-ahead price [USD/MWh], held over each hour's intervals (two-settlement only)."""
+        assert self.da_price_usd_per_mwh is not None, "two-settlement models carry DA prices"
+        return self.da_price_usd_per_mwh
 
     @property
     def n_intervals(self) -> int:
@@ -101,6 +117,20 @@ class ModelContext:
         return self.hpc_utilization_fraction
 
 
+class Stage(Enum):
+    """Which stage of two-settlement a model is solved for (:mod:`dispatch.model.settlement`).
+
+    ``DAY_AHEAD``: the position follows the plan (T3) and awards must be deliverable (A1).
+    ``REAL_TIME``: day-ahead decisions are fixed by the caller, the position no longer follows
+    the plan. ``REAL_TIME_FAILING``: as ``REAL_TIME``, and awards that cannot be held may fail
+    (charged as ``ancillary_failure``): the last resort when a real state makes them undeliverable.
+    """
+
+    DAY_AHEAD = "day_ahead"
+    REAL_TIME = "real_time"
+    REAL_TIME_FAILING = "real_time_failing"
+
+
 @dataclass(frozen=True)
 class StreamTerm:
     """One block's contribution to a stream: signed USD and the MWh it is measured against."""
@@ -111,12 +141,44 @@ class StreamTerm:
 
 @dataclass(frozen=True)
 class ReserveOffer:
-    """A1: MW of one ancillary product offered in each interval, and how long an energy-limited
-    resource backing it must be able to sustain it [h]."""
+    """A1: MW of one ancillary product offered in each interval, how long an energy-limited
+    resource backing it must sustain it [h], and the expected share of the awarded MW-h that is
+    deployed (A4)."""
 
     product: str
     offer_mw: pyo.Expression
     sustain_hours: float
+    deployment_fraction: float
+
+
+@dataclass(frozen=True)
+class ReserveSupport:
+    """What a block can deliver when ancillary offers are deployed (A1-A4).
+
+    ``headroom_mw[t]``: upward flexibility it can deliver at once (load it can shed, discharge or
+    output it can add). ``products``: the products it may carry (None: all). An energy-limited
+    block gives ``energy_mwh_per_mwh`` (stored MWh drawn per MWh delivered; A2 sustain windows)
+    with ``power_rating_mw`` (what it can deliver past the horizon, where it is taken as idle)
+    and ``deployed_mw[t]``, a named expression in its own energy balance (0 as built) that the
+    coupling sets to the expected deployment it carries [MW]. ``lost_value_usd_per_mwh[t]`` is
+    what it gives up per MWh delivered on deployment besides the energy (hashprice, fuel,
+    degradation, deferral; the energy itself is credited at the price).
+    ``product_headroom_mw[product][t]`` caps what it may carry of one product (e.g. RRS only
+    while a relay is armed); ``trip_mw[product][t]`` is what it delivers when that product is
+    deployed if not its share of the award (a relay trip drops the whole running load).
+    """
+
+    headroom_mw: pyo.Expression
+    products: frozenset[str] | None = None
+    energy_mwh_per_mwh: float | None = None
+    power_rating_mw: pyo.Expression | float | None = None
+    deployed_mw: pyo.Expression | None = None
+    lost_value_usd_per_mwh: pyo.Expression | float = 0.0
+    product_headroom_mw: Mapping[str, pyo.Expression] = field(default_factory=dict)
+    trip_mw: Mapping[str, pyo.Expression] = field(default_factory=dict)
+
+    def carries(self, product: str) -> bool:
+        return self.products is None or product in self.products
 
 
 @dataclass(frozen=True)
@@ -163,17 +225,18 @@ class AssetTerms:
     count as PPA energy and which as spot), so reported streams do not depend on the solver's
     path.
 
-    Markets and programs: ``reserve_headroom_mw[t]`` is the upward flexibility a block can deliver
-    at once if an ancillary offer is deployed (mining load it can shed, battery discharge headroom,
-    online generator headroom); an energy-limited block also gives
-    ``reserve_energy_mwh_per_mwh`` (stored MWh drawn per MWh delivered) and must hold the energy
-    to sustain what it backs. ``reserve_offers`` are the offers a program block makes.
+    Markets and programs: ``reserve`` is what a block can deliver when ancillary offers are
+    deployed (:class:`ReserveSupport`: mining load it can shed, battery discharge headroom,
+    online generator headroom, flexible HPC load). ``reserve_offers`` are the offers a program
+    block makes.
     ``metered_import_mw[t]`` is what the grid meter sees (DR events are measured on it);
     ``dr_claims`` are the events a program block claims. ``waste_heat_mw_thermal[t]`` is heat a
     block rejects; ``heat_drawn_mw_thermal[t]`` is waste heat a block takes (X1).
     ``state`` reads and writes what the asset carries across horizons (None: nothing).
-    ``real_time_flexible`` marks assets whose decisions can change at interval notice when a
-    day-ahead schedule is re-dispatched on real-time prices (mining; the grid, which balances).
+
+    Two-settlement (models built with ``two_settlement``): ``day_ahead_decisions`` are the
+    block's variables decided the day before (the hourly energy position, the ancillary awards),
+    which the real-time stage holds fixed; ``set_stage`` sets the bounds a :class:`Stage` needs.
     """
 
     net_injection_mw: pyo.Expression
@@ -185,12 +248,12 @@ class AssetTerms:
     refresh: Callable[[], None] | None = None
     enforce: Callable[[bool], int] | None = None
     settle: Callable[[], None] | None = None
-    reserve_headroom_mw: pyo.Expression | None = None
-    reserve_energy_mwh_per_mwh: float | None = None
+    reserve: ReserveSupport | None = None
     reserve_offers: tuple[ReserveOffer, ...] = ()
     metered_import_mw: pyo.Expression | None = None
     dr_claims: tuple[DrClaim, ...] = ()
     waste_heat_mw_thermal: pyo.Expression | None = None
     heat_drawn_mw_thermal: pyo.Expression | None = None
     state: StateHooks | None = None
-    real_time_flexible: bool = False
+    day_ahead_decisions: tuple[pyo.Var, ...] = ()
+    set_stage: Callable[[Stage], None] | None = None

@@ -16,10 +16,18 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from dispatch import columns as names
 from dispatch.inputs import Inputs
 from dispatch.model.build import BuiltModel
 from dispatch.results import DispatchResult, SolveReport, compute_kpis
 from dispatch.streams import Stream
+
+
+def _values(component: pyo.Component, n: int) -> np.ndarray:
+    values = np.array([pyo.value(component[t]) for t in range(n)], dtype=float)
+    if isinstance(component, pyo.Var) and component[0].is_integer():
+        values = values.round()
+    return values + 0.0  # + 0.0 turns a solver's -0.0 into 0.0
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ def report_layout(built: BuiltModel) -> Layout:
     n, m = built.ctx.n_intervals, built.model
     schedule = tuple(
         (name, component) for _, terms in built.blocks for name, component in terms.schedule.items()
-    )
+    ) + tuple(built.schedule.items())
     load = tuple(terms.load_mw for _, terms in built.blocks if terms.load_mw is not None)
     expressions: list[Any] = []
     for component in [c for _, c in schedule] + list(load):
@@ -125,3 +133,37 @@ def streams_table(layout: Layout, values: np.ndarray) -> pd.DataFrame:
     table = layout.streams_template.copy()
     table.iloc[:, 1:4] = np.column_stack([usd, basis, per_mwh])  # usd, basis_mwh, usd_per_mwh
     return table
+
+
+def coupling_columns(built: BuiltModel) -> dict[str, np.ndarray]:
+    """What the couplings hold per interval of the solved ``built``, for reports: the H2
+    ride-through energy the site requires [MWh]; with ancillary offers, each block's upward
+    flexibility (A1) [MW], the part of each product's award stored energy carries [MW] and the
+    stored energy the awards hold above the ride-through floor (A2: at each interval, the most a
+    full deployment that may be running then has drawn) [MWh]. Not part of every result:
+    evaluating these expressions costs milliseconds a day that batch runs do not spend."""
+    m, n = built.model, built.ctx.n_intervals
+    found: dict[str, np.ndarray] = {}
+    required = [t.ride_through_required_mwh for _, t in built.blocks if t.ride_through_required_mwh]
+    if required:
+        found[names.RIDE_THROUGH_REQUIRED_MWH] = np.sum([_values(r, n) for r in required], axis=0)
+    reserves = m.component("reserves")
+    if reserves is None:
+        return found
+    supports = [(name, t.reserve) for name, t in built.blocks if t.reserve is not None]
+    for name, support in supports:
+        found[names.reserve_headroom(name)] = _values(support.headroom_mw, n)
+    stores = [name for name, s in supports if s.energy_mwh_per_mwh is not None]
+    if not stores:
+        return found
+    split = dict(built.blocks)["reserves"].schedule  # A1: who carries what, by block name
+    for offer in (offer for _, terms in built.blocks for offer in terms.reserve_offers):
+        carried = [names.reserve_backing(offer.product, store) for store in stores]
+        found[names.ancillary(offer.product, "storage_backed_mw")] = np.sum(
+            [_values(split[c], n) for c in carried if c in split], axis=0
+        ) + np.zeros(n)
+    held = np.zeros(n)
+    for (_, tau), draw in reserves.sustain_draw_mwh.items():
+        held[tau] = max(held[tau], pyo.value(draw))
+    found[names.RESERVE_STORED_ENERGY_MWH] = held + 0.0  # no -0.0 from the solver
+    return found

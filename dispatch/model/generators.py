@@ -10,7 +10,13 @@ import pyomo.environ as pyo
 
 from dispatch import columns
 from dispatch.model.carry import carried_window, run_length
-from dispatch.model.context import AssetTerms, ModelContext, StateHooks, StreamTerm
+from dispatch.model.context import (
+    AssetTerms,
+    ModelContext,
+    ReserveSupport,
+    StateHooks,
+    StreamTerm,
+)
 from dispatch.site import Generator
 from dispatch.streams import Stream
 
@@ -100,11 +106,16 @@ def build_generator(b: pyo.Block, spec: Generator, ctx: ModelContext) -> AssetTe
         expr=-spec.fuel_price_usd_per_mmbtu * sum(b.fuel_mmbtu[t] for t in T)
     )
     b.startups_usd = pyo.Expression(expr=-spec.startup_cost_usd * sum(b.start[t] for t in T))
-    # A1: an online unit can ramp to capacity (the fuel budget is not held for deployments)
+    # A1: an online unit can ramp to capacity (the fuel budget is not held for deployments);
+    # A4: a deployed MWh burns heat rate x fuel price
     b.reserve_headroom_mw = pyo.Expression(T, rule=lambda b, t: cap * b.on[t] - b.power_mw[t])
+    reserve = ReserveSupport(
+        headroom_mw=b.reserve_headroom_mw,
+        lost_value_usd_per_mwh=spec.heat_rate_mmbtu_per_mwh * spec.fuel_price_usd_per_mmbtu,
+    )
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
-        reserve_headroom_mw=b.reserve_headroom_mw,
+        reserve=reserve,
         streams={
             Stream.FUEL: StreamTerm(b.fuel_usd, b.energy_mwh),
             Stream.GENERATOR_STARTUPS: StreamTerm(b.startups_usd, b.energy_mwh),
@@ -137,12 +148,17 @@ def _u1_min_down(b: pyo.Block, t: int, window: int) -> pyo.Expression:
 
 
 def _u1_ramp_up(b: pyo.Block, t: int, ramp_mw: float, cap: float) -> pyo.Expression:
-    """U1: power[t] - power[t-1] <= ramp · interval + capacity · start[t]"""
+    """U1: power[t] - power[t-1] <= ramp · interval + capacity · (1 - on[t-1])
+
+    Relief only for a unit that was off (a start), read from the binary ``on``: the continuous
+    start and stop could both be positive while the unit stays on and buy relief for a fraction
+    of a start-up."""
     before = b.power_mw[t - 1] if t > 0 else b.power_before_mw
-    return b.power_mw[t] - before <= ramp_mw + cap * b.start[t]
+    was_on = b.on[t - 1] if t > 0 else b.on_before
+    return b.power_mw[t] - before <= ramp_mw + cap * (1 - was_on)
 
 
 def _u1_ramp_down(b: pyo.Block, t: int, ramp_mw: float, cap: float) -> pyo.Expression:
-    """U1: power[t-1] - power[t] <= ramp · interval + capacity · stop[t]"""
+    """U1: power[t-1] - power[t] <= ramp · interval + capacity · (1 - on[t])  (a stop)"""
     before = b.power_mw[t - 1] if t > 0 else b.power_before_mw
-    return before - b.power_mw[t] <= ramp_mw + cap * b.stop[t]
+    return before - b.power_mw[t] <= ramp_mw + cap * (1 - b.on[t])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from dispatch.model.context import AssetTerms, ModelContext, StreamTerm
+from dispatch.model.settlement import add_two_settlement, set_grid_stage
 from dispatch.model.tariffs import (
     add_coincident_peak,
     add_demand_charge,
@@ -22,7 +23,8 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
     """Grid import/export [MW] with purchase cost (price + adder) and sale revenue (price).
 
     With a PPA the purchase stream holds the energy bought at spot plus the adder on all import;
-    the block itself is ``ppa_energy`` and its resale ``power_credits`` (P3).
+    the block itself is ``ppa_energy`` and its resale ``power_credits`` (P3). In a two-settlement
+    model the energy settles as ``da_energy`` + ``rt_deviation`` instead (T1-T3).
     """
     T, dt, price = ctx.intervals, ctx.interval_hours, ctx.price
     # G1: 0 <= import_mw <= import_limit_mw, 0 <= export_mw <= export_limit_mw
@@ -53,11 +55,19 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
     # Energy bought at spot pays price + adder; with a PPA the adder on the block energy used is
     # part of ppa_energy, so this line reads as USD per MWh actually bought at spot.
     b.spot_import_mwh = pyo.Expression(expr=sum(spot_mw[t] * dt for t in T))
-    b.purchase_usd = pyo.Expression(expr=-sum((price[t] + adder) * spot_mw[t] * dt for t in T))
-    b.sale_usd = pyo.Expression(expr=sum(price[t] * b.export_mw[t] * dt for t in T))
-    streams[Stream.GRID_ENERGY_PURCHASE] = StreamTerm(b.purchase_usd, b.spot_import_mwh)
-    if spec.export_limit_mw > 0:
-        streams[Stream.GRID_ENERGY_SALE] = StreamTerm(b.sale_usd, b.export_mwh)
+    if ctx.two_settlement:
+        # T1-T3: energy settles as a day-ahead position and real-time deviations; the PPA
+        # resale is part of the market position, so power_credits gives way to them
+        streams.pop(Stream.POWER_CREDITS, None)
+        streams.update(add_two_settlement(b, spec, ctx))
+        schedule["da_position_mw"] = b.da_position_interval_mw
+        schedule["rt_deviation_mw"] = b.rt_deviation_mw
+    else:
+        b.purchase_usd = pyo.Expression(expr=-sum((price[t] + adder) * spot_mw[t] * dt for t in T))
+        b.sale_usd = pyo.Expression(expr=sum(price[t] * b.export_mw[t] * dt for t in T))
+        streams[Stream.GRID_ENERGY_PURCHASE] = StreamTerm(b.purchase_usd, b.spot_import_mwh)
+        if spec.export_limit_mw > 0:
+            streams[Stream.GRID_ENERGY_SALE] = StreamTerm(b.sale_usd, b.export_mwh)
     if spec.coincident_peak is not None:
         streams[Stream.COINCIDENT_PEAK] = add_coincident_peak(b, spec.coincident_peak, ctx)
     if spec.demand_charge is not None:
@@ -78,8 +88,9 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
         schedule=schedule,
         metered_import_mw=b.net_injection_mw,
         settle=settle if settles else None,
-        real_time_flexible=True,  # the grid balances whatever the other assets do
         state=demand_peak_hooks(b) if spec.demand_charge is not None else None,
+        day_ahead_decisions=(b.da_position_mw,) if ctx.two_settlement else (),
+        set_stage=(lambda stage: set_grid_stage(b, stage)) if ctx.two_settlement else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from dispatch.model.context import AssetTerms, ModelContext, StreamTerm
+from dispatch.model.context import AssetTerms, ModelContext, ReserveSupport, StreamTerm
 from dispatch.site import Colocation, GpuCloud, Hpc
 from dispatch.streams import Stream
 
@@ -82,8 +82,20 @@ def build_hpc(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> AssetTerms:
         streams=streams,
         schedule=schedule,
         ride_through_required_mwh=b.ride_through_required_mwh if ride_through_h > 0 else None,
-        reserve_headroom_mw=b.flexible_running_mw if flexible else None,
+        reserve=_flexible_reserve(b, spec, ctx) if flexible else None,
     )
+
+
+def _flexible_reserve(b: pyo.Block, spec: Hpc, ctx: ModelContext) -> ReserveSupport:
+    """A1: the running flexible share can be shed on deployment (a Controllable Load Resource).
+    A4: a deployed MWh is deferred work: its deferral cost, and its energy is bought back later
+    (valued at the same interval's price, so the energy nets out of the deployment)."""
+    cost, price = spec.deferral_cost_usd_per_mwh, ctx.price_usd_per_mwh
+    lost_value = pyo.Expression(
+        ctx.intervals, rule=lambda b, t: cost + (price[t] if price is not None else 0.0)
+    )
+    b.deployment_lost_value_usd_per_mwh = lost_value
+    return ReserveSupport(b.flexible_running_mw, lost_value_usd_per_mwh=lost_value)
 
 
 def _h1_firm_load(b: pyo.Block, t: int, flexible: bool) -> pyo.Expression:

@@ -10,7 +10,13 @@ import pyomo.environ as pyo
 
 from dispatch import columns
 from dispatch.model.carry import carried_window, recent, switches
-from dispatch.model.context import AssetTerms, ModelContext, StateHooks, StreamTerm
+from dispatch.model.context import (
+    AssetTerms,
+    ModelContext,
+    ReserveSupport,
+    StateHooks,
+    StreamTerm,
+)
 from dispatch.site import MiningFleet
 from dispatch.streams import Stream
 
@@ -104,24 +110,81 @@ def build_mining_fleet(
         expr=sum(hashprice[t] * b.hashrate_ph_s[t] * dt / 24.0 * (1 - pool_fee_fraction) for t in T)
     )
     b.startups_usd = pyo.Expression(expr=-spec.startup_cost_usd * sum(b.starts[t] for t in T))
+    schedule = {
+        columns.mining(spec.name, "containers_on"): b.containers_on,
+        columns.mining(spec.name, "power_mw"): b.power_mw,
+        columns.mining(spec.name, "hashrate_ph_s"): b.hashrate_ph_s,
+    }
+    reserve = _load_resource(b, spec, ctx, pool_fee_fraction, schedule)
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
         load_mw=b.power_mw,
-        # A1: every running container can trip, so all running load backs ancillary offers
-        # (and nothing that is not consumed can); X1: all of it leaves as heat.
-        reserve_headroom_mw=b.power_mw,
-        waste_heat_mw_thermal=b.power_mw,
+        reserve=reserve,
+        waste_heat_mw_thermal=b.power_mw,  # X1: all of it leaves as heat
         streams={
             Stream.MINING_HASHPRICE: StreamTerm(b.hashprice_usd, b.energy_mwh),
             Stream.MINING_STARTUPS: StreamTerm(b.startups_usd, b.energy_mwh),
         },
-        schedule={
-            columns.mining(spec.name, "containers_on"): b.containers_on,
-            columns.mining(spec.name, "power_mw"): b.power_mw,
-            columns.mining(spec.name, "hashrate_ph_s"): b.hashrate_ph_s,
-        },
+        schedule=schedule,
         state=StateHooks(read_state, write_state),
-        real_time_flexible=True,
+    )
+
+
+def _load_resource(
+    b: pyo.Block,
+    spec: MiningFleet,
+    ctx: ModelContext,
+    pool_fee_fraction: float,
+    schedule: dict[str, pyo.Component],
+) -> ReserveSupport:
+    """The fleet as an ERCOT Load Resource (A1, A3, A4).
+
+    A1: every running container can be shed, so the whole running load backs the products the
+    fleet may carry, and nothing it does not consume can. A4: a deployed MWh loses the hashprice
+    of a container at nominal efficiency. A3 (``load_resource: ufr`` with RRS offered): the
+    under-frequency relay is armed or not for each local day; the fleet carries RRS only while
+    armed, and an RRS deployment (a relay trip) drops its whole running load, whatever the award:
+    trip_mw[t] == power_mw[t] if armed[day(t)] else 0.
+    """
+    T, hashprice = ctx.intervals, ctx.hashprice
+    ph_s_per_mw = 1000.0 / spec.efficiency_j_per_th
+    b.deployment_lost_value_usd_per_mwh = pyo.Expression(
+        T, rule=lambda b, t: hashprice[t] * ph_s_per_mw / 24.0 * (1 - pool_fee_fraction)
+    )
+    offered = {offer.product for offer in ctx.site.ancillary_offers}
+    if spec.load_resource != "ufr" or "RRS" not in offered:
+        return ReserveSupport(
+            b.power_mw,
+            products=spec.ancillary_products,
+            lost_value_usd_per_mwh=b.deployment_lost_value_usd_per_mwh,
+        )
+    cap_mw = spec.containers * spec.power_range_fraction[1] * spec.container_mw
+    day = ctx.day_of_interval
+    b.relay_days = pyo.Set(initialize=sorted(set(day)), ordered=True)
+    b.rrs_relay_armed = pyo.Var(b.relay_days, domain=pyo.Binary)
+    b.rrs_trip_mw = pyo.Var(T, bounds=(0, cap_mw))
+
+    def trips_when_armed(b: pyo.Block, t: int) -> pyo.Expression:
+        """A3: trip_mw[t] >= power_mw[t] - cap × (1 - armed[day(t)])"""
+        return b.rrs_trip_mw[t] >= b.power_mw[t] - cap_mw * (1 - b.rrs_relay_armed[day[t]])
+
+    b.trips_when_armed = pyo.Constraint(T, rule=trips_when_armed)
+    # A3: trip_mw[t] <= power_mw[t];  trip_mw[t] <= cap × armed[day(t)]
+    b.trips_running_load = pyo.Constraint(T, rule=lambda b, t: b.rrs_trip_mw[t] <= b.power_mw[t])
+    b.trips_only_when_armed = pyo.Constraint(
+        T, rule=lambda b, t: b.rrs_trip_mw[t] <= cap_mw * b.rrs_relay_armed[day[t]]
+    )
+    # A3: RRS is carried only while the relay is armed
+    b.rrs_headroom_mw = pyo.Expression(T, rule=lambda b, t: cap_mw * b.rrs_relay_armed[day[t]])
+    b.rrs_relay_armed_by_interval = pyo.Expression(T, rule=lambda b, t: b.rrs_relay_armed[day[t]])
+    schedule[columns.mining(spec.name, "rrs_relay_armed")] = b.rrs_relay_armed_by_interval
+    schedule[columns.mining(spec.name, "rrs_trip_mw")] = b.rrs_trip_mw
+    return ReserveSupport(
+        b.power_mw,
+        products=spec.ancillary_products,
+        lost_value_usd_per_mwh=b.deployment_lost_value_usd_per_mwh,
+        product_headroom_mw={"RRS": b.rrs_headroom_mw},
+        trip_mw={"RRS": b.rrs_trip_mw},
     )
 
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from dispatch import columns
-from dispatch.model.context import AssetTerms, DrClaim, ModelContext, ReserveOffer, StreamTerm
+from dispatch.model.context import (
+    AssetTerms,
+    DrClaim,
+    ModelContext,
+    ReserveOffer,
+    Stage,
+    StreamTerm,
+)
 from dispatch.site import AncillaryOffer, DrEvent
 from dispatch.streams import Stream, ancillary_stream
 
@@ -16,9 +23,9 @@ from dispatch.streams import Stream, ancillary_stream
 def build_ancillary_offer(b: pyo.Block, spec: AncillaryOffer, ctx: ModelContext) -> AssetTerms:
     """A1: one product's offer [MW], constant within each local clock hour, capped at max_mw.
 
-    Revenue = Σ_t price[t] [USD/MW-h] × offer_mw[t] × Δ, paid whether or not deployed, less the
-    expected deployment: expected_deployment_fraction × deployment_cost_usd_per_mwh × offered
-    MW-h. Measured against the MW-h offered.
+    Revenue = Σ_t price[t] [USD/MW-h] × offer_mw[t] × Δ, paid whether or not deployed, measured
+    against the MW-h offered. What deployments cost is counted by the coupling (A4,
+    ``ancillary_deployment``) from the resources that back the offer.
     """
     T, dt = ctx.intervals, ctx.interval_hours
     price = ctx.ancillary_price_usd_per_mw_h[spec.product]
@@ -28,17 +35,56 @@ def build_ancillary_offer(b: pyo.Block, spec: AncillaryOffer, ctx: ModelContext)
     # A1: the offer is one number per hour, held over the hour's intervals
     b.offer_mw = pyo.Expression(T, rule=lambda b, t: b.offer_hourly_mw[ctx.hour_of_interval[t]])
     b.offered_mw_h = pyo.Expression(expr=sum(b.offer_mw[t] * dt for t in T))
-    deployment_usd_per_mw_h = spec.expected_deployment_fraction * spec.deployment_cost_usd_per_mwh
-    b.revenue_usd = pyo.Expression(
-        expr=sum((price[t] - deployment_usd_per_mw_h) * b.offer_mw[t] * dt for t in T)
-    )
+    b.revenue_usd = pyo.Expression(expr=sum(price[t] * b.offer_mw[t] * dt for t in T))
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: 0.0)  # capacity, not energy
+    streams = {ancillary_stream(spec.product): StreamTerm(b.revenue_usd, b.offered_mw_h)}
+    schedule = {columns.ancillary(spec.product, "offer_mw"): b.offer_mw}
+    if not ctx.two_settlement:
+        return AssetTerms(
+            net_injection_mw=b.net_injection_mw,
+            streams=streams,
+            schedule=schedule,
+            reserve_offers=(
+                ReserveOffer(
+                    spec.product, b.offer_mw, spec.sustain_hours, spec.deployment_fraction
+                ),
+            ),
+        )
+    # Two-settlement: the hourly offer is the DAM award. A real-time state may leave part of it
+    # undeliverable; that part fails (T4) and ERCOT charges it back at the award's clearing
+    # price (failure to provide), so delivery, not the award, backs A1.
+    b.failed_mw = pyo.Var(T, bounds=(0.0, 0.0))
+    b.failed_within_award = pyo.Constraint(T, rule=_t4_failed_within_award)
+    b.delivered_mw = pyo.Expression(T, rule=lambda b, t: b.offer_mw[t] - b.failed_mw[t])
+    b.failed_mw_h = pyo.Expression(expr=sum(b.failed_mw[t] * dt for t in T))
+    b.failure_usd = pyo.Expression(expr=-sum(price[t] * b.failed_mw[t] * dt for t in T))
+    streams[Stream.ANCILLARY_FAILURE] = StreamTerm(b.failure_usd, b.failed_mw_h)
+    schedule[columns.ancillary(spec.product, "failed_mw")] = b.failed_mw
+
+    def set_stage(stage: Stage) -> None:
+        """T4: awards may fail only in the last-resort real-time stage (a failure already
+        fixed as past stays what it was)."""
+        for t in T:
+            if not b.failed_mw[t].fixed:
+                b.failed_mw[t].setub(None if stage is Stage.REAL_TIME_FAILING else 0.0)
+
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
-        streams={ancillary_stream(spec.product): StreamTerm(b.revenue_usd, b.offered_mw_h)},
-        schedule={columns.ancillary(spec.product, "offer_mw"): b.offer_mw},
-        reserve_offers=(ReserveOffer(spec.product, b.offer_mw, spec.sustain_hours),),
+        streams=streams,
+        schedule=schedule,
+        reserve_offers=(
+            ReserveOffer(
+                spec.product, b.delivered_mw, spec.sustain_hours, spec.deployment_fraction
+            ),
+        ),
+        day_ahead_decisions=(b.offer_hourly_mw,),
+        set_stage=set_stage,
     )
+
+
+def _t4_failed_within_award(b: pyo.Block, t: int) -> pyo.Expression:
+    """T4: failed_mw[t] <= offer_mw[t]"""
+    return b.failed_mw[t] <= b.offer_mw[t]
 
 
 def build_dr_event(b: pyo.Block, spec: DrEvent, ctx: ModelContext) -> AssetTerms:
@@ -56,10 +102,13 @@ def build_dr_event(b: pyo.Block, spec: DrEvent, ctx: ModelContext) -> AssetTerms
     committed = spec.committed_mw
     b.curtailed_mw = pyo.Var(T, bounds=(-reach_mw, committed))
     b.shortfall_mw = pyo.Var(T, bounds=(0, None))
-    b.baseline_mw = pyo.Var(bounds=(-reach_mw, reach_mw))
     if spec.baseline == "fixed":
         assert spec.baseline_mw is not None, "validated: a fixed baseline has baseline_mw"
+        # the program sets it, possibly above what the connection can import
+        b.baseline_mw = pyo.Var(bounds=(-reach_mw, max(reach_mw, spec.baseline_mw)))
         b.baseline_mw.fix(spec.baseline_mw)
+    else:
+        b.baseline_mw = pyo.Var(bounds=(-reach_mw, reach_mw))
 
     def shortfall(b: pyo.Block, t: int) -> pyo.Expression:
         """DR: shortfall_mw[t] >= committed_mw × active[t] - curtailed_mw[t]"""

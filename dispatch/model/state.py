@@ -6,6 +6,7 @@ only loops over the blocks that do, so a new asset plugs in without editing it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,11 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
+from dispatch.inputs import HPC_UTILIZATION, Inputs
+from dispatch.model.battery import BatteryState
 from dispatch.model.build import BuiltModel
+from dispatch.model.mining import FleetState
+from dispatch.site import Site
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,57 @@ class SiteState:
 
     def get(self, block: str) -> Any:
         return self.assets.get(block)
+
+
+def state_problems(site: Site, inputs: Inputs, state: SiteState | None) -> list[str]:
+    """Carried-in state that no schedule can start from, each problem naming its cause: values
+    out of range, or a battery below the H2 ride-through reserve of the first interval by more
+    than one interval of charging at full power can restore (the model would be infeasible)."""
+    if state is None:
+        return []
+    problems = []
+    battery = state.get("battery")
+    if site.battery is not None and isinstance(battery, BatteryState):
+        spec = site.battery
+        soc = battery.soc_mwh
+        if not (math.isfinite(soc) and -1e-9 <= soc <= spec.energy_mwh + 1e-9):
+            problems.append(
+                f"state: battery soc_mwh = {soc} is outside 0..battery.energy_mwh "
+                f"({spec.energy_mwh:g} MWh)"
+            )
+        else:
+            floor = spec.min_soc_fraction * spec.energy_mwh + _ride_through_mwh(site, inputs)
+            dt_hours = site.interval_minutes / 60.0
+            recharge = math.sqrt(spec.round_trip_efficiency) * spec.power_mw * dt_hours
+            if soc + recharge < floor - 1e-6:
+                problems.append(
+                    f"state: the battery starts at {soc:g} MWh, below what the first interval "
+                    f"must hold ({floor:g} MWh: min_soc_fraction x energy_mwh plus the H2 "
+                    "ride-through reserve for the HPC load), and one interval of charging at "
+                    f"power_mw adds at most {recharge:g} MWh: no schedule can start from it"
+                )
+    for i, fleet in enumerate(site.fleets):
+        carried = state.get(f"mining_{fleet.name}")
+        if isinstance(carried, FleetState) and not 0 <= carried.containers_on <= fleet.containers:
+            problems.append(
+                f"state: mining.fleets[{i}] ({fleet.name}) carries {carried.containers_on} "
+                f"containers running, outside 0..{fleet.containers}"
+            )
+    return problems
+
+
+def _ride_through_mwh(site: Site, inputs: Inputs) -> float:
+    """H2 energy required at the first interval [MWh]: (firm HPC facility load x utilization
+    - backup)+ x ride-through time."""
+    if site.hpc is None or site.hpc.ride_through_minutes == 0:
+        return 0.0
+    utilization = (
+        float(inputs.frame[HPC_UTILIZATION].iloc[0])
+        if HPC_UTILIZATION in inputs.frame.columns
+        else 1.0
+    )
+    load_mw = site.hpc.facility_load_mw * utilization - site.backup_capacity_mw
+    return max(0.0, load_mw) * site.hpc.ride_through_minutes / 60.0
 
 
 def read_state(built: BuiltModel, kept: pd.DatetimeIndex, before: SiteState | None) -> SiteState:
@@ -73,14 +129,3 @@ def settle_solution(built: BuiltModel) -> None:
     for _, terms in built.blocks:
         if terms.settle is not None:
             terms.settle()
-
-
-def fixed_decisions(built: BuiltModel) -> list[pyo.Var]:
-    """Variables of the assets that cannot re-dispatch in real time (``real_time_flexible``
-    False): a real-time re-dispatch holds these at their day-ahead values."""
-    held = []
-    for name, terms in built.blocks:
-        if not terms.real_time_flexible:
-            block = built.model.component(name)
-            held += list(block.component_data_objects(pyo.Var, descend_into=True))
-    return held

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import reprlib
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     Field,
     ValidationError,
@@ -21,9 +21,27 @@ from pydantic import (
     model_validator,
 )
 
-from dispatch.errors import InputError
-from dispatch.site.base import Fraction, Identifier, NonNegative, Positive, Spec
+from dispatch.errors import InputError, expect
+from dispatch.site.base import (
+    MAX_POWER_MW,
+    CostUsdPerMwh,
+    Count,
+    EnergyMwh,
+    Fraction,
+    Identifier,
+    Label,
+    Minutes,
+    PenaltyUsdPerMwh,
+    PositiveMinutes,
+    PowerMw,
+    PowerOrZeroMw,
+    PriceUsdPerMwh,
+    Spec,
+    Usd,
+)
+from dispatch.site.loader import parse_yaml, read_text
 from dispatch.site.programs import (
+    LOAD_RESOURCE_PRODUCTS,
     AncillaryOffer,
     DrEvent,
     HeatReuse,
@@ -35,20 +53,22 @@ from dispatch.site.sizing import Sizing, sizing_problems
 
 class Market(Spec):
     iso: Literal["ERCOT"] = "ERCOT"
-    settlement_point: str = Field(description="price node, e.g. HB_WEST")
+    settlement_point: Label = Field(description="price node, e.g. HB_WEST")
 
 
 class Ppa(Spec):
     """P3: a fixed-price block delivered every interval; unused energy is resold at spot."""
 
-    volume_mw: Positive = Field(description="block delivered every interval [MW]")
-    price_usd_per_mwh: float = Field(description="fixed price paid for the whole block")
+    volume_mw: PowerMw = Field(description="block delivered every interval [MW]")
+    price_usd_per_mwh: PriceUsdPerMwh = Field(description="fixed price paid for the whole block")
 
 
 class CoincidentPeak(Spec):
     """P1: transmission charge on the site's import in the system's coincident peaks (ERCOT 4CP)."""
 
-    usd_per_mw_year: NonNegative = Field(description="transmission rate per MW of peak demand")
+    usd_per_mw_year: float = Field(
+        ge=0, le=10_000_000, description="transmission rate per MW of peak demand"
+    )
     peaks_per_year: int = Field(4, ge=1, le=12, description="4 today (4CP); 12CP is proposed")
     months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
         default_factory=lambda: [6, 7, 8, 9],
@@ -75,13 +95,13 @@ class CoincidentPeak(Spec):
 class DemandCharge(Spec):
     """P2: monthly charge on the peak import of the month."""
 
-    usd_per_mw_month: NonNegative
+    usd_per_mw_month: float = Field(ge=0, le=1_000_000)
 
 
 class Grid(Spec):
-    import_limit_mw: NonNegative
-    export_limit_mw: NonNegative = 0.0
-    import_adder_usd_per_mwh: float = Field(
+    import_limit_mw: PowerOrZeroMw
+    export_limit_mw: PowerOrZeroMw = 0.0
+    import_adder_usd_per_mwh: PriceUsdPerMwh = Field(
         0.0, description="wires, losses and fees paid on every imported MWh on top of the price"
     )
     ppa: Ppa | None = None
@@ -93,7 +113,7 @@ class Colocation(Spec):
     """Tenant rents capacity: paid per contracted IT kW per month whatever it draws."""
 
     kind: Literal["colocation"] = "colocation"
-    usd_per_kw_month: NonNegative
+    usd_per_kw_month: float = Field(ge=0, le=10_000)
     power_pass_through: bool = Field(
         False, description="tenant also pays the energy of the HPC facility load at price + adder"
     )
@@ -103,18 +123,20 @@ class GpuCloud(Spec):
     """Site sells GPU-hours: paid per GPU-hour actually served."""
 
     kind: Literal["gpu_cloud"] = "gpu_cloud"
-    usd_per_gpu_hour: NonNegative
-    gpu_count: int = Field(gt=0)
-    kw_per_gpu: Positive = Field(description="IT kW per GPU including its share of the server")
+    usd_per_gpu_hour: float = Field(ge=0, le=1_000)
+    gpu_count: int = Field(gt=0, le=10_000_000)
+    kw_per_gpu: float = Field(
+        gt=0, le=100, description="IT kW per GPU including its share of the server"
+    )
 
 
 class Hpc(Spec):
-    it_load_mw: Positive
+    it_load_mw: PowerMw
     pue: float = Field(1.2, ge=1.0, le=3.0, description="facility load = IT load x PUE")
     contract: Annotated[Colocation | GpuCloud, Field(discriminator="kind")]
     sla_availability: float = Field(0.9999, gt=0, le=1)
-    sla_penalty_usd_per_mwh: NonNegative = 20_000.0
-    ride_through_minutes: NonNegative = Field(
+    sla_penalty_usd_per_mwh: PenaltyUsdPerMwh = 20_000.0
+    ride_through_minutes: Minutes = Field(
         0.0,
         description="battery energy held back to carry the HPC facility load through a grid loss",
     )
@@ -122,10 +144,10 @@ class Hpc(Spec):
         0.0,
         description="share of the IT load that may be deferred (AI training); off by default",
     )
-    flexible_window_minutes: Positive = Field(
+    flexible_window_minutes: PositiveMinutes = Field(
         240.0, description="deferred work is made up within consecutive windows of this length"
     )
-    deferral_cost_usd_per_mwh: NonNegative = Field(
+    deferral_cost_usd_per_mwh: CostUsdPerMwh = Field(
         0.0, description="cost of deferring one MWh of flexible HPC facility load"
     )
 
@@ -145,20 +167,34 @@ class Hpc(Spec):
         return self
 
 
+PowerFraction = Annotated[float, Field(gt=0, le=2)]
+JoulesPerTh = Annotated[float, Field(gt=0, le=10_000)]
+CurvePoint = Annotated[tuple[PowerFraction, JoulesPerTh], Field(strict=False)]  # YAML: a list
+
+
 class MiningFleet(Spec):
     name: Identifier
-    containers: int = Field(ge=0)
-    container_mw: Positive
-    efficiency_j_per_th: Positive = Field(description="at nominal power (power fraction 1.0)")
-    power_range_fraction: tuple[Positive, Positive] = Field(
-        (1.0, 1.0), description="firmware under/over-clock envelope as fractions of container_mw"
+    containers: Count
+    container_mw: float = Field(gt=0, le=100)
+    efficiency_j_per_th: JoulesPerTh = Field(description="at nominal power (power fraction 1.0)")
+    power_range_fraction: tuple[PowerFraction, PowerFraction] = Field(
+        (1.0, 1.0),
+        strict=False,  # YAML gives a list
+        description="firmware under/over-clock envelope as fractions of container_mw",
     )
-    efficiency_curve: list[tuple[Positive, Positive]] | None = Field(
+    efficiency_curve: list[CurvePoint] | None = Field(
         None, description="[power fraction, J/TH] points; hashrate must be concave in power"
     )
-    startup_cost_usd: NonNegative = 0.0
-    min_on_minutes: NonNegative = 0.0
-    min_off_minutes: NonNegative = 0.0
+    startup_cost_usd: Usd = 0.0
+    min_on_minutes: Minutes = 0.0
+    min_off_minutes: Minutes = 0.0
+    load_resource: Literal["controllable", "ufr"] = Field(
+        "controllable",
+        description="how the fleet is registered with ERCOT: controllable (a Controllable Load "
+        "Resource dispatched by SCED: every product, up to what it consumes) or ufr (a Load "
+        "Resource on an under-frequency relay: RRS, ECRS, Non-Spin; an RRS trip drops the "
+        "whole fleet)",
+    )
 
     @field_validator("power_range_fraction")
     @classmethod
@@ -220,6 +256,11 @@ class MiningFleet(Spec):
     def capacity_mw(self) -> float:
         return self.containers * self.container_mw
 
+    @property
+    def ancillary_products(self) -> frozenset[str]:
+        """A1: the products the fleet may carry as an ERCOT Load Resource."""
+        return LOAD_RESOURCE_PRODUCTS[self.load_resource]
+
 
 class Mining(Spec):
     pool_fee_fraction: float = Field(0.02, ge=0, lt=1)
@@ -227,12 +268,12 @@ class Mining(Spec):
 
 
 class Battery(Spec):
-    power_mw: Positive
-    energy_mwh: Positive
+    power_mw: PowerMw
+    energy_mwh: EnergyMwh
     round_trip_efficiency: float = Field(0.88, gt=0, le=1)
     min_soc_fraction: float = Field(0.0, ge=0, lt=1)
     initial_soc_fraction: Fraction = 0.5
-    degradation_usd_per_mwh: NonNegative = Field(0.0, description="per MWh discharged")
+    degradation_usd_per_mwh: CostUsdPerMwh = Field(0.0, description="per MWh discharged")
 
     @model_validator(mode="after")
     def _initial_above_minimum(self) -> Battery:
@@ -246,15 +287,15 @@ class Battery(Spec):
 
 class Generator(Spec):
     name: Identifier
-    capacity_mw: Positive
+    capacity_mw: PowerMw
     min_stable_fraction: Fraction = 0.0
-    heat_rate_mmbtu_per_mwh: Positive
-    fuel_price_usd_per_mmbtu: NonNegative
-    startup_cost_usd: NonNegative = 0.0
-    min_up_minutes: NonNegative = 0.0
-    min_down_minutes: NonNegative = 0.0
-    ramp_mw_per_minute: Positive | None = None
-    fuel_limit_mmbtu_per_day: NonNegative | None = None
+    heat_rate_mmbtu_per_mwh: float = Field(gt=0, le=100)
+    fuel_price_usd_per_mmbtu: float = Field(ge=0, le=10_000)
+    startup_cost_usd: Usd = 0.0
+    min_up_minutes: Minutes = 0.0
+    min_down_minutes: Minutes = 0.0
+    ramp_mw_per_minute: PowerMw | None = None
+    fuel_limit_mmbtu_per_day: float | None = Field(None, ge=0, le=100_000_000)
     role: Literal["economic", "backup"] = Field(
         "economic",
         description="economic units are dispatched on price; backup units are held for outages "
@@ -264,12 +305,12 @@ class Generator(Spec):
 
 class Renewable(Spec):
     name: Identifier
-    capacity_mw: Positive
+    capacity_mw: PowerMw
     profile: Identifier = Field(description="inputs column <profile>_capacity_factor")
 
 
 class Site(Spec):
-    name: str
+    name: Label
     timezone: str = "America/Chicago"
     market: Market | None = Field(None, description="price node; required with a grid connection")
     interval_minutes: Literal[5, 15, 30, 60] = 15
@@ -325,6 +366,17 @@ class Site(Spec):
 def semantic_problems(site: Site) -> list[str]:
     """Cross-field checks: every problem found, each naming its fields, expected vs found."""
     problems: list[str] = []
+    if not _dispatchable(site):
+        problems.append(
+            "nothing to dispatch: the site has no hpc, mining containers, battery, generators "
+            "or renewables"
+        )
+    for i, fleet in enumerate(site.fleets):
+        if fleet.capacity_mw > MAX_POWER_MW:
+            problems.append(
+                f"mining.fleets[{i}]: containers x container_mw = {fleet.capacity_mw:,.0f} MW "
+                f"exceeds the plausible {MAX_POWER_MW:,.0f} MW of one fleet"
+            )
     if site.grid is not None and site.market is None:
         problems.append("grid: a grid connection needs market.settlement_point to price it")
     names = [f.name for f in site.fleets] + [g.name for g in site.generators]
@@ -362,6 +414,14 @@ def semantic_problems(site: Site) -> list[str]:
     return problems
 
 
+def _dispatchable(site: Site) -> bool:
+    """Whether the site has anything to decide: a load, a store or a source beside the grid
+    (containers sizing may add count too)."""
+    sized = site.sizing is not None and site.sizing.mining is not None
+    running = any(f.containers > 0 for f in site.fleets) or (bool(site.fleets) and sized)
+    return bool(site.hpc or running or site.battery or site.generators or site.renewables)
+
+
 def _interpolate(points: list[tuple[float, float]], x: float) -> float:
     for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if x0 <= x <= x1:
@@ -379,12 +439,16 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
+_SHORT = reprlib.Repr()  # a found value is shown short (a 1 MB name is not echoed whole)
+_SHORT.maxstring = _SHORT.maxother = 80
+
+
 def format_validation_error(source: str, error: ValidationError) -> str:
     """One readable message per pydantic error: file, field path, what was wrong, what was found."""
     lines = []
     for item in error.errors():
         found = item.get("input")
-        shown = "" if isinstance(found, dict | list) else f" (found {found!r})"
+        shown = "" if isinstance(found, dict | list) else f" (found {_SHORT.repr(found)})"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key"
@@ -408,18 +472,20 @@ def parse_site(data: object, source: str = "<site>") -> Site:
     return site
 
 
+def read_site_text(path: str | Path) -> str:
+    """A site file's text (UTF-8, bounded size; see :mod:`dispatch.site.loader`)."""
+    return read_text(path, "site file")
+
+
+def parse_site_yaml(text: str, source: str = "<site>") -> Site:
+    """Validate a site file's YAML text (duplicate keys and deep nesting refused)."""
+    return parse_site(parse_yaml(text, source), source)
+
+
 def load_site(path: str | Path) -> Site:
     """Read and validate a YAML site file."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise InputError(f"{path}: cannot read site file ({error.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML: {error}") from None
-    return parse_site(data, str(path))
+    expect(path, (str, Path), "path", "a site file path (str or Path)")
+    return parse_site_yaml(read_site_text(path), str(path))
 
 
 def site_json_schema() -> dict:

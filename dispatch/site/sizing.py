@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, model_validator
 
-from dispatch.site.base import Identifier, NonNegative, Positive, Spec
+from dispatch.site.base import (
+    MAX_ENERGY_MWH,
+    CapexUsd,
+    Count,
+    Identifier,
+    PowerMw,
+    PowerOrZeroMw,
+    Spec,
+)
 
 if TYPE_CHECKING:
     from dispatch.site import Site
@@ -37,9 +45,9 @@ def _mid(bounds: tuple[float, float]) -> float:
 class HpcRoute(Spec):
     """One way of adding HPC IT capacity: its capex, life and an optional cap."""
 
-    capex_usd_per_mw: NonNegative = Field(description="overnight capex per MW of IT load added")
+    capex_usd_per_mw: CapexUsd = Field(description="overnight capex per MW of IT load added")
     life_years: LifeYears = Field(20, description="capital recovery period of this capex")
-    max_it_mw: NonNegative | None = Field(
+    max_it_mw: PowerOrZeroMw | None = Field(
         None, description="at most this much IT MW through this route (default: no cap)"
     )
 
@@ -49,15 +57,15 @@ class HpcSizing(Spec):
     contract, SLA, ride-through); its ``it_load_mw`` is what exists today unless
     ``existing_it_mw`` says otherwise (0: the hall is planned, nothing is built yet)."""
 
-    max_it_mw: NonNegative = Field(description="largest total IT load, existing included [MW]")
-    existing_it_mw: NonNegative | None = Field(
+    max_it_mw: PowerOrZeroMw = Field(description="largest total IT load, existing included [MW]")
+    existing_it_mw: PowerOrZeroMw | None = Field(
         None, description="IT MW in place today (default: hpc.it_load_mw); never retired"
     )
-    block_it_mw: Positive | None = Field(
+    block_it_mw: PowerMw | None = Field(
         None,
         description="each route adds HPC in whole blocks of this IT size (default: continuous)",
     )
-    fixed_om_usd_per_mw_year: NonNegative = Field(
+    fixed_om_usd_per_mw_year: CapexUsd = Field(
         150_000.0, description="fixed O&M per installed IT MW, existing and new (assumption)"
     )
     new_build: HpcRoute = Field(
@@ -79,9 +87,9 @@ class FleetSizing(Spec):
     new ones at the mining build capex)."""
 
     name: Identifier = Field(description="a fleet of mining.fleets")
-    min_containers: int = Field(0, ge=0)
-    max_containers: int | None = Field(
-        None, ge=0, description="largest count, existing included (default: the existing count)"
+    min_containers: Count = 0
+    max_containers: Count | None = Field(
+        None, description="largest count, existing included (default: the existing count)"
     )
 
     @model_validator(mode="after")
@@ -96,12 +104,12 @@ class FleetSizing(Spec):
 class MiningSizing(Spec):
     """Containers per fleet as decisions; fleets not listed stay as they stand."""
 
-    capex_usd_per_mw: NonNegative = Field(
+    capex_usd_per_mw: CapexUsd = Field(
         _mid(MINING_BUILD_USD_PER_MW_RANGE),
         description="overnight capex per MW of new container capacity (nominal power)",
     )
     life_years: LifeYears = 5
-    fixed_om_usd_per_mw_year: NonNegative = Field(
+    fixed_om_usd_per_mw_year: CapexUsd = Field(
         40_000.0, description="fixed O&M per installed container MW (assumption)"
     )
     fleets: list[FleetSizing] = Field(min_length=1)
@@ -118,16 +126,16 @@ class BatterySizing(Spec):
     """Battery power and energy as decisions (the site file's ``battery`` section gives
     efficiency, SoC limits and what exists today)."""
 
-    max_power_mw: NonNegative
-    max_energy_mwh: NonNegative
-    capex_usd_per_mw: NonNegative = Field(
+    max_power_mw: PowerOrZeroMw
+    max_energy_mwh: float = Field(ge=0, le=MAX_ENERGY_MWH)
+    capex_usd_per_mw: CapexUsd = Field(
         300_000.0, description="power-related capex (inverters, interconnection; assumption)"
     )
-    capex_usd_per_mwh: NonNegative = Field(
+    capex_usd_per_mwh: CapexUsd = Field(
         250_000.0, description="energy-related capex (cells, racks; assumption)"
     )
     life_years: LifeYears = 15
-    fixed_om_usd_per_mw_year: NonNegative = Field(10_000.0, description="assumption")
+    fixed_om_usd_per_mw_year: CapexUsd = Field(10_000.0, description="assumption")
 
 
 class Sizing(Spec):
@@ -137,7 +145,7 @@ class Sizing(Spec):
         0.10, ge=0, lt=1, description="real discount rate for capital recovery and NPV"
     )
     analysis_years: int = Field(10, ge=1, le=50, description="NPV horizon")
-    max_site_load_mw: Positive | None = Field(
+    max_site_load_mw: PowerMw | None = Field(
         None,
         description="HPC facility MW + nominal mining MW may not exceed this (the fixed "
         "interconnection to split; default grid.import_limit_mw + economic generators)",

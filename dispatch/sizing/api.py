@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dispatch.errors import InputError
+from dispatch.errors import InputError, expect
 from dispatch.inputs.align import Fill
 from dispatch.inputs.horizon import parse_date
 from dispatch.inputs.table import Source
@@ -114,6 +114,9 @@ def size(
     started = time.perf_counter()
     say = progress or (lambda message: None)
     site = site if isinstance(site, Site) else load_site(site)
+    expect(representative_days, int, "representative_days", "a whole number of days")
+    if representative_days < 1:
+        raise InputError(f"--representative-days: expected at least 1, found {representative_days}")
     planning = Planning(site)
     if years is not None and (start is not None or end is not None):
         raise InputError("--years: use either --years or --start/--end, not both")

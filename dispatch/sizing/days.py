@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from dispatch.distribution import install_hint
 from dispatch.errors import InputError
 from dispatch.inputs import HASHPRICE, PRICE, Inputs, load_inputs
 from dispatch.inputs.programs import event_signal_columns
@@ -104,7 +105,7 @@ def split_days(inputs: Inputs) -> list[Day]:
     days = []
     for date in dates.unique():
         frame = inputs.frame[dates == date]
-        days.append(Day(date, Inputs(frame, inputs.sources)))
+        days.append(Day(date, inputs.with_frame(frame)))
     return days
 
 
@@ -220,7 +221,7 @@ def _cluster(
     except ImportError:
         raise InputError(
             "--representative-days: choosing representative days needs tsam: "
-            "pip install 'dispatch[sizing]' (or size on every day with --full-year)"
+            f"{install_hint('sizing')} (or size on every day with --full-year)"
         ) from None
 
     profiles = _hourly_profiles(days, columns)

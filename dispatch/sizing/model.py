@@ -106,10 +106,12 @@ def build_sizing_model(
         cap.retrofit_within_retired = pyo.Constraint(
             expr=cap.hpc_retrofit_it_mw * pue <= retired_mw
         )
-    # SZ3: HPC facility + nominal mining <= the site load limit (the interconnection to split)
-    cap.site_load = pyo.Constraint(
-        expr=hpc_it_mw * pue + installed_mining_mw <= planning.max_site_load_mw
-    )
+    if spec.hpc is not None or fleets:
+        # SZ3: HPC facility + nominal mining <= the site load limit (the interconnection to
+        # split); with neither sized it is a constant, which the site as it stands satisfies
+        cap.site_load = pyo.Constraint(
+            expr=hpc_it_mw * pue + installed_mining_mw <= planning.max_site_load_mw
+        )
     if spec.hpc is not None:
         # SZ4: the firm HPC load fits the firm supply
         cap.hpc_firm = pyo.Constraint(expr=cap.hpc_it_mw * pue <= planning.firm_supply_mw)
@@ -187,6 +189,8 @@ def _add_ride_through_at_start(cap: pyo.Block, planning: Planning, hpc_it_mw: An
     hpc, battery = site.hpc, site.battery
     if hpc is None or hpc.ride_through_minutes == 0 or battery is None:
         return
+    if planning.spec.hpc is None and planning.battery_range() is None:
+        return  # neither side is a decision: the site file's own check already holds
     energy_mwh = cap.battery_energy_mwh if planning.battery_range() else battery.energy_mwh
     above_min = (battery.initial_soc_fraction - battery.min_soc_fraction) * energy_mwh
     required = (hpc_it_mw * hpc.pue - site.backup_capacity_mw) * hpc.ride_through_minutes / 60

@@ -20,7 +20,7 @@ from dispatch.files import write_atomic
 from dispatch.sizing.days import RepresentativeDays
 from dispatch.sizing.economics import CostTerm, npv_usd, payback_years
 from dispatch.sizing.plan import Plan, Planning
-from dispatch.sizing.plot import HeatmapMarks, sweep_heatmap
+from dispatch.sizing.plot import HeatmapMarks
 from dispatch.sizing.scenarios import Scenario
 from dispatch.streams import Stream
 
@@ -228,9 +228,9 @@ class SizingResult:
             }
         return summary
 
-    def write(self, out_dir: str | Path, plot: bool = True) -> list[Path]:
-        """Write the tables (CSV), ``summary.json`` and the sweep heat map (PNG, needs the
-        ``[report]`` extra) into ``out_dir``; each file appears whole or not at all."""
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write the tables (CSV) and ``summary.json`` into ``out_dir``; each file appears whole
+        or not at all. The heat maps are in the report (``dispatch.report.write_size_report``)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         tables = {
@@ -242,7 +242,7 @@ class SizingResult:
             tables["representative_days.csv"] = self.representative.table()
             accuracy = self.representative.accuracy.reset_index(names="series")
             tables["representative_accuracy.csv"] = accuracy
-        sweeps = [frame.assign(scenario=name) for name, frame in self._sweeps()]
+        sweeps = [frame.assign(scenario=name) for name, frame in self.sweeps()]
         if sweeps:
             tables["sweep.csv"] = pd.concat(sweeps, ignore_index=True)
         if self.regret is not None:
@@ -250,13 +250,9 @@ class SizingResult:
         written = [_write_csv(out / name, table) for name, table in tables.items()]
         text = json.dumps(_plain(self.summary()), indent=2, allow_nan=False) + "\n"
         written.append(write_atomic(out / "summary.json", _text_writer(text)))
-        if plot:
-            for scenario, frame in self._sweeps():
-                path = out / f"sweep_npv_{scenario}.png"
-                written.append(write_atomic(path, _heatmap_writer(frame, self._marks(scenario))))
         return written
 
-    def _marks(self, scenario: str) -> HeatmapMarks:
+    def heatmap_marks(self, scenario: str) -> HeatmapMarks:
         """The heat map's title, and the site as it stands and the optimizer's plan in it."""
         title = f"{self.site_name}: NPV, {self.period}, scenario {scenario}"
         outcome = next((o for o in self.outcomes if o.scenario.name == scenario), None)
@@ -269,7 +265,8 @@ class SizingResult:
             optimum=(optimum.mining_mw, optimum.plan.hpc_it_mw) if outcome.solve else None,
         )
 
-    def _sweeps(self) -> list[tuple[str, pd.DataFrame]]:
+    def sweeps(self) -> list[tuple[str, pd.DataFrame]]:
+        """(scenario, sweep table) for every sweep dispatched."""
         found = [(o.scenario.name, o.sweep) for o in self.outcomes if o.sweep is not None]
         if self.sweep is not None:
             found.append((self.outcomes[0].scenario.name, self.sweep))
@@ -286,13 +283,6 @@ def _write_csv(path: Path, table: pd.DataFrame) -> Path:
 def _text_writer(text: str) -> Callable[[Path], None]:
     def write(temp: Path) -> None:
         temp.write_text(text)
-
-    return write
-
-
-def _heatmap_writer(frame: pd.DataFrame, marks: HeatmapMarks) -> Callable[[Path], None]:
-    def write(temp: Path) -> None:
-        sweep_heatmap(frame, marks, temp)
 
     return write
 

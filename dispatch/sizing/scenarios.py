@@ -16,18 +16,19 @@ day's miner revenue from the bundled chain data (``hashprice_subsidy_usd_per_th_
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dispatch.errors import InputError
-from dispatch.inputs import HASHPRICE, Inputs, read_hashprice
+from dispatch.inputs import HASHPRICE, read_hashprice
 from dispatch.inputs.bundled import read_dataset
 from dispatch.site import format_validation_error
+from dispatch.site.loader import parse_yaml, read_text
 from dispatch.sizing.days import History
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
@@ -36,15 +37,22 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 class Scenario(BaseModel):
     """One view of hashprice. Factors are dimensionless multipliers (1 = as it was)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: Identifier
     description: str = ""
-    hashprice_factor: float = Field(default=1.0, gt=0, description="scales the whole hashprice")
-    subsidy_factor: float = Field(
-        default=1.0, ge=0, description="scales the block-subsidy part (0.5: one more halving)"
+    hashprice_factor: float = Field(
+        default=1.0, gt=0, le=100, description="scales the whole hashprice"
     )
-    fee_factor: float = Field(default=1.0, ge=0, description="scales the transaction-fee part")
+    subsidy_factor: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description="scales the block-subsidy part (0.5: one more halving)",
+    )
+    fee_factor: float = Field(
+        default=1.0, ge=0, le=100, description="scales the transaction-fee part"
+    )
     hashprice_file: Path | None = Field(
         default=None,
         description="replace the series by this daily file (any --hashprice layout), relative "
@@ -80,12 +88,7 @@ REFERENCE = Scenario(name="history", description="hashprice as it was")
 def load_scenarios(path: str | Path) -> list[Scenario]:
     """Read and validate a scenario file; ``hashprice_file`` paths resolve next to it."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as error:
-        raise InputError(f"{path}: cannot read scenario file ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML: {error}") from None
+    data = parse_yaml(read_text(path, "scenario file"), str(path))
     try:
         parsed = ScenarioFile.model_validate(data)
     except ValidationError as error:
@@ -140,4 +143,4 @@ def apply_scenario(history: History, scenario: Scenario) -> History:
         )
     frame[HASHPRICE] = hashprice * scenario.hashprice_factor
     sources = {**history.inputs.sources, HASHPRICE: f"{source}, scenario {scenario.name}"}
-    return history.with_inputs(Inputs(frame, sources))
+    return history.with_inputs(replace(history.inputs, frame=frame, sources=sources))

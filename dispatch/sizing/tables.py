@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 from rich.table import Table
+from rich.text import Text
 
 from dispatch.sizing.results import Case, SizingResult
 
@@ -138,12 +139,13 @@ def sweep_table(sweep: pd.DataFrame, scenario: str) -> Table:
         table.add_column(f"{value:g}", justify="right")
     best = sweep.loc[sweep["npv_usd"].idxmax()] if sweep["feasible"].any() else None
     for hpc in sorted(sweep["hpc_it_mw"].unique()):
-        cells = []
+        cells: list[str | Text] = []
         for value in mining:
             point = sweep[(sweep["hpc_it_mw"] == hpc) & (sweep["mining_mw"] == value)].iloc[0]
             text = "—" if not point["feasible"] else _musd(point["npv_usd"])
             if best is not None and point.name == best.name:
-                text = f"[bold]{text}*[/]"
+                cells.append(Text(f"{text}*", style="bold"))
+                continue
             cells.append(text)
         table.add_row(f"{hpc:g}", *cells)
     return table

@@ -1,0 +1,148 @@
+"""Mutation testing: how many deliberate one-line bugs does the test suite catch?
+
+    pip install -e '.[mutation]'
+    python benchmarks/mutation.py                      # everything in [tool.mutmut] only_mutate
+    python benchmarks/mutation.py "dispatch.model.*"   # only mutants of these functions
+    python benchmarks/mutation.py --report-only        # the score of the last run, no tests
+
+Runs mutmut (configured in pyproject.toml, ``[tool.mutmut]``) at ``nice -n 10``: it copies the
+package into ``mutants/``, makes one mutant per operator and place (a ``<`` for a ``<=``, a
+dropped argument, a ``+`` for a ``-``, ...), learns which tests call which function (one traced run
+of the non-slow suite) and runs, per mutant, only the tests that reach the mutated function, with
+``-x``. Results are cached in ``mutants/``: a second run re-tests only what changed.
+
+The score per package is killed / (mutants - equivalent). A mutant counts as killed when a test
+failed, timed out or the process died; ``no tests`` (no test reaches the function) counts as
+survived. Equivalent mutants (no test could ever tell them apart, e.g. a bound that another
+constraint already implies) are listed with the reason in ``benchmarks/mutation_equivalent.toml``
+by mutant name and the mutated line; an entry whose line no longer matches is reported as stale.
+Writes ``benchmarks/results/mutation.json`` (scores and the surviving mutants with their diffs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT = ROOT / "benchmarks" / "mutation_equivalent.toml"
+RESULTS = ROOT / "benchmarks" / "results" / "mutation.json"
+PACKAGES = (
+    "dispatch/model",
+    "dispatch/results.py",
+    "dispatch/streams.py",
+    "dispatch/batch",
+    "dispatch/sizing/model.py",
+    "dispatch/inputs/align.py",
+)
+KILLED = {1, 3, 24, -24, 36, 37, 152, 255, -9, -11}  # failed, timed out, died, type check
+SURVIVED = {0, 5, 33}  # tests passed, or no test reaches the function
+
+
+def run_mutmut(names: list[str], max_children: int) -> float:
+    """``mutmut run`` at low priority; returns the wall time [s]."""
+    started = time.perf_counter()
+    command = ["nice", "-n", "10", sys.executable, "-m", "mutmut", "run"]
+    command += ["--max-children", str(max_children), *names]
+    subprocess.run(command, cwd=ROOT, check=False, env={**os.environ, "PYTHONHASHSEED": "0"})
+    return time.perf_counter() - started
+
+
+def package_of(source: str) -> str:
+    return next((p for p in PACKAGES if source == p or source.startswith(p + "/")), source)
+
+
+def read_results() -> dict[str, tuple[str, int | None]]:
+    """Every mutant's source file and exit code, from mutmut's ``mutants/**/*.meta``."""
+    results = {}
+    for meta in (ROOT / "mutants").glob("dispatch/**/*.py.meta"):
+        source = str(meta.relative_to(ROOT / "mutants"))[: -len(".meta")]
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            results[name] = (source, code)
+    return results
+
+
+def mutant_diff(name: str, source: str) -> str:
+    """The mutated lines (``-`` original, ``+`` mutant) of one mutant."""
+    os.chdir(ROOT)  # mutmut reads ``mutants/`` relative to the working directory
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    lines = get_diff_for_mutant(name, path=source).splitlines()
+    return "\n".join(
+        line for line in lines if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
+
+
+def equivalents() -> dict[str, dict[str, str]]:
+    if not EQUIVALENT.exists():
+        return {}
+    return {e["mutant"]: e for e in tomllib.loads(EQUIVALENT.read_text()).get("equivalent", [])}
+
+
+def report(seconds: float | None) -> dict[str, object]:
+    results = read_results()
+    listed = equivalents()
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    survivors, stale = [], []
+    for name, (source, code) in sorted(results.items()):
+        package = package_of(source)
+        counts[package]["mutants"] += 1
+        if code in KILLED:
+            counts[package]["killed"] += 1
+            continue
+        if code not in SURVIVED:
+            counts[package]["not run"] += 1
+            continue
+        diff = mutant_diff(name, source)
+        entry = listed.get(name)
+        if entry is not None and entry["line"].strip() in diff:
+            counts[package]["equivalent"] += 1
+            continue
+        if entry is not None:
+            stale.append(name)
+        counts[package]["survived"] += 1
+        survivors.append({"mutant": name, "no_tests": code in (5, 33), "diff": diff})
+    scores = {}
+    for package, c in sorted(counts.items()):
+        judged = c["mutants"] - c["equivalent"] - c["not run"]
+        scores[package] = {**c, "score": round(c["killed"] / judged, 4) if judged else None}
+    return {
+        "seconds": seconds,
+        "scores": scores,
+        "stale_equivalents": stale,
+        "survivors": survivors,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="mutant name globs, e.g. 'dispatch.model.*'")
+    parser.add_argument("--max-children", type=int, default=2, help="parallel test processes")
+    parser.add_argument("--report-only", action="store_true", help="score the last run")
+    args = parser.parse_args()
+    seconds = None if args.report_only else run_mutmut(args.names, args.max_children)
+    result = report(seconds)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{'package':28} {'mutants':>8} {'killed':>7} {'equiv.':>7} {'survived':>9} {'score':>7}")
+    for package, c in result["scores"].items():
+        score = "-" if c["score"] is None else f"{100 * c['score']:.1f}%"
+        print(
+            f"{package:28} {c['mutants']:8d} {c['killed']:7d} {c['equivalent']:7d} "
+            f"{c['survived']:9d} {score:>7}"
+        )
+    if seconds is not None:
+        print(f"wall time {seconds / 60:.1f} min; survivors and diffs in {RESULTS}")
+    for name in result["stale_equivalents"]:
+        print(f"stale entry in {EQUIVALENT.name}: {name} (its line changed)")
+
+
+if __name__ == "__main__":
+    main()
