@@ -76,6 +76,7 @@ class FastModel:
         n = c.n_columns
         h.addVars(n, lower, upper)
         h.changeColsIntegrality(n, np.arange(n), integer.astype(np.uint8))  # 1: kInteger
+        self._integer = integer
         self._cost = c.cost.values(p)
         h.changeColsCost(n, np.arange(n), self._cost)
         self._offset = float(c.offset.values(p)[0])
@@ -137,7 +138,9 @@ class FastModel:
         lower = np.where(held, self._held_at[index], lower)
         upper = np.where(held, self._held_at[index], upper)
         self.highs.changeColsBounds(len(index), index, lower, upper)
-        self.highs.changeColsIntegrality(len(index), index, (integer & ~held).astype(np.uint8))
+        integer = integer & ~held
+        self.highs.changeColsIntegrality(len(index), index, integer.astype(np.uint8))
+        self._integer[index] = integer
 
     # -- fixing the past ----------------------------------------------------------------------
 
@@ -167,7 +170,7 @@ class FastModel:
         """One HiGHS solve of the model as it stands; the solution goes into the variables."""
         self.push()
         h = self.highs
-        _set_options(h, options)
+        _set_options(h, options, lp=options.relax_integrality or not self._integer.any())
         if self.warm_start and self.solution is not None:
             start = highspy.HighsSolution()
             start.col_value = self.solution
@@ -241,11 +244,14 @@ def reported_values(compiled: CompiledModel) -> np.ndarray:
     return compiled.outputs.evaluate(compiled.symbols.values(), column_values(compiled))
 
 
-def _set_options(h: highspy.Highs, options: SolveOptions) -> None:
+def _set_options(h: highspy.Highs, options: SolveOptions, *, lp: bool) -> None:
+    """Pass ``options`` to ``h``. HiGHS compares an LP's time limit with the run time the
+    instance accumulated over all its solves (ERGO-Code/HiGHS#1477; its MIP solver times each
+    solve itself), so an LP's limit is the run time so far plus the limit."""
     settings: dict[str, Any] = {
         **options.highs_options,
         "presolve": options.presolve,
-        "time_limit": options.time_limit_s,
+        "time_limit": options.time_limit_s + (h.getRunTime() if lp else 0.0),
         "mip_rel_gap": options.mip_rel_gap,
         "threads": options.threads,
         "solve_relaxation": options.relax_integrality,

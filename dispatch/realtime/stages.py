@@ -1,6 +1,6 @@
 """The operator's day on one two-settlement model: day-ahead stage, real-time loop, settlement.
 
-One model and one persistent HiGHS (fixed variables passed as column bounds) per day shape; the
+One model and its own HiGHS (fixed variables passed as column bounds) per day shape; the
 stages differ only in variable bounds, never in structure:
 
 1. **Day-ahead stage** (:meth:`StageRunner.day_ahead`): the day solved on its day-ahead view
@@ -43,7 +43,7 @@ from dispatch.options import SolveOptions
 from dispatch.realtime.information import PriceForecast
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
-from dispatch.solver import PersistentModel, Shape, by_shape, new_solver
+from dispatch.solver import Engine, Shape, by_shape, new_engine, run_exact
 
 
 def interval_variables(built: BuiltModel) -> list[list[VarData]]:
@@ -83,9 +83,9 @@ def fix_at_value(data: VarData, value: float | None = None) -> None:
 
 @dataclass
 class StageModel:
-    """A built two-settlement model with its persistent HiGHS and its decision handles."""
+    """A built two-settlement model with its own HiGHS and its decision handles."""
 
-    model: PersistentModel
+    model: Engine
     by_interval: list[list[VarData]]
     day_ahead: list[VarData]
 
@@ -225,7 +225,7 @@ class StageRunner:
                 for var in terms.day_ahead_decisions
                 for data in var.values()
             ]
-            model = PersistentModel(built, new_solver(fixed_as_bounds=True))
+            model = new_engine(built, self.options, fixed_as_bounds=True)
             return StageModel(model, interval_variables(built), day_ahead)
 
         stage, new = by_shape(self._models, horizon_shape(inputs.index), make)
@@ -235,7 +235,7 @@ class StageRunner:
 
     def _solve(self, stage: StageModel, inputs: Inputs) -> SolveReport:
         started, cpu = time.perf_counter(), time.process_time()
-        report = stage.model.run(self.options, inputs, started, rebuilt=False)
+        report = run_exact(stage.model, self.options, inputs, started, rebuilt=False)
         self.solve_seconds.append(time.perf_counter() - started)
         self.solve_cpu_seconds.append(time.process_time() - cpu)
         return report
@@ -325,7 +325,7 @@ class StageRunner:
             solver_seconds=sum(r.solver_seconds for r in [*reports, final]),
             rounds=len(reports) + 1,
         )
-        result = extract_result(stage.built, realized, report)
+        result = extract_result(stage.built, realized, report, stage.model.evaluate())
         end_state = read_state(stage.built, realized.index, state)
         return result.with_total_seconds(time.perf_counter() - started), end_state
 
