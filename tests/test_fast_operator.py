@@ -40,9 +40,7 @@ class CheckedRunner(StageRunner):
         assert_feasible_for_pyomo(stage.built)
         solution = [(v, v.value) for v in variables]
         reference = solve_exact(new_solver(fixed_as_bounds=True), stage.built, PYOMO, inputs)
-        assert report.objective_usd == pytest.approx(
-            reference.objective_usd, rel=1e-9, abs=1e-6
-        )
+        assert report.objective_usd == pytest.approx(reference.objective_usd, rel=1e-9, abs=1e-6)
         for v, value in solution:  # the loop goes on from the compiled path's solution
             v.set_value(value, skip_validation=True)
         type(self).checked += 1
