@@ -17,6 +17,7 @@ values as bound changes on the HiGHS model, with no rebuild; :meth:`FastModel.un
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import highspy
@@ -51,13 +52,16 @@ class FastModel:
     instance (to inspect; changes go through the model and :meth:`fix`).
     """
 
-    def __init__(self, built: BuiltModel, *, warm_start: bool = False) -> None:
+    def __init__(
+        self, built: BuiltModel, *, warm_start: bool = False, relaxation_first: bool = False
+    ) -> None:
         self.built = built
         self.layout: Layout = report_layout(built)
         self.compiled: CompiledModel = compile_model(
             built.model, self.layout.expressions, intervals=built.ctx.intervals
         )
         self.warm_start = warm_start
+        self.relaxation_first = relaxation_first
         self.highs_seconds = 0.0
         self.solution: np.ndarray | None = None  # column values of the last solve
         self._columns = _ColumnStates(self.compiled.columns)
@@ -75,6 +79,7 @@ class FastModel:
         lower, upper, integer = self._columns.read_all()
         n = c.n_columns
         h.addVars(n, lower, upper)
+        self._bounds = np.vstack([lower, upper])  # the columns' bounds as HiGHS has them
         h.changeColsIntegrality(n, np.arange(n), integer.astype(np.uint8))  # 1: kInteger
         self._integer = integer
         self._cost = c.cost.values(p)
@@ -138,6 +143,7 @@ class FastModel:
         lower = np.where(held, self._held_at[index], lower)
         upper = np.where(held, self._held_at[index], upper)
         self.highs.changeColsBounds(len(index), index, lower, upper)
+        self._bounds[:, index] = lower, upper
         integer = integer & ~held
         self.highs.changeColsIntegrality(len(index), index, integer.astype(np.uint8))
         self._integer[index] = integer
@@ -170,13 +176,15 @@ class FastModel:
         """One HiGHS solve of the model as it stands; the solution goes into the variables."""
         self.push()
         h = self.highs
-        _set_options(h, options, lp=options.relax_integrality or not self._integer.any())
         if self.warm_start and self.solution is not None:
             start = highspy.HighsSolution()
             start.col_value = self.solution
             start.value_valid = True
             h.setSolution(start)
-        h.run()
+        mip = not options.relax_integrality and bool(self._integer.any())
+        if not (mip and self.relaxation_first and self._relaxation_is_integral(options)):
+            _set_options(h, options, lp=not mip)
+            h.run()
         total = h.getRunTime()
         self.highs_seconds, seconds = total, total - self.highs_seconds
         status, info = h.getModelStatus(), h.getInfo()
@@ -185,7 +193,8 @@ class FastModel:
             if status == highspy.HighsModelStatus.kTimeLimit:
                 kind = "time_limit"
             raise SolveError(no_schedule(self.built.ctx.site.name, kind, inputs.index))
-        x = np.asarray(h.getSolution().col_value)
+        # within the bounds: a simplex solution may pass a bound by its feasibility tolerance
+        x = np.clip(np.asarray(h.getSolution().col_value), self._bounds[0], self._bounds[1])
         self.solution = x
         columns = self.compiled.columns
         for j in np.flatnonzero(column_values(self.compiled) != x).tolist():
@@ -208,6 +217,20 @@ class FastModel:
             rebuilt=True,
             rounds=1,
         )
+
+    def _relaxation_is_integral(self, options: SolveOptions) -> bool:
+        """Solve the LP relaxation (HiGHS keeps the basis of the last one: a re-solve after
+        small changes takes few iterations and no presolve); True if it is optimal with every
+        integer column integral within HiGHS's MIP feasibility tolerance, which makes it an
+        optimum of the MIP too (its bound is the relaxation's). Else the MIP is solved."""
+        h = self.highs
+        _set_options(h, replace(options, relax_integrality=True), lp=True)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return False
+        x = np.asarray(h.getSolution().col_value)[self._integer]
+        _, tolerance = h.getOptionValue("mip_feasibility_tolerance")
+        return bool(np.all(np.abs(x - np.round(x)) <= tolerance))
 
     def evaluate(self) -> tuple[Layout, np.ndarray]:
         """The reported expressions (:class:`~dispatch.model.extract.Layout`) at the variables'

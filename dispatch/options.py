@@ -36,6 +36,10 @@ class SolveOptions:
     # feasible for the next solve (a real-time step with the past held: HiGHS time halved in
     # benchmarks/realtime.py), not from one day to the next (no change measured)
     warm_start: bool = False
+    # compiled only: solve the LP relaxation first (HiGHS re-uses the last basis, no presolve)
+    # and the MIP only if that relaxation is fractional. It pays where relaxations are mostly
+    # integral and re-solves differ little: the real-time loop's steps (docs/performance.md)
+    relaxation_first: bool = False
 
     def __post_init__(self) -> None:
         expect(self.mip_rel_gap, (int, float), "mip_rel_gap", "a number")
@@ -61,6 +65,8 @@ class SolveOptions:
             raise InputError(f"interface: expected compiled or pyomo, found {self.interface!r}")
         if self.warm_start and self.interface != "compiled":
             raise InputError("warm_start: a MIP start needs interface compiled")
+        if self.relaxation_first and self.interface != "compiled":
+            raise InputError("relaxation_first: needs interface compiled")
         if self.highs_options:
             import highspy  # only when options need checking: keeps this module solver-free
 

@@ -87,7 +87,9 @@ def new_engine(
     fixed variables become column bounds, fast when their values change between solves."""
     if options.interface == "pyomo":
         return PersistentModel(built, new_solver(fixed_as_bounds=fixed_as_bounds))
-    return FastModel(built, warm_start=options.warm_start)
+    return FastModel(
+        built, warm_start=options.warm_start, relaxation_first=options.relaxation_first
+    )
 
 
 def run_exact(

@@ -225,7 +225,7 @@ class StageRunner:
                 for var in terms.day_ahead_decisions
                 for data in var.values()
             ]
-            model = new_engine(built, self.options, fixed_as_bounds=True)
+            model = new_engine(built, loop_options(self.options), fixed_as_bounds=True)
             return StageModel(model, interval_variables(built), day_ahead)
 
         stage, new = by_shape(self._models, horizon_shape(inputs.index), make)
@@ -328,6 +328,16 @@ class StageRunner:
         result = extract_result(stage.built, realized, report, stage.model.evaluate())
         end_state = read_state(stage.built, realized.index, state)
         return result.with_total_seconds(time.perf_counter() - started), end_state
+
+
+def loop_options(options: SolveOptions) -> SolveOptions:
+    """``options`` for the stages' re-solves: on the compiled path, the LP relaxation first
+    (:attr:`SolveOptions.relaxation_first`). A step of the loop changes a few prices and holds
+    a few more intervals; its relaxation is integral in almost every step (2023, West Texas
+    campus: docs/performance.md), and from the last basis HiGHS needs a few iterations."""
+    if options.interface != "compiled":
+        return options
+    return replace(options, relaxation_first=True)
 
 
 def worst_status(reports: Sequence[SolveReport]) -> str:
