@@ -9,6 +9,7 @@ What is timed per day (one process, one HiGHS thread):
   highs_s   HiGHS alone (differences of its accumulated run time)
   total_s   build + solve + reading results (what a user waits for per day)
   outside_s total_s - highs_s: the modelling layer's share
+  cpu_s     this process's CPU time for the day (on a shared machine, the figure to compare)
 ``--interface pyomo`` runs the Pyomo persistent reference instead of the compiled path.
 """
 
@@ -99,7 +100,9 @@ def run(args: argparse.Namespace) -> dict:
             "ecrs_dropped": not variant,
         }
         try:
+            cpu = time.process_time()
             result = milp.solve(inputs)
+            cpu = time.process_time() - cpu
             k = result.kpis
             row.update(
                 status=k.status,
@@ -109,6 +112,7 @@ def run(args: argparse.Namespace) -> dict:
                 solve_s=k.solve_seconds,
                 highs_s=k.solver_seconds,
                 total_s=k.total_seconds,
+                cpu_s=cpu,
                 outside_s=k.total_seconds - k.solver_seconds,
             )
         except SolveError as error:
@@ -141,6 +145,8 @@ def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
         "failed_days": len(rows) - len(solved),
         "max_mip_gap": max((r["mip_gap"] for r in solved), default=None),
         "median_total_s": statistics.median(totals) if totals else None,
+        "median_cpu_s": statistics.median(r["cpu_s"] for r in solved) if solved else None,
+        "sum_cpu_s": sum(r["cpu_s"] for r in solved),
         "p95_total_s": percentile(totals, 0.95) if totals else None,
         "max_total_s": max(totals, default=None),
         "sum_total_s": sum(totals),
