@@ -32,9 +32,8 @@ class SolveOptions:
     # re-solved through highspy directly (dispatch.fast); "pyomo": Pyomo's persistent HiGHS
     # interface, the reference the compiled path is tested against.
     interface: str = "compiled"
-    # compiled only: the previous solution as HiGHS's MIP start. It pays where that solution is
-    # feasible for the next solve (a real-time step with the past held: HiGHS time halved in
-    # benchmarks/realtime.py), not from one day to the next (no change measured)
+    # compiled only: the previous solution as HiGHS's MIP start. Measured without a gain, from
+    # one day to the next and in the real-time loop (docs/performance.md#mip-start)
     warm_start: bool = False
     # compiled only: solve the LP relaxation first (HiGHS re-uses the last basis, no presolve)
     # and the MIP only if that relaxation is fractional. It pays where relaxations are mostly
@@ -47,6 +46,8 @@ class SolveOptions:
         expect(self.threads, int, "threads", "a whole number")
         expect(self.relax_integrality, bool, "relax_integrality", "True or False")
         expect(self.presolve, str, "presolve", "'choose', 'on' or 'off'")
+        expect(self.warm_start, bool, "warm_start", "True or False")
+        expect(self.relaxation_first, bool, "relaxation_first", "True or False")
         expect(self.highs_options, Mapping, "highs_options", "a mapping of HiGHS option names")
         if not (math.isfinite(self.mip_rel_gap) and 0 <= self.mip_rel_gap < 1):
             raise InputError(
@@ -66,7 +67,7 @@ class SolveOptions:
         if self.warm_start and self.interface != "compiled":
             raise InputError("warm_start: a MIP start needs interface compiled")
         if self.relaxation_first and self.interface != "compiled":
-            raise InputError("relaxation_first: needs interface compiled")
+            raise InputError("relaxation_first: the relaxation first needs interface compiled")
         if self.highs_options:
             import highspy  # only when options need checking: keeps this module solver-free
 

@@ -9,17 +9,18 @@ import datetime as dt
 import pyomo.environ as pyo
 import pytest
 from conftest import SITES
-from test_fast import PYOMO, assert_feasible_for_pyomo
+from test_fast import EXAMPLES, PYOMO, assert_feasible_for_pyomo, assert_same_as_fresh_pyomo
 
 from dispatch import load_inputs, load_site
 from dispatch.batch.rolling import day_windows, slice_inputs
 from dispatch.fast import FastModel
 from dispatch.inputs import Inputs
+from dispatch.model.state import read_state
 from dispatch.realtime.information import SpreadForecast, load_operator_inputs
 from dispatch.realtime.stages import BreakevenRule, Optimize, StageModel, StageRunner
 from dispatch.results import SolveReport
 from dispatch.site import Site
-from dispatch.solver import SolveOptions, new_solver, solve_exact
+from dispatch.solver import Dispatcher, SolveOptions, new_solver, solve_exact
 
 EXACT = SolveOptions(mip_rel_gap=0.0)
 
@@ -80,3 +81,29 @@ def test_every_operator_solve_on_the_compiled_path_equals_pyomos(rule):
     # per day: the plan, its settlement, 3 decision times, the day's settlement
     assert CheckedRunner.checked == 2 * (1 + 1 + 3 + 1)
     assert dt.date(2023, 8, 17) == result.schedule.index[0].date()
+
+
+def test_the_relaxation_first_gives_pyomos_optimum_whether_or_not_it_is_integral(monkeypatch):
+    # Every example site over two real days (the second from the first's end state) with the
+    # LP relaxation solved first: an integral relaxation is taken as the MIP's optimum, a
+    # fractional one falls back to the MIP; both must equal a fresh Pyomo build, and both
+    # cases must occur.
+    outcomes: list[bool] = []
+    first = FastModel._relaxation_is_integral
+
+    def spy(self, options):
+        outcomes.append(first(self, options))
+        return outcomes[-1]
+
+    monkeypatch.setattr(FastModel, "_relaxation_is_integral", spy)
+    options = SolveOptions(mip_rel_gap=0.0, relaxation_first=True)
+    for path in EXAMPLES:
+        site = load_site(path)
+        dispatcher, state = Dispatcher(site, options), None
+        for day in ("2023-08-16", "2023-08-17"):
+            inputs = load_inputs(site, day)
+            result = dispatcher.solve(inputs, state)
+            assert_same_as_fresh_pyomo(site, inputs, state, dispatcher, result)
+            assert dispatcher.built is not None
+            state = read_state(dispatcher.built, inputs.index, state)
+    assert True in outcomes and False in outcomes

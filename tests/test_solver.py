@@ -49,6 +49,11 @@ def test_time_limited_solve_returns_its_incumbent_and_gap():
             "warm_start: a MIP start needs interface compiled",
         ),
         (
+            {"interface": "pyomo", "relaxation_first": True},
+            "relaxation_first: the relaxation first needs interface compiled",
+        ),
+        ({"relaxation_first": "yes"}, "relaxation_first: expected True or False, found str"),
+        (
             {"highs_options": {"mip_heuristic_effrt": 0.1}},
             "HiGHS refuses option 'mip_heuristic_effrt'",
         ),
