@@ -11,11 +11,12 @@ dropped argument, a ``+`` for a ``-``, ...), learns which tests call which funct
 of the non-slow suite) and runs, per mutant, only the tests that reach the mutated function, with
 ``-x``. Results are cached in ``mutants/``: a second run re-tests only what changed.
 
-The score per package is killed / (mutants - equivalent). A mutant counts as killed when a test
-failed, timed out or the process died; ``no tests`` (no test reaches the function) counts as
-survived. Equivalent mutants (no test could ever tell them apart, e.g. a bound that another
-constraint already implies) are listed with the reason in ``benchmarks/mutation_equivalent.toml``
-by mutant name and the mutated line; an entry whose line no longer matches is reported as stale.
+The score per package is killed / (mutants - equivalent - not run; a run stopped early leaves
+mutants "not run"). A mutant counts as killed when a test failed, timed out or the process
+died; ``no tests`` (no test reaches the function) counts as survived. Equivalent mutants (no
+test could ever tell them apart, e.g. a bound that another constraint already implies) are
+listed with the reason in ``benchmarks/mutation_equivalent.toml`` by mutant name and the
+mutated line; an entry whose line no longer matches is reported as stale.
 Writes ``benchmarks/results/mutation.json`` (scores and the surviving mutants with their diffs).
 """
 
@@ -112,7 +113,9 @@ def report(seconds: float | None) -> dict[str, object]:
     scores = {}
     for package, c in sorted(counts.items()):
         judged = c["mutants"] - c["equivalent"] - c["not run"]
-        scores[package] = {**c, "score": round(c["killed"] / judged, 4) if judged else None}
+        kinds = ("mutants", "killed", "equivalent", "survived", "not run")
+        scores[package] = {kind: c[kind] for kind in kinds}  # zeros kept
+        scores[package]["score"] = round(c["killed"] / judged, 4) if judged else None
     return {
         "seconds": seconds,
         "scores": scores,
@@ -131,12 +134,13 @@ def main() -> None:
     result = report(seconds)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{'package':28} {'mutants':>8} {'killed':>7} {'equiv.':>7} {'survived':>9} {'score':>7}")
+    header = f"{'package':28} {'mutants':>8} {'killed':>7} {'equiv.':>7} {'survived':>9}"
+    print(f"{header} {'not run':>8} {'score':>7}")
     for package, c in result["scores"].items():
         score = "-" if c["score"] is None else f"{100 * c['score']:.1f}%"
         print(
             f"{package:28} {c['mutants']:8d} {c['killed']:7d} {c['equivalent']:7d} "
-            f"{c['survived']:9d} {score:>7}"
+            f"{c['survived']:9d} {c['not run']:8d} {score:>7}"
         )
     if seconds is not None:
         print(f"wall time {seconds / 60:.1f} min; survivors and diffs in {RESULTS}")

@@ -8,7 +8,9 @@ type in the Python API raises :class:`ArgumentError`, an InputError that is also
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import warnings
+from collections.abc import Iterator, Sequence
 
 
 class InputError(ValueError):
@@ -37,6 +39,29 @@ def no_schedule(site_name: str, kind: str, index: Sequence[object]) -> str:
     if kind == "time_limit":
         return f"site {site_name!r} over {span}: no feasible schedule found within the time limit"
     return f"site {site_name!r} over {span}: HiGHS stopped with {kind}"
+
+
+@contextlib.contextmanager
+def input_warnings() -> Iterator[list[str]]:
+    """Collect the :class:`InputWarning` messages raised inside the block, each once and in
+    order, into the list it yields (filled as the block ends, however it ends); other warnings
+    are passed on as they were raised. Used where the user would not see them otherwise: the
+    CLI prints them as ``warning:`` lines, a batch worker returns them with its task."""
+    notes: list[str] = []
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InputWarning)
+            yield notes
+    finally:
+        for warning in caught:
+            if issubclass(warning.category, InputWarning):
+                notes.append(str(warning.message))
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        notes[:] = dict.fromkeys(notes)
 
 
 class ArgumentError(InputError, TypeError):

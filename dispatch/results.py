@@ -7,7 +7,7 @@ dispatch.model.extract), so the table sums to the objective; KPIs come from the 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,7 +17,7 @@ import pandas as pd
 
 from dispatch import columns
 from dispatch.errors import InputError, expect
-from dispatch.files import write_atomic as _atomic
+from dispatch.files import write_atomic_all
 from dispatch.inputs import HASHPRICE
 from dispatch.streams import ANCILLARY_STREAMS, Stream
 
@@ -93,8 +93,9 @@ class DispatchResult:
         return replace(self, kpis=replace(self.kpis, total_seconds=seconds))
 
     def write(self, out_dir: str | Path, fmt: Format = "csv") -> list[Path]:
-        """Write schedule, streams and KPIs into ``out_dir``; each file appears whole or not at
-        all (written to a temporary file, then renamed). ``fmt``: csv, parquet or json."""
+        """Write schedule, streams and KPIs into ``out_dir``: all of them or none (each is
+        written to a temporary file, then all are renamed), so a failed write never leaves this
+        run's schedule beside another run's KPIs. ``fmt``: csv, parquet or json."""
         if fmt not in ("csv", "parquet", "json"):
             raise InputError(f"format (--format): expected csv, parquet or json, found {fmt!r}")
         expect(out_dir, (str, Path), "out_dir", "a folder path")
@@ -106,7 +107,7 @@ class DispatchResult:
         kpis = {"site": self.site_name, **self.kpis.as_dict(), "sources": self.sources}
         schedule = self.schedule.reset_index()
         schedule["interval_start"] = schedule["interval_start"].map(pd.Timestamp.isoformat)
-        written = []
+        writes: dict[Path, Callable[[Path], object]] = {}
         if fmt == "json":
             payload = {
                 "kpis": kpis,
@@ -115,20 +116,16 @@ class DispatchResult:
                 .to_dict(orient="records"),
                 "schedule": schedule.to_dict(orient="records"),
             }
-            written.append(_atomic(out / "result.json", lambda p: p.write_text(_json(payload))))
-            return written
-        if fmt == "parquet":
-            written.append(_atomic(out / "schedule.parquet", self.schedule.to_parquet))
-            written.append(
-                _atomic(out / "streams.parquet", lambda p: self.streams.to_parquet(p, index=False))
-            )
+            writes[out / "result.json"] = lambda p: p.write_text(_json(payload))
+        elif fmt == "parquet":
+            writes[out / "schedule.parquet"] = self.schedule.to_parquet
+            writes[out / "streams.parquet"] = lambda p: self.streams.to_parquet(p, index=False)
         else:
-            written.append(_atomic(out / "schedule.csv", lambda p: schedule.to_csv(p, index=False)))
-            written.append(
-                _atomic(out / "streams.csv", lambda p: self.streams.to_csv(p, index=False))
-            )
-        written.append(_atomic(out / "kpis.json", lambda p: p.write_text(_json(kpis))))
-        return written
+            writes[out / "schedule.csv"] = lambda p: schedule.to_csv(p, index=False)
+            writes[out / "streams.csv"] = lambda p: self.streams.to_csv(p, index=False)
+        if fmt != "json":
+            writes[out / "kpis.json"] = lambda p: p.write_text(_json(kpis))
+        return write_atomic_all(writes)
 
 
 def _json(payload: object) -> str:

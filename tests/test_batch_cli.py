@@ -97,6 +97,30 @@ def test_a_task_whose_data_do_not_cover_its_period_fails_alone(site_file: Path, 
     assert "Traceback" not in result.output
 
 
+def test_a_hashprice_held_forward_in_a_worker_is_reported(site_file: Path, tmp_path: Path):
+    """The bundled hashprice ends 2025-04-07: the next day runs on that day's value held
+    forward. In a worker process the warning would be lost; the batch must say so."""
+    out = tmp_path / "out"
+    result = batch(
+        str(site_file), "--start", "2025-04-07", "--end", "2025-04-08", "--out", str(out),
+        "--workers", "1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "warning: tiny ercot_dam_spp HB_WEST 2025-04-07..2025-04-08: bundled btc_hashprice: "
+        "hashprice_usd_per_ph_day for 2025-04-08 is 2025-04-07's"
+    ) in text
+    (entry,) = [e for e in last_status_entries(out) if e["status"] == "ok"]
+    assert "2025-04-07's" in entry["warnings"][0]
+
+
+def last_status_entries(out: Path) -> list[dict]:
+    from dispatch.batch.outputs import OutputDir
+
+    return list(OutputDir(out).last_entries().values())
+
+
 @pytest.mark.parametrize(
     ("address", "message"),
     [
@@ -263,3 +287,69 @@ def test_operator_files_that_do_not_fit_exit_2_naming_the_file(tmp_path: Path):
     assert result.exit_code == 2, result.output
     assert f"--rt-forecast {rt_file}: covers" in " ".join(result.output.split())
     assert not out.exists()
+
+
+# --- operator mode: each price source in its market's role ------------------------------------
+
+PPA = Path(__file__).parents[1] / "sites" / "ppa_power_credits.yaml"
+
+
+def price_file(folder: Path, dataset: str, name: str) -> str:
+    """Real HB_WEST prices of one day as the tidy file that states their market."""
+    from dispatch.inputs.export import tidy_export, write_tidy
+
+    day = pd.Timestamp("2023-08-17").date()
+    frame, _ = tidy_export(dataset, settlement_point="HB_WEST", start=day, end=day)
+    return str(write_tidy(frame, folder / name))
+
+
+@pytest.mark.parametrize(
+    ("prices", "rt_prices", "message"),
+    [
+        # the two files swapped: the day-ahead stage would know the real-time prices, the
+        # settlement would be the day-ahead ones (held over the quarter-hours without a word)
+        ("rt.csv", "da.csv", "--prices rt.csv: real-time prices"),
+        ("ercot_dam_spp", "da.csv", "--rt-prices da.csv: day-ahead prices"),
+        ("ercot_dam_spp", "ercot_dam_spp", "--rt-prices ercot_dam_spp: day-ahead prices"),
+        ("ercot_rtm_spp", "ercot_rtm_spp", "--prices ercot_rtm_spp: real-time prices"),
+    ],
+)
+def test_operator_mode_refuses_prices_of_the_wrong_market(tmp_path, prices, rt_prices, message):
+    from dispatch.batch.tasks import plan_tasks
+    from dispatch.errors import InputError
+
+    files = {
+        "da.csv": price_file(tmp_path, "ercot_dam_spp", "da.csv"),
+        "rt.csv": price_file(tmp_path, "ercot_rtm_spp", "rt.csv"),
+    }
+    with pytest.raises(InputError) as error:
+        plan_tasks(
+            [PPA],
+            "2023-08-17",
+            "2023-08-17",
+            prices=[files.get(prices, prices)],
+            settlement_prices=files.get(rt_prices, rt_prices),
+        )
+    shown = str(error.value).replace(str(tmp_path) + "/", "")
+    assert shown.startswith(message), shown
+
+
+def test_operator_mode_takes_prices_that_state_their_markets(tmp_path):
+    from dispatch.batch.tasks import plan_tasks
+    from dispatch.errors import InputWarning
+
+    da = price_file(tmp_path, "ercot_dam_spp", "da.csv")
+    rt = price_file(tmp_path, "ercot_rtm_spp", "rt.csv")
+    # 2023-08-17's real-time prices passed the offer cap with adders: said, and kept
+    with pytest.warns(InputWarning, match="above the ERCOT offer cap"):
+        (task,) = plan_tasks([PPA], "2023-08-17", "2023-08-17", prices=[da], settlement_prices=rt)
+    assert (task.prices, task.settlement_prices) == (da, rt)
+
+
+def test_operator_mode_from_the_api_commits_on_day_ahead_prices_by_default():
+    """As the CLI does: without --prices the day-ahead stage commits on ercot_dam_spp, never on
+    the site's default (real-time for a 15-minute site), which would know the day in advance."""
+    from dispatch.batch.tasks import plan_tasks
+
+    (task,) = plan_tasks([PPA], "2023-08-17", "2023-08-17", settlement_prices="ercot_rtm_spp")
+    assert (task.prices, task.settlement_prices) == ("ercot_dam_spp", "ercot_rtm_spp")

@@ -260,3 +260,14 @@ def test_fetched_inputs_equal_the_bundled_series_they_came_from(tmp_path: Path, 
     pd.testing.assert_frame_equal(folder.frame[columns], bundled.frame[columns])
     assert folder.sources["rrs_usd_per_mw_h"] == str(tmp_path / "ancillary.csv")
     assert folder.sources["price_usd_per_mwh"] == f"{tmp_path / 'rt_prices.csv'} (real-time)"
+
+
+def test_paths_print_as_literal_text(tmp_path: Path, monkeypatch):
+    """A folder name with an escape sequence is shown escaped, never sent to the terminal."""
+    monkeypatch.setitem(sys.modules, "gridstatus", fake_gridstatus(DAY, EVE))
+    out = tmp_path / "in\x1b[2Jx"
+    result = fetch(out)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "wrote " + str(out).replace("\x1b", "\\x1b") + "/da_prices.csv" in result.output
+    assert "note: hashprice.csv: not fetched" in result.output

@@ -140,6 +140,36 @@ def test_wrong_argument_types_raise_dispatch_errors(small, tmp_path: Path):
     assert not (tmp_path / "out").exists()
 
 
+def test_days_and_input_sources_of_the_wrong_type_raise_argument_errors(small):
+    site, _ = small
+    calls = [
+        (lambda: load_inputs(site, 20230817), "--start: expected a date (YYYY-MM-DD or a datetime.date), found int 20230817"),
+        (lambda: load_inputs(site, None), "--start: expected a date (YYYY-MM-DD or a datetime.date), found NoneType"),
+        (lambda: load_inputs(site, "2023-08-17", 5), "--end: expected a date"),
+        (lambda: plan_tasks([HOURLY], 2023, "2023-01-02"), "--start: expected a date"),
+        (lambda: load_inputs(site, "2023-08-17", inputs=5), "inputs: expected a folder path (str or Path), found int"),
+        (lambda: load_inputs(site, "2023-08-17", prices=5), "prices: expected a data set name, a file path or a DataFrame, found int"),
+        (lambda: load_inputs(site, "2023-08-17", hashprice=60.0), "hashprice: expected a file path or a DataFrame, found float"),
+    ]  # fmt: skip
+    for call, message in calls:
+        with pytest.raises(ArgumentError, match=re.escape(message)):
+            call()
+
+
+def test_a_day_given_as_a_time_of_day_is_refused_not_started_there(small):
+    """A horizon starting at 13:07 would run 96 quarter-hours off the market's grid, into the
+    next day, priced by the hour before each: a date is a day from local midnight."""
+    import datetime as dt
+
+    site, _ = small
+    with pytest.raises(
+        InputError, match=re.escape("--start: expected a day, found the time 2023-08-17 13:07:00")
+    ):
+        load_inputs(site, dt.datetime(2023, 8, 17, 13, 7))
+    at_midnight = load_inputs(site, pd.Timestamp("2023-08-17"))
+    assert at_midnight.index[0] == pd.Timestamp("2023-08-17", tz="America/Chicago")
+
+
 def test_wrong_values_of_api_arguments_are_refused(small, tmp_path: Path):
     site, inputs = small
     with pytest.raises(

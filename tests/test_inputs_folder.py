@@ -81,6 +81,19 @@ def test_files_in_any_layout_are_recognised(tmp_path: Path):
     }
 
 
+def test_upper_case_file_suffixes_are_data_files_too(tmp_path: Path):
+    """DA.CSV (as Windows tools write names) was skipped without a word, and the day was priced
+    from bundled real-time data instead."""
+    folder = day_folder(tmp_path / "in")
+    (folder / "da.csv").rename(folder / "DA.CSV")
+    parquet = folder / "AS.PARQUET"
+    pd.read_csv(folder / "as.csv").to_parquet(parquet)
+    (folder / "as.csv").unlink()
+    inputs = load_inputs(load_site(HYBRID), DAY, inputs=folder)
+    assert inputs.sources["price_usd_per_mwh"] == f"{folder / 'DA.CSV'} (day-ahead)"
+    assert inputs.sources["rrs_usd_per_mw_h"] == str(parquet)
+
+
 def test_two_price_files_of_two_markets_ask_which_one(tmp_path: Path):
     folder = day_folder(tmp_path / "in")
     export(folder, "ercot_rtm_spp", "rt.csv", "HB_WEST")
@@ -252,6 +265,16 @@ def test_real_time_prices_coarser_than_the_site_are_refused(tmp_path: Path):
     )
     held = load_inputs(quarter_site(), DAY, prices=path, fill="hold").frame["price_usd_per_mwh"]
     assert np.array_equal(held, np.repeat(pd.read_csv(path)["rt_price_usd_per_mwh"], 4))
+
+
+def test_day_ahead_prices_are_held_even_when_fill_says_interpolate(tmp_path: Path):
+    """A day-ahead price settles every interval of its hour: --fill interpolate (asked for an
+    hourly profile, say) must not bend it into prices nobody settles at."""
+    path = export(tmp_path, "ercot_dam_spp", "da.csv", "HB_WEST")
+    dam = local_days(read_dataset("ercot_dam_spp"), DAY)["HB_WEST"].to_numpy()
+    for fill in ("interpolate", "hold", None):
+        prices = load_inputs(quarter_site(), DAY, prices=path, fill=fill).frame
+        assert np.array_equal(prices["price_usd_per_mwh"], np.repeat(dam, 4)), fill
 
 
 def test_the_same_hourly_file_of_unstated_market_asks_for_fill(tmp_path: Path):

@@ -65,6 +65,9 @@ def run_recipe(tmp_path: Path) -> list[object]:
     for line in recipe():
         command = line.split("#")[0].strip()
         if command.startswith("DAY="):
+            # tomorrow in ERCOT's time, not the machine's: a server on UTC asked after 19:00 CDT
+            # (or an operator east of Texas after midnight) would name the day after
+            assert "TZ=America/Chicago date" in line, line
             day = DAY
             continue
         words = shlex.split(command.replace("$DAY", str(day)))

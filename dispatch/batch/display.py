@@ -174,6 +174,16 @@ def summary_tables(summary: Summary) -> list[Table]:
     return [*tables, *operator_tables(summary)]
 
 
+def warning_lines(report: BatchReport) -> list[str]:
+    """One line per data warning a task run now raised (a hashprice held forward, a price
+    above the offer cap), naming the task."""
+    return [
+        f"warning: {record.task.label}: {warning}"
+        for record in report.records
+        for warning in record.warnings
+    ]
+
+
 def report_lines(report: BatchReport) -> list[str]:
     """The closing lines: counts, days/s, and every task that did not finish, with why."""
     ok, failed = report.with_status("ok"), report.with_status("failed")

@@ -7,7 +7,8 @@ A manifest (``OUT/manifest.jsonl``) holds two kinds of JSON lines:
   periods, look-ahead, forecast settings, solver options, dispatch version) and the key of every
   task. The last plan line counts. ``--resume`` with another plan is refused, so parts of two
   different batches never mix in one folder (``--discard-superseded`` removes the old parts).
-* a **task** line per event, ``{"key", "status", "task", "seconds", "error", "parts", "at"}``;
+* a **task** line per event, ``{"key", "status", "task", "seconds", "error", "warnings",
+  "parts", "at"}`` (``warnings``: the data warnings of the task's run);
   ``parts`` lists every Parquet part with its size and sha256, so a truncated or damaged part
   is detected and its task re-run.
 

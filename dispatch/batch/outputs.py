@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import socket
@@ -45,7 +44,7 @@ from dispatch.batch.manifest import (
 )
 from dispatch.batch.tasks import Task
 from dispatch.errors import InputError
-from dispatch.files import write_atomic
+from dispatch.files import file_sha256, write_atomic
 
 MANIFEST = "manifest.jsonl"
 LOCK = ".lock"
@@ -121,7 +120,7 @@ class OutputDir:
         path = self._inside(part["path"])
         if path is None or not path.is_file() or path.stat().st_size != part["bytes"]:
             return False
-        return not checksums or _sha256(path) == part["sha256"]
+        return not checksums or file_sha256(path) == part["sha256"]
 
     def append(
         self,
@@ -131,6 +130,7 @@ class OutputDir:
         seconds: float = 0.0,
         error: str | None = None,
         parts: dict[str, list[dict[str, Any]]] | None = None,
+        warnings: tuple[str, ...] = (),
     ) -> None:
         """Append one task line and flush it to disk before returning."""
         self._append_line(
@@ -140,6 +140,7 @@ class OutputDir:
                 "task": task.describe(),
                 "seconds": round(seconds, 3),
                 "error": error,
+                "warnings": list(warnings),
                 "parts": parts or {},
                 "at": _now(),
             }
@@ -192,7 +193,7 @@ class OutputDir:
                     {
                         "path": path.relative_to(self.root).as_posix(),
                         "bytes": path.stat().st_size,
-                        "sha256": _sha256(path),
+                        "sha256": file_sha256(path),
                     }
                 )
         return written
@@ -285,14 +286,6 @@ class OutputDir:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _try_lock(handle: IO[str]) -> bool:

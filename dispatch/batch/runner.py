@@ -36,12 +36,14 @@ RecordStatus = Literal["ok", "failed", "skipped", "not_run"]
 
 @dataclass(frozen=True)
 class TaskRecord:
-    """What became of one task in this run (``skipped``: finished by an earlier run)."""
+    """What became of one task in this run (``skipped``: finished by an earlier run), and the
+    data warnings its run raised."""
 
     task: Task
     status: RecordStatus
     seconds: float = 0.0
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -269,9 +271,10 @@ def _run(
 
 def _record(out: OutputDir, task: Task, outcome: TaskOutcome) -> TaskRecord:
     """Write a finished task's parts, then its manifest line (raises OSError if it cannot)."""
+    notes = outcome.warnings
     if outcome.status == "ok" and outcome.frames is not None:
         parts = out.write_parts(task, outcome.frames)
-        out.append(task, "ok", seconds=outcome.seconds, parts=parts)
-        return TaskRecord(task, "ok", outcome.seconds)
-    out.append(task, "failed", seconds=outcome.seconds, error=outcome.error)
-    return TaskRecord(task, "failed", outcome.seconds, outcome.error)
+        out.append(task, "ok", seconds=outcome.seconds, parts=parts, warnings=notes)
+        return TaskRecord(task, "ok", outcome.seconds, warnings=notes)
+    out.append(task, "failed", seconds=outcome.seconds, error=outcome.error, warnings=notes)
+    return TaskRecord(task, "failed", outcome.seconds, outcome.error, notes)

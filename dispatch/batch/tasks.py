@@ -22,10 +22,13 @@ import pandas as pd
 
 from dispatch.distribution import package_version
 from dispatch.errors import InputError, expect, expect_items
+from dispatch.files import file_sha256
 from dispatch.inputs import PRICE, default_price_dataset, required_columns
 from dispatch.inputs.bundled import DATASETS, data_path
 from dispatch.inputs.detect import read_input
+from dispatch.inputs.folder import source_market
 from dispatch.inputs.horizon import parse_date
+from dispatch.inputs.table import DAY_AHEAD, REAL_TIME
 from dispatch.options import SolveOptions
 from dispatch.realtime.information import decision_intervals
 from dispatch.site import Site, load_site, parse_site_yaml, read_site_text
@@ -126,20 +129,12 @@ class Task:
         }
 
 
-def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _source_identity(source: str | None, memo: dict[str, str]) -> str | None:
     """A bundled data set by name; a file by its contents (hashed once per ``memo``)."""
     if source is None or source in DATASETS:
         return source
     if source not in memo:
-        memo[source] = f"sha256:{_file_sha256(source)}"
+        memo[source] = f"sha256:{file_sha256(source)}"
     return memo[source]
 
 
@@ -242,6 +237,25 @@ def _check_source(source: str, what: str) -> None:
         )
 
 
+def _check_operator_markets(prices: Sequence[str], settlement_prices: str) -> None:
+    """Operator mode commits the day-ahead stage on day-ahead prices and runs and settles the
+    real-time loop on real-time prices: a source that states the other market is refused, never
+    used in the wrong role."""
+    for source in prices:
+        if source_market(source) == REAL_TIME:
+            raise InputError(
+                f"--prices {source}: real-time prices; operator mode commits the day-ahead stage "
+                "on day-ahead prices (ercot_dam_spp or a day-ahead file) and runs the real-time "
+                "loop on --rt-prices; a day-ahead stage on real-time prices would know them in "
+                "advance"
+            )
+    if source_market(settlement_prices) == DAY_AHEAD:
+        raise InputError(
+            f"--rt-prices {settlement_prices}: day-ahead prices; operator mode runs and settles "
+            "the real-time loop at real-time prices (ercot_rtm_spp or a real-time file)"
+        )
+
+
 def _points_for(source: str, requested: Sequence[str], site: Site, what: str) -> list[str | None]:
     if source not in DATASETS:
         return [None]  # a price file is one price history
@@ -329,8 +343,9 @@ def plan_tasks(
     ``prices`` default to each site's default data set (real-time for sub-hourly sites,
     day-ahead for hourly ones); ``settlement_points`` default to each site's own and apply to
     bundled data sets only. ``settlement_prices`` turns on operator mode (day-ahead stage on
-    ``prices``, real-time loop and settlement on these; see :class:`Task`). Raises
-    :class:`InputError` for anything a user must fix before running.
+    ``prices``, default ``ercot_dam_spp``; real-time loop and settlement on these; see
+    :class:`Task`; a source stating the other market is refused). Raises :class:`InputError` for
+    anything a user must fix before running.
     """
     site_files = expect_items(site_files, (str, Path), "site_files", "site file paths")
     prices = expect_items(prices, (str, Path), "prices", "data set names or price files")
@@ -357,9 +372,12 @@ def plan_tasks(
     for source, what in ((hashprice, "--hashprice"), (profiles, "--profiles")):
         if source is not None and not Path(source).is_file():
             raise InputError(f"{what}: {source}: file not found")
+    if settlement_prices is not None and not prices:
+        prices = ["ercot_dam_spp"]  # the day-ahead stage commits on day-ahead prices
     for source in (*prices, *([settlement_prices] if settlement_prices else [])):
         _check_source(source, "--prices" if source in prices else "--rt-prices")
     if settlement_prices is not None:
+        _check_operator_markets(prices, settlement_prices)
         _check_operator(
             site_files,
             decision_minutes,

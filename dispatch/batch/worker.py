@@ -11,7 +11,7 @@ import datetime as dt
 import time
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -21,7 +21,7 @@ from dispatch import columns
 from dispatch.batch.outputs import TaskFrames
 from dispatch.batch.rolling import Roller
 from dispatch.batch.tasks import Task
-from dispatch.errors import InputError, SolveError
+from dispatch.errors import InputError, SolveError, input_warnings
 from dispatch.inputs import load_inputs
 from dispatch.results import DispatchResult
 from dispatch.site import Site
@@ -31,7 +31,8 @@ DISPATCH = "dispatch"  # the case of a plain rolling run (operator mode has its 
 
 @dataclass(frozen=True)
 class TaskOutcome:
-    """A task's end: ``ok`` with its tables, or ``failed`` with the reason."""
+    """A task's end: ``ok`` with its tables, or ``failed`` with the reason; with the data
+    warnings raised on the way (a worker process cannot print them where the user sees them)."""
 
     key: str
     status: Literal["ok", "failed"]
@@ -39,6 +40,7 @@ class TaskOutcome:
     days: int
     error: str | None = None
     frames: TaskFrames | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def day_kpis(site: Site, result: DispatchResult) -> dict[str, object]:
@@ -141,7 +143,15 @@ def _results(task: Task, site: Site) -> list[tuple[dt.date, str, DispatchResult]
 
 
 def run_task(task: Task) -> TaskOutcome:
-    """Roll the task's site through its period; never raises for the task's own failure."""
+    """Roll the task's site through its period; never raises for the task's own failure. Data
+    warnings (:class:`~dispatch.errors.InputWarning`: a hashprice held forward, a price above
+    the offer cap) come back in ``warnings``, each once; other warnings are passed on."""
+    with input_warnings() as notes:
+        outcome = _run_task(task)
+    return replace(outcome, warnings=tuple(notes))
+
+
+def _run_task(task: Task) -> TaskOutcome:
     started = time.perf_counter()
     try:
         site = task.load_site()

@@ -104,7 +104,7 @@ def batch(
     Exit code 0: every task finished; 1: some failed or the batch stopped (the manifest says
     which; re-run with --resume); 2: a mistake in the command or a site file.
     """
-    from dispatch.batch.display import progress, report_lines, summary_tables
+    from dispatch.batch.display import progress, report_lines, summary_tables, warning_lines
     from dispatch.batch.outputs import OutputDir
     from dispatch.batch.runner import BatchStopped, run_batch
     from dispatch.batch.summary import summarize, write_summary
@@ -131,7 +131,7 @@ def batch(
         site_files,
         start,
         end,
-        prices=prices or (["ercot_dam_spp"] if operator else []),
+        prices=prices or [],  # operator mode defaults to ercot_dam_spp
         settlement_points=settlement_point or [],
         split=split.value,
         hashprice=hashprice,
@@ -184,6 +184,8 @@ def batch(
 
         page = write_batch_report(out, tasks, out / "report.html")
         say(console, f"wrote {page}")
+    for line in warning_lines(outcome):
+        say(errors, line)
     for line in report_lines(outcome):
         say(console if outcome.complete else errors, line)
     if not outcome.complete:

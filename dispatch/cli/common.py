@@ -11,7 +11,6 @@ being cut to 80 columns (:func:`show`).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
@@ -22,7 +21,7 @@ import typer
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from dispatch.errors import InputError, InputWarning, SolveError
+from dispatch.errors import InputError, SolveError, input_warnings
 from dispatch.text import literal
 
 DEFAULT_DAY = "2023-08-17"  # the August 2023 heat wave: HB_WEST real-time peaked at 5,237 USD/MWh
@@ -107,15 +106,15 @@ class SplitChoice(StrEnum):
 
 
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn user mistakes into one message and exit code 2 (never a traceback); print data
-    warnings (InputWarning) as one line each."""
+    """Turn user mistakes into one message and exit code 2 (never a traceback): an
+    :class:`InputError`, or an ``OSError`` of a file or folder the user named (an ``--out`` that
+    cannot be written, a full disk); print data warnings (InputWarning) as one line each."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        caught: list[warnings.WarningMessage] = []
+        notes: list[str] = []
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", InputWarning)
+            with input_warnings() as notes:
                 return command(*args, **kwargs)
         except InputError as error:
             errors.print(styled("error:", "bold red", error), soft_wrap=True)
@@ -123,20 +122,21 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except SolveError as error:
             errors.print(styled("no schedule:", "bold red", error), soft_wrap=True)
             raise typer.Exit(1) from None
+        except OSError as error:  # a file or folder the user named cannot be written or read
+            errors.print(styled("error:", "bold red", _file_error(error)), soft_wrap=True)
+            raise typer.Exit(2) from None
         finally:
-            for caught_warning in caught:
-                if issubclass(caught_warning.category, InputWarning):
-                    message = styled("warning:", "bold yellow", caught_warning.message)
-                    errors.print(message, soft_wrap=True)
-                else:
-                    warnings.warn_explicit(
-                        caught_warning.message,
-                        caught_warning.category,
-                        caught_warning.filename,
-                        caught_warning.lineno,
-                    )
+            for note in notes:
+                errors.print(styled("warning:", "bold yellow", note), soft_wrap=True)
 
     return wrapper
+
+
+def _file_error(error: OSError) -> str:
+    """``<file>: <what the system said>`` (an OSError that names no file: its own text)."""
+    if error.filename is None:
+        return str(error)
+    return f"{error.filename}: {error.strerror or error}"
 
 
 SiteArg = Annotated[Path, typer.Argument(help="site file (YAML)", show_default=False)]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dispatch.cli.common import app, console, user_errors
+from dispatch.cli.common import app, console, say, user_errors
 
 
 @app.command()
@@ -43,6 +43,6 @@ def fetch(
         parse_date(day, "--day"), settlement_point, out, hashprice_usd_per_ph_day=hashprice
     )
     for path in fetched.written:
-        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+        say(console, f"wrote {path}")
     for note in fetched.notes:
-        console.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)
+        say(console, f"note: {note}")

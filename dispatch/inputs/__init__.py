@@ -241,6 +241,7 @@ def load_inputs(
         recognised, two files giving one series, series that do not cover the horizon.
     """
     expect(site, Site, "site", "a Site (from load_site)")
+    _expect_sources(inputs, prices, hashprice, profiles, ancillary, peaks)
     if fill not in (None, "hold", "interpolate"):
         raise InputError(f"fill (--fill): expected 'hold' or 'interpolate', found {fill!r}")
     if timezone is not None:
@@ -295,6 +296,22 @@ def load_inputs(
         raise InputError("\n".join(dict.fromkeys(problems)))
     frame = pd.DataFrame(columns, index=horizon)
     return Inputs.from_frame(site, frame, sources, dr_events_outside=dr_events_outside)
+
+
+def _expect_sources(inputs: object, prices: object, *files: object) -> None:
+    """Raise :class:`ArgumentError` for a source of the wrong type (a number where a file is)."""
+    if inputs is not None:
+        expect(inputs, (str, Path), "inputs", "a folder path (str or Path)")
+    if prices is not None:
+        expect(
+            prices,
+            (str, Path, pd.DataFrame),
+            "prices",
+            "a data set name, a file path or a DataFrame",
+        )
+    for name, given in zip(("hashprice", "profiles", "ancillary", "peaks"), files, strict=True):
+        if given is not None:
+            expect(given, (str, Path, pd.DataFrame), name, "a file path or a DataFrame")
 
 
 def _roles_read(site: Site) -> list[Role]:

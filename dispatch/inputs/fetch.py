@@ -11,8 +11,8 @@ made; :func:`~dispatch.inputs.hashprice.hashprice_on` then holds it over D with 
 Every frame gridstatus returns goes through the readers every input file goes through
 (:func:`~dispatch.inputs.read_input`: layout, settlement point, market, gaps, plausible values),
 then is cut to the day (:func:`~dispatch.inputs.align.align`, which refuses a day not wholly
-covered). Only when everything asked for is in hand are the files written, each whole
-(temporary name, then rename).
+covered). Only when everything asked for is in hand are the files written, all or none
+(temporary names, then renames).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,9 +28,9 @@ import pandas as pd
 
 from dispatch.distribution import install_hint
 from dispatch.errors import InputError
+from dispatch.files import write_atomic_all
 from dispatch.inputs.align import align
 from dispatch.inputs.detect import read_input
-from dispatch.inputs.export import write_tidy
 from dispatch.inputs.hashprice import HASHPRICE, PLAUSIBLE_USD_PER_PH_DAY
 from dispatch.inputs.horizon import horizon_index
 from dispatch.inputs.prices import DA_PRICE, RT_PRICE, price_series
@@ -198,8 +199,10 @@ def fetch_day(
             f"write {out / HASHPRICE_FILE} (date,{HASHPRICE})"
         )
     out.mkdir(parents=True, exist_ok=True)
-    written = tuple(write_tidy(frame, out / name) for name, frame in files.items())
-    return Fetched(written, tuple(notes))
+    written = write_atomic_all(
+        {out / name: partial(frame.to_csv, index=False) for name, frame in files.items()}
+    )
+    return Fetched(tuple(written), tuple(notes))
 
 
 def _real_time(

@@ -1,7 +1,8 @@
 """An inputs folder: the files a site needs, each found by its columns.
 
-Every data file in the folder (``.csv``, a zipped CSV ``.zip``, ``.parquet``; hidden files and
-other suffixes are skipped) is classified from its header alone into the series it can give:
+Every data file in the folder (``.csv``, a zipped CSV ``.zip``, ``.parquet``, in any case;
+hidden files and other suffixes are skipped) is classified from its header alone into the series
+it can give:
 
 * ``prices``: a tidy file with ``price_usd_per_mwh``, ``da_price_usd_per_mwh`` or
   ``rt_price_usd_per_mwh``, an ERCOT DAM or RTM settlement point price report, or a gridstatus
@@ -33,9 +34,9 @@ from dispatch.errors import InputError
 from dispatch.inputs.ercot import report_kind
 from dispatch.inputs.gridstatus_frames import convention, is_as_frame, market_of
 from dispatch.inputs.hashprice import hashprice_form
-from dispatch.inputs.prices import PRICE_COLUMNS, tidy_price_market
+from dispatch.inputs.prices import BUNDLED_MARKETS, PRICE_COLUMNS, tidy_price_market
 from dispatch.inputs.programs import COINCIDENT_PEAK_WEIGHT, HEAT_DEMAND
-from dispatch.inputs.table import DAY_AHEAD, REAL_TIME, Market
+from dispatch.inputs.table import DAY_AHEAD, REAL_TIME, Market, is_parquet
 
 Role: TypeAlias = Literal["prices", "ancillary", "hashprice", "peaks", "profiles"]
 ROLES: tuple[Role, ...] = ("prices", "ancillary", "hashprice", "peaks", "profiles")
@@ -122,7 +123,8 @@ def scan_folder(folder: str | Path) -> InputsFolder:
     files: list[FolderFile] = []
     problems: list[str] = []
     for file in sorted(path.iterdir()):
-        if file.name.startswith(".") or not file.is_file() or file.suffix not in DATA_SUFFIXES:
+        data = file.suffix.lower() in DATA_SUFFIXES
+        if file.name.startswith(".") or not file.is_file() or not data:
             continue
         try:
             columns = read_header(file)
@@ -144,13 +146,13 @@ def scan_folder(folder: str | Path) -> InputsFolder:
 def read_header(path: Path) -> pd.Index:
     """The column names of a CSV (zipped or not) or Parquet file, without reading its rows."""
     try:
-        if path.suffix == ".parquet":
+        if is_parquet(path):
             import pyarrow.parquet as pq
 
             return pd.Index(pq.read_schema(path).names)
         return pd.read_csv(path, nrows=0, skipinitialspace=True).columns
     except (OSError, ValueError) as error:
-        kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+        kind = "Parquet" if is_parquet(path) else "CSV"
         raise InputError(f"{path}: cannot read as {kind}: {error}") from None
 
 
@@ -178,6 +180,23 @@ def roles_of(columns: pd.Index) -> tuple[Role, ...]:
     return tuple(roles)
 
 
+def source_market(source: str | Path) -> Market | None:
+    """The market a price source states: a bundled data set by its name, a price file by its
+    layout (read from its header, and a gridstatus frame's first ``Market``); ``None`` when it
+    states none.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read.
+    """
+    if str(source) in BUNDLED_MARKETS:
+        return BUNDLED_MARKETS[str(source)]
+    path = Path(source)
+    columns = read_header(path)
+    return _market(path, columns) if "prices" in roles_of(columns) else None
+
+
 def _market(path: Path, columns: pd.Index) -> Market | None:
     """The market a price file states: by its ERCOT report kind, its gridstatus ``Market``
     column (the first row's) or its tidy price column."""
@@ -190,7 +209,7 @@ def _market(path: Path, columns: pd.Index) -> Market | None:
     if found.market not in columns:
         return None
     try:
-        if path.suffix == ".parquet":
+        if is_parquet(path):
             first = pd.read_parquet(path, columns=[found.market]).head(1)
         else:
             first = pd.read_csv(path, usecols=[found.market], nrows=1, skipinitialspace=True)

@@ -6,13 +6,35 @@ import datetime as dt
 
 import pandas as pd
 
-from dispatch.errors import InputError
+from dispatch.errors import ArgumentError, InputError
 
 
-def parse_date(value: str | dt.date, field: str) -> dt.date:
-    """A local calendar date from ``YYYY-MM-DD`` (error names the argument)."""
+def parse_date(value: object, field: str) -> dt.date:
+    """A local calendar date from ``YYYY-MM-DD`` text or a date (error names the argument).
+
+    A datetime is taken at its date only when it is midnight: a day runs from local midnight,
+    and a horizon started at another time would lie off the market's intervals.
+
+    Raises
+    ------
+    InputError
+        For text that is not a date, or a datetime that is not midnight
+        (:class:`~dispatch.errors.ArgumentError` for a value of another type).
+    """
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0):
+            raise InputError(
+                f"{field}: expected a day, found the time {value}; pass the date (a day runs "
+                "from the site's local midnight)"
+            )
+        return value.date()
     if isinstance(value, dt.date):
         return value
+    if not isinstance(value, str):
+        raise ArgumentError(
+            f"{field}: expected a date (YYYY-MM-DD or a datetime.date), found "
+            f"{type(value).__name__} {value!r:.40}"
+        )
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

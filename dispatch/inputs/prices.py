@@ -8,9 +8,10 @@ their kind, gridstatus frames by their ``Market`` column, tidy files by their pr
 * ``rt_price_usd_per_mwh``: real-time (ERCOT RTM, 15-minute settlement point prices);
 * ``price_usd_per_mwh``: a price of unstated market.
 
-The market decides how a coarser price meets finer site intervals when ``--fill`` does not: a
-day-ahead price settles the whole hour, so it is held; a real-time price coarser than the site
-cannot settle its intervals and is refused; a price of unstated market needs ``--fill``.
+The market decides how a coarser price meets finer site intervals: a day-ahead price settles
+every interval of its hour, so it is held whatever ``--fill`` says (an interpolated day-ahead
+price is a price nobody settles at); a real-time price coarser than the site cannot settle its
+intervals and is refused unless ``--fill`` is given; a price of unstated market needs ``--fill``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ DA_PRICE = "da_price_usd_per_mwh"
 RT_PRICE = "rt_price_usd_per_mwh"
 PRICE_COLUMNS: dict[str, Market | None] = {PRICE: None, DA_PRICE: DAY_AHEAD, RT_PRICE: REAL_TIME}
 """Tidy price columns and the market each one states."""
+BUNDLED_MARKETS: dict[str, Market] = {"ercot_dam_spp": DAY_AHEAD, "ercot_rtm_spp": REAL_TIME}
+"""The bundled price data sets and the market each cleared in."""
 
 
 def tidy_price_market(columns: pd.Index) -> Market | None:
@@ -59,15 +62,17 @@ def price_series(table: Table) -> pd.Series:
 def price_fill(table: Table, site_step: pd.Timedelta, fill: Fill | None) -> Fill | None:
     """How ``table``'s prices are spread over site intervals of ``site_step``.
 
-    An explicit ``fill`` is kept. Otherwise a day-ahead price coarser than the site is held (it
-    settles every interval of its hour); a real-time price coarser than the site is refused;
-    anything else is left to :func:`~dispatch.inputs.align.align`, which refuses coarser data
-    without a ``fill``.
+    A day-ahead price coarser than the site is held, whatever ``fill`` says (it settles every
+    interval of its hour). Otherwise an explicit ``fill`` is kept; without one a real-time price
+    coarser than the site is refused, and anything else is left to
+    :func:`~dispatch.inputs.align.align`, which refuses coarser data without a ``fill``.
     """
-    if fill is not None or table.step <= site_step:
+    if table.step <= site_step:
         return fill
     if table.market == DAY_AHEAD:
         return "hold"
+    if fill is not None:
+        return fill
     if table.market == REAL_TIME:
         raise InputError(
             f"{table.description}: real-time prices step by {duration(table.step)}, coarser "

@@ -64,6 +64,11 @@ def source_name(source: Source) -> str:
     return "frame" if isinstance(source, pd.DataFrame) else str(source)
 
 
+def is_parquet(path: str | Path) -> bool:
+    """Whether a file name says Parquet (``.parquet``, in any case)."""
+    return str(path).lower().endswith(".parquet")
+
+
 def read_frame(source: Source) -> tuple[pd.DataFrame, RowLabel]:
     """The raw rows in file order, and how to name a row in messages.
 
@@ -73,16 +78,16 @@ def read_frame(source: Source) -> tuple[pd.DataFrame, RowLabel]:
     if isinstance(source, pd.DataFrame):
         return source.reset_index(drop=True), lambda i: f"frame row {i + 1}"
     path = str(source)
-    if path.endswith((".xlsx", ".xls")):
+    if path.lower().endswith((".xlsx", ".xls")):
         raise InputError(f"{path}: Excel workbooks are not read; save the sheet as CSV")
     try:
-        if path.endswith(".parquet"):
+        if is_parquet(path):
             return pd.read_parquet(path), table_row(path)
         return pd.read_csv(path, skipinitialspace=True), csv_row(path)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except (OSError, ValueError) as error:
-        kind = "Parquet" if path.endswith(".parquet") else "CSV"
+        kind = "Parquet" if is_parquet(path) else "CSV"
         raise InputError(f"{path}: cannot read as {kind}: {error}") from None
 
 
