@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> dict:
         highs_options=highs,
         interface=args.interface,
         warm_start=args.warm_start,
+        relaxation_first=args.relaxation_first,
     )
     lp_options = replace(options, relax_integrality=True)
     solvers: dict[bool, tuple[Dispatcher, Dispatcher]] = {}  # persistent pair per site variant
@@ -180,6 +181,7 @@ def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
             "persistent": args.persistent,
             "interface": args.interface,
             "warm_start": args.warm_start,
+            "relaxation_first": args.relaxation_first,
         },
         "machine": {
             "python": platform.python_version(),
@@ -247,6 +249,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--warm-start", action="store_true", help="the previous solution as HiGHS's MIP start"
+    )
+    parser.add_argument(
+        "--relaxation-first",
+        action="store_true",
+        help="the LP relaxation first, the MIP only if it is fractional",
     )
     parser.add_argument("--no-lp", action="store_true", help="skip the LP-relaxation pass")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
