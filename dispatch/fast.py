@@ -218,6 +218,12 @@ class FastModel:
             rounds=1,
         )
 
+    def forget_basis(self) -> None:
+        """Forget the last solve's basis: the next LP starts from scratch, so which of equal
+        optima it returns depends on nothing solved before (a loop that must not see the
+        future calls this where an earlier solve used data not known yet)."""
+        self.highs.clearSolver()
+
     def _relaxation_is_integral(self, options: SolveOptions) -> bool:
         """Solve the LP relaxation (HiGHS keeps the basis of the last one: a re-solve after
         small changes takes few iterations and no presolve); True if it is optimal with every

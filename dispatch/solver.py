@@ -56,6 +56,8 @@ class Engine(Protocol):
 
     def evaluate(self) -> tuple[Layout, np.ndarray]: ...
 
+    def forget_basis(self) -> None: ...
+
 
 @dataclass
 class PersistentModel:
@@ -78,6 +80,9 @@ class PersistentModel:
     def evaluate(self) -> tuple[Layout, np.ndarray]:
         layout = report_layout(self.built)
         return layout, pyomo_values(layout)
+
+    def forget_basis(self) -> None:
+        """Nothing to forget: Pyomo's persistent HiGHS solves a MIP from scratch every time."""
 
 
 def new_engine(

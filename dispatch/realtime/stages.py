@@ -267,6 +267,7 @@ class StageRunner:
         self.policy.day_ahead(stage)
         price = planned.frame[PRICE].to_numpy(dtype=float)
         self.policy.decide(stage, 0, len(price), price)
+        stage.model.forget_basis()  # the last solve settled a day at realized prices
         report = self._solve(stage, planned)
         decisions = tuple(float(d.value or 0.0) for d in stage.day_ahead)
         stage.fix_intervals(0, len(price))
@@ -293,6 +294,9 @@ class StageRunner:
         rt = realized.frame[PRICE].to_numpy(dtype=float)
         price_param = stage.built.model.component(PRICE)
         n, reports = len(rt), []
+        # the plan was settled at this day's realized prices: its basis must not pick among
+        # equal optima for the first step; later steps start from the step before (known data)
+        stage.model.forget_basis()
         for k in range(0, n, period):
             stop = min(k + period, n)
             known = rt[:k].copy()  # nothing at or after k reaches a decision
