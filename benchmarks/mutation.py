@@ -12,11 +12,11 @@ of the non-slow suite) and runs, per mutant, only the tests that reach the mutat
 ``-x``. Results are cached in ``mutants/``: a second run re-tests only what changed.
 
 The score per package is killed / (mutants - equivalent - not run; a run stopped early leaves
-mutants "not run"). A mutant counts as killed when a test failed, timed out or the process
-died; ``no tests`` (no test reaches the function) counts as survived. Equivalent mutants (no
-test could ever tell them apart, e.g. a bound that another constraint already implies) are
-listed with the reason in ``benchmarks/mutation_equivalent.toml`` by mutant name and the
-mutated line; an entry whose line no longer matches is reported as stale.
+mutants "not run"). A mutant counts as killed when a test failed, timed out or the process died;
+``no tests`` (no test reaches the function) counts as survived. Equivalent mutants (no test
+could ever tell them apart, e.g. a bound that another constraint already implies) are listed
+with the reason in ``benchmarks/mutation_equivalent.toml`` by mutant name and the mutated line;
+an entry whose line no longer matches is reported as stale.
 Writes ``benchmarks/results/mutation.json`` (scores and the surviving mutants with their diffs).
 """
 
