@@ -122,6 +122,12 @@ def main() -> None:
     parser.add_argument("--end", help="last day (default: 2025-04-07, quick: 2023-03-31)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--keep", type=Path, help="copy each run's output folder here")
+    parser.add_argument(
+        "--interface",
+        choices=["compiled", "pyomo"],
+        default=SolveOptions().interface,
+        help="compiled arrays through highspy (default) or Pyomo's persistent interface",
+    )
     args = parser.parse_args()
     plan = dict(QUICK if args.quick else FULL)
     plan["start"] = args.start or plan["start"]
@@ -133,7 +139,7 @@ def main() -> None:
         prices=[args.prices],
         settlement_points=plan["points"],
         split=plan["split"],
-        options=SolveOptions(threads=1),
+        options=SolveOptions(threads=1, interface=args.interface),
     )
     counts = [int(w) for w in args.workers.split(",")]
     print(
@@ -160,7 +166,14 @@ def main() -> None:
             f"{row['cpu_s_other_processes'] / row['machine_cpu_s_available']:.0%} |"
         )
     if args.json:
-        payload = {"machine": machine(), "plan": plan, "site": args.site, "runs": rows}
+        payload = {
+            "machine": machine(),
+            "plan": plan,
+            "site": args.site,
+            "interface": args.interface,
+            "load_average": os.getloadavg(),
+            "runs": rows,
+        }
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
 
 

@@ -8,8 +8,9 @@ load (``os.getloadavg``) before and after, this process's CPU time beside the wa
 shared machine the CPU time is the figure to compare), and with ``--profile`` where the time
 goes.
 
-What is timed: ``solve_s`` per solve is the whole call (Pyomo's update of changed Params and
-bounds, the hand-off, HiGHS, loading the solution); ``highs_s`` is HiGHS alone; ``day_s`` is a
+What is timed: ``solve_s`` per solve is the whole call (the update of changed Params and bounds:
+compiled arrays pushed through highspy, or Pyomo's persistent update with ``--interface pyomo``;
+HiGHS; loading the solution); ``highs_s`` is HiGHS alone; ``day_s`` is a
 whole day (stages, settlement, reading results).
 """
 
@@ -44,6 +45,15 @@ def main() -> None:
     parser.add_argument("--decision-minutes", type=int, default=60)
     parser.add_argument("--presolve", default="on", choices=["on", "off", "choose"])
     parser.add_argument("--mip-gap", type=float, default=1e-4)
+    parser.add_argument(
+        "--interface",
+        default="compiled",
+        choices=["compiled", "pyomo"],
+        help="compiled arrays through highspy (default) or Pyomo's persistent HiGHS",
+    )
+    parser.add_argument(
+        "--warm-start", action="store_true", help="pass the previous solution as a MIP start"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the run")
     parser.add_argument("--out", type=Path, help="JSON summary file")
     args = parser.parse_args()
@@ -52,7 +62,12 @@ def main() -> None:
     day_ahead = load_inputs(site, args.start, args.end, prices="ercot_dam_spp")
     real_time = load_inputs(site, args.start, args.end, prices="ercot_rtm_spp")
     inputs = load_operator_inputs(site, day_ahead, real_time)
-    options = replace(SolveOptions(mip_rel_gap=args.mip_gap), presolve=args.presolve)
+    options = replace(
+        SolveOptions(
+            mip_rel_gap=args.mip_gap, interface=args.interface, warm_start=args.warm_start
+        ),
+        presolve=args.presolve,
+    )
     period = decision_intervals(site, args.decision_minutes)
     runner, forecast = StageRunner(site, options), SpreadForecast()
     load_before = os.getloadavg()
@@ -86,6 +101,8 @@ def main() -> None:
         "period": [args.start, args.end],
         "decision_minutes": args.decision_minutes,
         "presolve": args.presolve,
+        "interface": args.interface,
+        "warm_start": args.warm_start,
         "mip_gap": args.mip_gap,
         "days": len(days),
         "total_s": total,

@@ -4,10 +4,13 @@ Run ``python benchmarks/run.py --help``. Writes a JSON summary (per-day rows and
 results can be compared across commits; not part of the test suite.
 
 What is timed per day (one process, one HiGHS thread):
-  build_s   model build, or loading the day's data into the persistent model
-  solve_s   the solve call (Pyomo hand-off + HiGHS)
-  highs_s   HiGHS alone
+  build_s   model build (and compile), or loading the day's data into the persistent model
+  solve_s   the solve call (hand-off to HiGHS + HiGHS + the solution back)
+  highs_s   HiGHS alone (differences of its accumulated run time)
   total_s   build + solve + reading results (what a user waits for per day)
+  outside_s total_s - highs_s: the modelling layer's share
+  cpu_s     this process's CPU time for the day (on a shared machine, the figure to compare)
+``--interface pyomo`` runs the Pyomo persistent reference instead of the compiled path.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import resource
 import statistics
@@ -75,6 +79,9 @@ def run(args: argparse.Namespace) -> dict:
         threads=1,
         presolve=args.presolve,
         highs_options=highs,
+        interface=args.interface,
+        warm_start=args.warm_start,
+        relaxation_first=args.relaxation_first,
     )
     lp_options = replace(options, relax_integrality=True)
     solvers: dict[bool, tuple[Dispatcher, Dispatcher]] = {}  # persistent pair per site variant
@@ -94,7 +101,9 @@ def run(args: argparse.Namespace) -> dict:
             "ecrs_dropped": not variant,
         }
         try:
+            cpu = time.process_time()
             result = milp.solve(inputs)
+            cpu = time.process_time() - cpu
             k = result.kpis
             row.update(
                 status=k.status,
@@ -104,6 +113,8 @@ def run(args: argparse.Namespace) -> dict:
                 solve_s=k.solve_seconds,
                 highs_s=k.solver_seconds,
                 total_s=k.total_seconds,
+                cpu_s=cpu,
+                outside_s=k.total_seconds - k.solver_seconds,
             )
         except SolveError as error:
             row.update(status="error", error=str(error))
@@ -135,6 +146,8 @@ def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
         "failed_days": len(rows) - len(solved),
         "max_mip_gap": max((r["mip_gap"] for r in solved), default=None),
         "median_total_s": statistics.median(totals) if totals else None,
+        "median_cpu_s": statistics.median(r["cpu_s"] for r in solved) if solved else None,
+        "sum_cpu_s": sum(r["cpu_s"] for r in solved),
         "p95_total_s": percentile(totals, 0.95) if totals else None,
         "max_total_s": max(totals, default=None),
         "sum_total_s": sum(totals),
@@ -143,6 +156,8 @@ def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
         "median_build_s": statistics.median(r["build_s"] for r in solved) if solved else None,
         "median_highs_s": statistics.median(r["highs_s"] for r in solved) if solved else None,
         "sum_highs_s": sum(r["highs_s"] for r in solved),
+        "median_outside_s": statistics.median(r["outside_s"] for r in solved) if solved else None,
+        "sum_outside_s": sum(r["outside_s"] for r in solved),
     }
     if not args.no_lp:
         lp_total = sum(r["lp_total_s"] for r in rows)
@@ -164,6 +179,9 @@ def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
             "time_limit_s": args.time_limit,
             "threads": 1,
             "persistent": args.persistent,
+            "interface": args.interface,
+            "warm_start": args.warm_start,
+            "relaxation_first": args.relaxation_first,
         },
         "machine": {
             "python": platform.python_version(),
@@ -172,6 +190,7 @@ def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
             "platform": platform.platform(),
             "cpus": _cpus(),
             "peak_rss_mb": _peak_rss_mb(),
+            "load_average": os.getloadavg(),
         },
         "summary": summary,
         "days": rows,
@@ -179,8 +198,6 @@ def summarize(args: argparse.Namespace, rows: list[dict]) -> dict:
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
@@ -223,6 +240,20 @@ def main() -> None:
         dest="persistent",
         action="store_false",
         help="build a new model every day instead of re-solving a persistent one",
+    )
+    parser.add_argument(
+        "--interface",
+        choices=["compiled", "pyomo"],
+        default=SolveOptions().interface,
+        help="compiled arrays through highspy (default) or Pyomo's persistent interface",
+    )
+    parser.add_argument(
+        "--warm-start", action="store_true", help="the previous solution as HiGHS's MIP start"
+    )
+    parser.add_argument(
+        "--relaxation-first",
+        action="store_true",
+        help="the LP relaxation first, the MIP only if it is fractional",
     )
     parser.add_argument("--no-lp", action="store_true", help="skip the LP-relaxation pass")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 
 class InputError(ValueError):
@@ -23,6 +23,22 @@ class SolveError(RuntimeError):
 
 class InputWarning(UserWarning):
     """Data that is used as given but deserves a look (e.g. prices above the ERCOT offer cap)."""
+
+
+def no_schedule(site_name: str, kind: str, index: Sequence[object]) -> str:
+    """Why a solve of ``site_name`` over the intervals ``index`` has no schedule; ``kind`` is
+    "infeasible", "time_limit" or the solver's own status."""
+    span = f"{index[0]} to {index[-1]}"
+    if kind == "infeasible":
+        return (
+            f"site {site_name!r} has no feasible schedule over {span}: check that generators "
+            "can follow the load at their min stable output and min up/down times, that fuel "
+            "budgets and the battery ride-through reserve can be met, and that carried-in "
+            "state is consistent"
+        )
+    if kind == "time_limit":
+        return f"site {site_name!r} over {span}: no feasible schedule found within the time limit"
+    return f"site {site_name!r} over {span}: HiGHS stopped with {kind}"
 
 
 @contextlib.contextmanager

@@ -28,6 +28,17 @@ class SolveOptions:
     # sites it costs a few ms a day. "choose" restores HiGHS's own default.
     presolve: str = "off"
     highs_options: Mapping[str, bool | int | float | str] = field(default_factory=dict)
+    # "compiled": the model is built with Pyomo once per horizon shape, compiled to arrays and
+    # re-solved through highspy directly (dispatch.fast); "pyomo": Pyomo's persistent HiGHS
+    # interface, the reference the compiled path is tested against.
+    interface: str = "compiled"
+    # compiled only: the previous solution as HiGHS's MIP start. Measured without a gain, from
+    # one day to the next and in the real-time loop (docs/performance.md#mip-start)
+    warm_start: bool = False
+    # compiled only: solve the LP relaxation first (HiGHS re-uses the last basis, no presolve)
+    # and the MIP only if that relaxation is fractional. It pays where relaxations are mostly
+    # integral and re-solves differ little: the real-time loop's steps (docs/performance.md)
+    relaxation_first: bool = False
 
     def __post_init__(self) -> None:
         expect(self.mip_rel_gap, (int, float), "mip_rel_gap", "a number")
@@ -35,6 +46,8 @@ class SolveOptions:
         expect(self.threads, int, "threads", "a whole number")
         expect(self.relax_integrality, bool, "relax_integrality", "True or False")
         expect(self.presolve, str, "presolve", "'choose', 'on' or 'off'")
+        expect(self.warm_start, bool, "warm_start", "True or False")
+        expect(self.relaxation_first, bool, "relaxation_first", "True or False")
         expect(self.highs_options, Mapping, "highs_options", "a mapping of HiGHS option names")
         if not (math.isfinite(self.mip_rel_gap) and 0 <= self.mip_rel_gap < 1):
             raise InputError(
@@ -49,6 +62,12 @@ class SolveOptions:
             raise InputError(f"threads: expected >= 1, found {self.threads}")
         if self.presolve not in ("choose", "on", "off"):
             raise InputError(f"presolve: expected choose, on or off, found {self.presolve!r}")
+        if self.interface not in ("compiled", "pyomo"):
+            raise InputError(f"interface: expected compiled or pyomo, found {self.interface!r}")
+        if self.warm_start and self.interface != "compiled":
+            raise InputError("warm_start: a MIP start needs interface compiled")
+        if self.relaxation_first and self.interface != "compiled":
+            raise InputError("relaxation_first: the relaxation first needs interface compiled")
         if self.highs_options:
             import highspy  # only when options need checking: keeps this module solver-free
 

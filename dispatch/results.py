@@ -7,7 +7,7 @@ dispatch.model.extract), so the table sums to the objective; KPIs come from the 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -147,33 +147,43 @@ def breakeven_usd_per_mwh(
 
 
 def compute_kpis(
-    site: Site, schedule: pd.DataFrame, streams: pd.DataFrame, dt: float, report: SolveReport
+    site: Site,
+    schedule: Mapping[str, np.ndarray],
+    usd: Mapping[str, float],
+    dt: float,
+    report: SolveReport,
 ) -> Kpis:
-    margin = float(streams["usd"].sum())
-    site_load_mwh = float(schedule["site_load_mw"].sum() * dt)
+    """KPIs from the schedule's columns (arrays by column name) and each stream's USD."""
+    margin = float(np.sum(list(usd.values())))
+    n = len(schedule["site_load_mw"])
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(schedule[name], dtype=float)
+
+    site_load_mwh = float(column("site_load_mw").sum() * dt)
     availability = sla_met = None
     if site.hpc is not None:
         # only unserved firm load counts: deferred flexible load (H3) is made up, not lost
-        required = float(schedule["hpc_required_mw"].sum())
-        unserved = float(schedule["hpc_unserved_mw"].sum())
+        required = float(column("hpc_required_mw").sum())
+        unserved = float(column("hpc_unserved_mw").sum())
         availability = 1.0 - unserved / required if required > 0 else 1.0
         sla_met = availability >= site.hpc.sla_availability - 1e-12
     mining_mwh = curtailed = running = slots = ph_days = 0.0
     breakeven = {}
     fee = site.mining.pool_fee_fraction if site.mining else 0.0
     for fleet in site.fleets:
-        power = schedule[columns.mining(fleet.name, "power_mw")]
+        power = column(columns.mining(fleet.name, "power_mw"))
         mining_mwh += float(power.sum() * dt)
-        curtailed += float((fleet.capacity_mw - power).clip(lower=0).sum() * dt)
-        running += float(schedule[columns.mining(fleet.name, "containers_on")].sum())
-        slots += fleet.containers * len(schedule)
-        ph_days += float(schedule[columns.mining(fleet.name, "hashrate_ph_s")].sum() * dt / 24)
-        mean_hashprice = float(schedule[HASHPRICE].mean())
+        curtailed += float(np.clip(fleet.capacity_mw - power, 0.0, None).sum() * dt)
+        running += float(column(columns.mining(fleet.name, "containers_on")).sum())
+        slots += fleet.containers * n
+        ph_days += float(column(columns.mining(fleet.name, "hashrate_ph_s")).sum() * dt / 24)
+        mean_hashprice = float(column(HASHPRICE).mean())
         breakeven[fleet.name] = breakeven_usd_per_mwh(
             mean_hashprice, fleet.efficiency_j_per_th, fee
         )
-    hashprice_usd = _stream_usd(streams, Stream.MINING_HASHPRICE)
-    ancillary_usd = sum(_stream_usd(streams, s) for s in ANCILLARY_STREAMS)
+    hashprice_usd = usd.get(Stream.MINING_HASHPRICE.value, 0.0)
+    ancillary_usd = sum(usd.get(s.value, 0.0) for s in ANCILLARY_STREAMS)
     return Kpis(
         net_margin_usd=margin,
         site_load_mwh=site_load_mwh,
@@ -194,8 +204,3 @@ def compute_kpis(
         solve_seconds=report.solve_seconds,
         solver_seconds=report.solver_seconds,
     )
-
-
-def _stream_usd(streams: pd.DataFrame, stream: Stream) -> float:
-    match = streams.loc[streams["stream"] == stream.value, "usd"]
-    return float(match.sum())

@@ -7,19 +7,21 @@ solving the next day with the same shape only rewrites the data and carried-stat
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from dispatch.errors import InputError, SolveError, expect
+from dispatch.errors import InputError, SolveError, expect, no_schedule
+from dispatch.fast import FastModel
 from dispatch.inputs import Inputs, check_inputs
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.context import AssetTerms
-from dispatch.model.extract import extract_result
+from dispatch.model.extract import Layout, extract_result, pyomo_values, report_layout
 from dispatch.model.state import SiteState, state_problems, write_state
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
@@ -43,33 +45,94 @@ def by_shape(cache: dict[Shape, T], shape: Shape, make: Callable[[], T]) -> tupl
     return cache[shape], True
 
 
+class Engine(Protocol):
+    """A built model with its own HiGHS: :class:`FastModel` (compiled arrays, the default) or
+    :class:`PersistentModel` (Pyomo's persistent interface, the reference)."""
+
+    built: BuiltModel
+    highs_seconds: float  # HiGHS run time accumulated over the engine's solves
+
+    def solve_once(self, options: SolveOptions, inputs: Inputs) -> SolveReport: ...
+
+    def evaluate(self) -> tuple[Layout, np.ndarray]: ...
+
+    def forget_basis(self) -> None: ...
+
+
 @dataclass
 class PersistentModel:
-    """A built model with its own persistent HiGHS, re-solved with new data.
+    """A built model with Pyomo's persistent HiGHS, re-solved with new data (the reference).
 
     HiGHS reports run time accumulated over an instance's solves; ``highs_seconds`` holds the
-    total so far, so each report carries its own solve's share.
+    total so far.
     """
 
     built: BuiltModel
     solver: Highs
     highs_seconds: float = 0.0
 
-    def run(
-        self, options: SolveOptions, inputs: Inputs, started: float, *, rebuilt: bool
-    ) -> SolveReport:
-        """Solve; ``started`` is when preparing this solve began (build or data load)."""
-        built_at = time.perf_counter()
-        report = solve_exact(self.solver, self.built, options, inputs)
-        highs_seconds = report.solver_seconds - self.highs_seconds
+    def solve_once(self, options: SolveOptions, inputs: Inputs) -> SolveReport:
+        report = run_highs(self.solver, self.built, options, inputs)
+        seconds = report.solver_seconds - self.highs_seconds
         self.highs_seconds = report.solver_seconds
-        return replace(
-            report,
-            solver_seconds=highs_seconds,
-            solve_seconds=time.perf_counter() - built_at,
-            build_seconds=built_at - started,
-            rebuilt=rebuilt,
-        )
+        return replace(report, solver_seconds=seconds)
+
+    def evaluate(self) -> tuple[Layout, np.ndarray]:
+        layout = report_layout(self.built)
+        return layout, pyomo_values(layout)
+
+    def forget_basis(self) -> None:
+        """Nothing to forget: Pyomo's persistent HiGHS solves a MIP from scratch every time."""
+
+
+def new_engine(
+    built: BuiltModel, options: SolveOptions, *, fixed_as_bounds: bool = False
+) -> Engine:
+    """The engine ``options.interface`` names for ``built``. ``fixed_as_bounds`` (Pyomo only):
+    fixed variables become column bounds, fast when their values change between solves."""
+    if options.interface == "pyomo":
+        return PersistentModel(built, new_solver(fixed_as_bounds=fixed_as_bounds))
+    return FastModel(
+        built, warm_start=options.warm_start, relaxation_first=options.relaxation_first
+    )
+
+
+def run_exact(
+    engine: Engine, options: SolveOptions, inputs: Inputs, started: float, *, rebuilt: bool
+) -> SolveReport:
+    """Solve ``engine``'s model exactly (:func:`solve_until_exact`); ``started`` is when
+    preparing this solve began (build or data load). The report's HiGHS seconds are this
+    solve's, over all its rounds."""
+    built_at = time.perf_counter()
+    seconds_before = engine.highs_seconds
+    terms = [t for _, t in engine.built.blocks]
+    report, rounds = solve_until_exact(
+        terms, lambda: engine.solve_once(options, inputs), relaxed=options.relax_integrality
+    )
+    return replace(
+        report,
+        solver_seconds=engine.highs_seconds - seconds_before,
+        solve_seconds=time.perf_counter() - built_at,
+        build_seconds=built_at - started,
+        rebuilt=rebuilt,
+        rounds=rounds,
+    )
+
+
+class Evaluates(Protocol):
+    built: BuiltModel
+
+    def evaluate(self) -> tuple[Layout, np.ndarray]: ...
+
+
+def evaluate_with(owners: Iterable[Evaluates], built: BuiltModel) -> tuple[Layout, np.ndarray]:
+    """The report values of ``built`` from the engine (or reporter) that owns it; Pyomo
+    evaluates a model none of them owns."""
+    for owner in owners:
+        if owner.built is built:
+            return owner.evaluate()
+    layout = report_layout(built)
+    return layout, pyomo_values(layout)
 
 
 class Dispatcher:
@@ -85,7 +148,7 @@ class Dispatcher:
             expect(options, SolveOptions, "options", "SolveOptions (not a dict)")
         self.site = site
         self.options = options or SolveOptions()
-        self._models: dict[Shape, PersistentModel] = {}
+        self._models: dict[Shape, Engine] = {}
         self._built: BuiltModel | None = None
         self.models_built = 0
 
@@ -94,11 +157,24 @@ class Dispatcher:
         """The model of the last solve (for inspection, state and tests)."""
         return self._built
 
+    def engine(self, inputs: Inputs, shape: Shape | None = None) -> tuple[Engine, bool]:
+        """The engine for the horizon shape of ``inputs`` (True: built now, with ``inputs``).
+
+        ``shape`` is that shape if the caller has it already."""
+        engine, rebuilt = by_shape(
+            self._models,
+            shape or horizon_shape(inputs.index),
+            lambda: new_engine(build_model(self.site, inputs), self.options),
+        )
+        if rebuilt:
+            self.models_built += 1
+        return engine, rebuilt
+
     def solve(self, inputs: Inputs, state: SiteState | None = None) -> DispatchResult:
         """Solve over the horizon of ``inputs`` from carried-in ``state``."""
         started = time.perf_counter()
         built, report = self.solve_model(inputs, state)
-        result = extract_result(built, inputs, report)
+        result = extract_result(built, inputs, report, self.evaluate(built))
         return result.with_total_seconds(time.perf_counter() - started)
 
     def solve_model(
@@ -116,18 +192,18 @@ class Dispatcher:
         problems = state_problems(self.site, inputs, state)
         if problems:
             raise InputError("\n".join(problems))
-        model, rebuilt = by_shape(
-            self._models,
-            horizon_shape(inputs.index),
-            lambda: PersistentModel(build_model(self.site, inputs), new_solver()),
-        )
-        if rebuilt:
-            self.models_built += 1
-        else:
-            load_data(model.built, inputs)
-        self._built = model.built
-        write_state(model.built, state, inputs.index)
-        return model.built, model.run(self.options, inputs, started, rebuilt=rebuilt)
+        shape = horizon_shape(inputs.index)
+        engine, rebuilt = self.engine(inputs, shape)
+        if not rebuilt:
+            load_data(engine.built, inputs, shape)
+        self._built = engine.built
+        write_state(engine.built, state, inputs.index)
+        return engine.built, run_exact(engine, self.options, inputs, started, rebuilt=rebuilt)
+
+    def evaluate(self, built: BuiltModel) -> tuple[Layout, np.ndarray]:
+        """The report values (:class:`~dispatch.model.extract.Layout`) of a model this
+        dispatcher solved, at its current solution."""
+        return evaluate_with(self._models.values(), built)
 
 
 def solve(
@@ -166,7 +242,8 @@ MAX_ENFORCE_ROUNDS = 3
 def solve_exact(
     solver: Highs, built: BuiltModel, options: SolveOptions, inputs: Inputs
 ) -> SolveReport:
-    """Solve ``built`` exactly (:func:`solve_until_exact`); the report counts the solves."""
+    """Solve ``built`` exactly (:func:`solve_until_exact`) with Pyomo's HiGHS ``solver``; the
+    report counts the solves."""
     terms = [t for _, t in built.blocks]
     report, rounds = solve_until_exact(
         terms,
@@ -220,7 +297,12 @@ def run_highs(
     )
     condition = results.termination_condition
     if results.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
-        raise SolveError(_explain(built, condition, inputs))
+        kind = {
+            TerminationCondition.provenInfeasible: "infeasible",
+            TerminationCondition.infeasibleOrUnbounded: "infeasible",
+            TerminationCondition.maxTimeLimit: "time_limit",
+        }.get(condition, condition.name)
+        raise SolveError(no_schedule(built.ctx.site.name, kind, inputs.index))
     results.solution_loader.load_vars()
     # HiGHS's own objective value: the streams table (Pyomo's evaluation of the same stream
     # expressions) is checked against it, and it costs nothing to read.
@@ -263,21 +345,3 @@ def _solved_as_lp(built: BuiltModel, options: SolveOptions) -> bool:
         return True
     variables = built.model.component_data_objects(pyo.Var, descend_into=True)
     return not any(not v.is_continuous() and not v.fixed for v in variables)
-
-
-def _explain(built: BuiltModel, condition: TerminationCondition, inputs: Inputs) -> str:
-    site = built.ctx.site
-    span = f"{inputs.index[0]} to {inputs.index[-1]}"
-    if condition in (
-        TerminationCondition.provenInfeasible,
-        TerminationCondition.infeasibleOrUnbounded,
-    ):
-        return (
-            f"site {site.name!r} has no feasible schedule over {span}: check that generators "
-            "can follow the load at their min stable output and min up/down times, that fuel "
-            "budgets and the battery ride-through reserve can be met, and that carried-in "
-            "state is consistent"
-        )
-    if condition == TerminationCondition.maxTimeLimit:
-        return f"site {site.name!r} over {span}: no feasible schedule found within the time limit"
-    return f"site {site.name!r} over {span}: HiGHS stopped with {condition.name}"

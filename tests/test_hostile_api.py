@@ -207,7 +207,8 @@ def test_inputs_edited_after_loading_are_refused_before_the_solver_runs(
     def no_solver(*args, **kwargs):
         raise AssertionError("HiGHS was asked to solve inputs that should have been refused")
 
-    monkeypatch.setattr("dispatch.solver.run_highs", no_solver)
+    monkeypatch.setattr("dispatch.solver.run_highs", no_solver)  # Pyomo's HiGHS
+    monkeypatch.setattr("dispatch.fast.FastModel.solve_once", no_solver)  # the compiled path's
     with pytest.raises(InputError, match=message):
         solve(site, edited)
 

@@ -43,6 +43,16 @@ def test_time_limited_solve_returns_its_incumbent_and_gap():
         ),
         ({"threads": 0}, "threads: expected >= 1, found 0"),
         ({"presolve": "maybe"}, "presolve: expected choose, on or off, found 'maybe'"),
+        ({"interface": "gurobi"}, "interface: expected compiled or pyomo, found 'gurobi'"),
+        (
+            {"interface": "pyomo", "warm_start": True},
+            "warm_start: a MIP start needs interface compiled",
+        ),
+        (
+            {"interface": "pyomo", "relaxation_first": True},
+            "relaxation_first: the relaxation first needs interface compiled",
+        ),
+        ({"relaxation_first": "yes"}, "relaxation_first: expected True or False, found str"),
         (
             {"highs_options": {"mip_heuristic_effrt": 0.1}},
             "HiGHS refuses option 'mip_heuristic_effrt'",

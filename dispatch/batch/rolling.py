@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from dispatch.errors import InputError
+from dispatch.fast import Reporter
 from dispatch.inputs import Inputs
 from dispatch.inputs.programs import dr_active_column, dr_baseline_column
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
-from dispatch.model.extract import extract_result
+from dispatch.model.extract import Layout, extract_result
 from dispatch.model.state import (
     SiteState,
     copy_solution,
@@ -32,7 +33,7 @@ from dispatch.model.state import (
 from dispatch.options import SolveOptions
 from dispatch.results import DispatchResult, SolveReport
 from dispatch.site import Site
-from dispatch.solver import Dispatcher, Shape, by_shape
+from dispatch.solver import Dispatcher, Shape, by_shape, evaluate_with
 
 
 @dataclass(frozen=True)
@@ -84,23 +85,32 @@ class DayOutcome:
 
 class Evaluator:
     """Models of kept-window shapes, never solved: they hold a solution's values for the kept
-    intervals and evaluate the model's own expressions on them, at the kept inputs."""
+    intervals and evaluate the model's own expressions on them, at the kept inputs (compiled
+    to arrays unless ``options.interface`` is "pyomo")."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, options: SolveOptions | None = None) -> None:
         self.site = site
-        self._models: dict[Shape, BuiltModel] = {}
+        self.compiled = (options or SolveOptions()).interface == "compiled"
+        self._models: dict[Shape, Reporter] = {}
 
     def hold(self, source: BuiltModel, inputs: Inputs, state: SiteState | None) -> BuiltModel:
         """A kept-window model with ``source``'s values, ``inputs`` and carried-in ``state``."""
-        target, new = by_shape(
-            self._models, horizon_shape(inputs.index), lambda: build_model(self.site, inputs)
+        reporter, new = by_shape(
+            self._models,
+            horizon_shape(inputs.index),
+            lambda: Reporter(build_model(self.site, inputs), compiled=self.compiled),
         )
+        target = reporter.built
         if not new:
             load_data(target, inputs)
         write_state(target, state, inputs.index)
         copy_solution(source, target)
         settle_solution(target)  # e.g. the kept day's own demand peak, not the look-ahead's
         return target
+
+    def evaluate(self, held: BuiltModel) -> tuple[Layout, np.ndarray]:
+        """The report values of a model :meth:`hold` returned."""
+        return evaluate_with(self._models.values(), held)
 
 
 class Roller:
@@ -115,14 +125,17 @@ class Roller:
         self.site = site
         self.lookahead_hours = lookahead_hours
         self.dispatcher = Dispatcher(site, options)
-        self.evaluator = Evaluator(site)
+        self.evaluator = Evaluator(site, options)
 
     def run(self, inputs: Inputs, state: SiteState | None = None) -> Iterator[DayOutcome]:
         """Every local day of ``inputs`` in order, each starting from the previous day's end."""
         for window in day_windows(inputs.index, self.lookahead_hours):
             started = time.perf_counter()
-            built, report = self.solve(inputs, window, state)
-            kept = slice_inputs(inputs, window.start, window.start + window.kept)
+            horizon = slice_inputs(inputs, window.start, window.stop)
+            built, report = self.solve_horizon(horizon, state)
+            kept = horizon
+            if window.stop != window.start + window.kept:  # a look-ahead: keep the day only
+                kept = slice_inputs(inputs, window.start, window.start + window.kept)
             result, state = self.keep(built, report, kept, state, same_inputs=True)
             yield DayOutcome(
                 window.day, result.with_total_seconds(time.perf_counter() - started), state
@@ -132,7 +145,12 @@ class Roller:
         self, inputs: Inputs, window: Window, state: SiteState | None
     ) -> tuple[BuiltModel, SolveReport]:
         """Solve the window's horizon (day + look-ahead) from ``state``."""
-        horizon = slice_inputs(inputs, window.start, window.stop)
+        return self.solve_horizon(slice_inputs(inputs, window.start, window.stop), state)
+
+    def solve_horizon(
+        self, horizon: Inputs, state: SiteState | None
+    ) -> tuple[BuiltModel, SolveReport]:
+        """Solve the inputs of one window's horizon from ``state``."""
         _check_dr_baselines(self.site, horizon)
         return self.dispatcher.solve_model(horizon, state)
 
@@ -144,16 +162,20 @@ class Roller:
         state: SiteState | None,
         *,
         same_inputs: bool,
+        evaluate: Callable[[BuiltModel], tuple[Layout, np.ndarray]] | None = None,
     ) -> tuple[DispatchResult, SiteState]:
         """The kept window's result at ``kept`` inputs, and the state at its end.
 
         ``same_inputs`` says ``kept`` are the inputs ``solved`` was solved with; if so and there
-        is no look-ahead, the solved model is read directly.
+        is no look-ahead, the solved model is read directly, through ``evaluate`` (default: this
+        roller's dispatcher, which solved it).
         """
-        model = solved
-        if not (same_inputs and solved.ctx.n_intervals == len(kept.index)):
+        if same_inputs and solved.ctx.n_intervals == len(kept.index):
+            model, values = solved, (evaluate or self.dispatcher.evaluate)(solved)
+        else:
             model = self.evaluator.hold(solved, kept, state)
-        result = extract_result(model, kept, report)
+            values = self.evaluator.evaluate(model)
+        result = extract_result(model, kept, report, values)
         return result, read_state(model, kept.index, state)
 
 

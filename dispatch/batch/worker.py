@@ -86,18 +86,23 @@ def task_frames(task: Task, site: Site, results: Iterable[Row]) -> TaskFrames:
         "prices": task.prices_label,
         "settlement_point": task.settlement_point or "",
     }
-    schedules, streams, days = [], [], []
-    for day, case, result, numbers in results:
-        schedule = result.schedule.reset_index()
-        schedule["interval_start"] = schedule["interval_start"].dt.tz_convert("UTC")
-        schedule.insert(0, "day", day)
-        schedule.insert(0, "case", case)
-        schedules.append(schedule)
-        table = result.streams.copy()
-        table.insert(0, "day", day)
-        table.insert(0, "case", case)
-        streams.append(table)
-        days.append({"case": case, "day": day, **day_kpis(site, result), **numbers})
+    listed = list(results)
+    days = [
+        {"case": case, "day": day, **day_kpis(site, result), **numbers}
+        for day, case, result, numbers in listed
+    ]
+    # one concatenation, then the labels as whole columns: per-day frame edits cost more than
+    # the day's solve on an hourly site
+    schedule = pd.concat([r.schedule for _, _, r, _ in listed]).reset_index()
+    schedule["interval_start"] = schedule["interval_start"].dt.tz_convert("UTC")
+    streams = pd.concat([r.streams for _, _, r, _ in listed], ignore_index=True)
+    for frame, rows in (
+        (schedule, [len(r.schedule) for _, _, r, _ in listed]),
+        (streams, [len(r.streams) for _, _, r, _ in listed]),
+    ):
+        labels = [(d, c) for d, c, _, _ in listed]
+        frame.insert(0, "day", np.repeat(np.array([d for d, _ in labels], dtype=object), rows))
+        frame.insert(0, "case", np.repeat(np.array([c for _, c in labels], dtype=object), rows))
 
     def with_ids(frame: pd.DataFrame) -> pd.DataFrame:
         for position, (name, value) in enumerate(ids.items()):
@@ -105,8 +110,8 @@ def task_frames(task: Task, site: Site, results: Iterable[Row]) -> TaskFrames:
         return frame
 
     return TaskFrames(
-        schedule=with_ids(pd.concat(schedules, ignore_index=True)),
-        streams=with_ids(pd.concat(streams, ignore_index=True)),
+        schedule=with_ids(schedule),
+        streams=with_ids(streams),
         days=with_ids(pd.DataFrame(days)),
     )
 

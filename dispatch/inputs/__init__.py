@@ -107,7 +107,8 @@ class Inputs:
 
     @property
     def index(self) -> pd.DatetimeIndex:
-        return pd.DatetimeIndex(self.frame.index)
+        index = self.frame.index
+        return index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index)
 
     @classmethod
     def from_frame(

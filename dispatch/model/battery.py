@@ -88,7 +88,8 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
 
     def refresh() -> None:
         for t in T:
-            b.charging[t].domain = pyo.Reals  # bounds (0, 1) stay
+            if b.charging[t].domain is not pyo.Reals:  # (setting a domain is not cheap)
+                b.charging[t].domain = pyo.Reals  # bounds (0, 1) stay
 
     def enforce(everywhere: bool) -> int:
         """S1: charge_mw[t] · discharge_mw[t] = 0 where a solution breaks it (or everywhere)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
@@ -72,29 +73,53 @@ def site_assets(site: Site) -> list[tuple[str, Builder]]:
     return assets
 
 
+NS_PER_S = 1_000_000_000
+NS_PER_DAY = 86_400 * NS_PER_S
+
+
+def _wall_ns(index: pd.DatetimeIndex) -> np.ndarray:
+    """Local wall-clock time of each interval start [ns since the epoch, as if it were UTC]."""
+    return index.tz_localize(None).as_unit("ns").asi8
+
+
 def day_numbers(index: pd.DatetimeIndex) -> tuple[int, ...]:
     """Local calendar day of each interval, numbered 0, 1, ... from the horizon's first day."""
-    days = pd.Index(index.date)
-    first = days[0]
-    return tuple((d - first).days for d in days)
+    return _days(_wall_ns(index))
 
 
 def hour_numbers(index: pd.DatetimeIndex) -> tuple[int, ...]:
     """Local clock hour of each interval, numbered 0, 1, ... (a repeated DST hour counts twice)."""
-    hour_starts = index - pd.to_timedelta(index.minute * 60 + index.second, unit="s")
-    codes, _ = pd.factorize(hour_starts.asi8)
-    return tuple(int(c) for c in codes)
+    return _hours(index, _wall_ns(index))
 
 
 def month_numbers(index: pd.DatetimeIndex) -> tuple[int, ...]:
     """Local calendar month of each interval, numbered 0, 1, ... from the horizon's first month."""
-    codes, _ = pd.factorize(index.year * 12 + index.month)
-    return tuple(int(c) for c in codes)
+    return _months(_wall_ns(index))
 
 
 def horizon_shape(index: pd.DatetimeIndex) -> tuple[tuple[int, ...], ...]:
     """Days, hours and months of a horizon: models of equal shape re-solve each other's data."""
-    return day_numbers(index), hour_numbers(index), month_numbers(index)
+    wall = _wall_ns(index)
+    return _days(wall), _hours(index, wall), _months(wall)
+
+
+def _days(wall: np.ndarray) -> tuple[int, ...]:
+    days = wall // NS_PER_DAY
+    return tuple((days - days[0]).tolist())
+
+
+def _hours(index: pd.DatetimeIndex, wall: np.ndarray) -> tuple[int, ...]:
+    into_hour_ns = (wall // NS_PER_S % 3600) * NS_PER_S  # local minutes and seconds
+    return _runs(index.as_unit("ns").asi8 - into_hour_ns)  # each hour's start (UTC)
+
+
+def _months(wall: np.ndarray) -> tuple[int, ...]:
+    return _runs(wall.astype("datetime64[ns]").astype("datetime64[M]").astype(np.int64))
+
+
+def _runs(values: np.ndarray) -> tuple[int, ...]:
+    """0, 1, ... numbering the runs of equal values (time-ordered values never come back)."""
+    return tuple(np.concatenate([[0], np.cumsum(values[1:] != values[:-1])]).tolist())
 
 
 @dataclass(frozen=True)
@@ -202,15 +227,21 @@ def build_block(
     return built
 
 
-def load_data(built: BuiltModel, inputs: Inputs) -> None:
-    """Write ``inputs`` into the model's data Params and re-apply data-dependent structure."""
-    if horizon_shape(inputs.index) != built.shape:
+def load_data(
+    built: BuiltModel, inputs: Inputs, shape: tuple[tuple[int, ...], ...] | None = None
+) -> None:
+    """Write ``inputs`` into the model's data Params and re-apply data-dependent structure.
+
+    ``shape`` is the horizon shape of ``inputs`` if the caller has it already."""
+    if (shape or horizon_shape(inputs.index)) != built.shape:
         raise ValueError("inputs do not have the horizon shape this model was built for")
     m = built.model
-    for column in inputs.frame.columns:
+    table = inputs.frame.to_numpy(dtype=float)
+    for k, column in enumerate(inputs.frame.columns):
         param = m.component(column)
         if isinstance(param, pyo.Param):  # a data column (another column may share a block's name)
-            param.store_values(dict(enumerate(inputs.frame[column].to_numpy(dtype=float))))
+            # validated inputs: written straight into the Param's data
+            param.store_values(dict(enumerate(table[:, k].tolist())), check=False)
     for _, terms in built.blocks:
         if terms.refresh is not None:
             terms.refresh()

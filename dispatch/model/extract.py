@@ -1,8 +1,16 @@
-"""Read a solved model off its blocks into a :class:`DispatchResult`."""
+"""Read a solved model off its blocks into a :class:`DispatchResult`.
+
+What a result reads is one flat list of the model's own expressions (:class:`Layout`): every
+schedule series interval by interval, the site load, and each stream's USD and basis. Their
+values come either from Pyomo (:func:`pyomo_values`, the reference) or from the compiled model
+(:mod:`dispatch.fast`), which evaluates the very same expressions as arrays.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,24 +30,109 @@ def _values(component: pyo.Component, n: int) -> np.ndarray:
     return values + 0.0  # + 0.0 turns a solver's -0.0 into 0.0
 
 
-def extract_result(built: BuiltModel, inputs: Inputs, report: SolveReport) -> DispatchResult:
-    """Read the solution off the blocks into a :class:`DispatchResult`."""
-    m, ctx = built.model, built.ctx
-    n = ctx.n_intervals
-    columns = {c: inputs.frame[c].to_numpy(dtype=float) for c in inputs.frame.columns}
+@dataclass(frozen=True)
+class Layout:
+    """The expressions a result reads, in order: ``schedule`` columns (name, component) take
+    ``n`` values each, then the ``load`` components (n each, summed into ``site_load_mw``), then
+    each stream's USD and basis [MWh]. The column labels are made once (pandas Indexes and
+    string arrays cost more to infer than the tables do to fill)."""
+
+    n: int
+    schedule: tuple[tuple[str, Any], ...]
+    load: tuple[Any, ...]
+    streams: tuple[Stream, ...]
+    expressions: tuple[Any, ...]
+    solved_columns: pd.Index  # the schedule's columns after the inputs' own
+    streams_template: pd.DataFrame  # the streams table with its text filled in
+
+
+def report_layout(built: BuiltModel) -> Layout:
+    """The :class:`Layout` of ``built``."""
+    n, m = built.ctx.n_intervals, built.model
+    schedule = tuple(
+        (name, component) for _, terms in built.blocks for name, component in terms.schedule.items()
+    ) + tuple(built.schedule.items())
+    load = tuple(terms.load_mw for _, terms in built.blocks if terms.load_mw is not None)
+    expressions: list[Any] = []
+    for component in [c for _, c in schedule] + list(load):
+        expressions += [component[t] for t in range(n)]
+    for stream in built.streams:
+        expressions += [m.stream_usd[stream.value], m.stream_basis_mwh[stream.value]]
+    return Layout(
+        n,
+        schedule,
+        load,
+        built.streams,
+        tuple(expressions),
+        solved_columns=pd.Index([name for name, _ in schedule] + ["site_load_mw"], dtype="str"),
+        streams_template=pd.DataFrame(
+            {
+                "stream": pd.array([s.value for s in built.streams], dtype="str"),
+                "usd": 0.0,
+                "basis_mwh": 0.0,
+                "usd_per_mwh": 0.0,
+                "kind": pd.array([s.kind.value for s in built.streams], dtype="str"),
+            }
+        ),
+    )
+
+
+def pyomo_values(layout: Layout) -> np.ndarray:
+    """The layout's expressions evaluated by Pyomo at the model's current variable values."""
+    return np.array([pyo.value(e) for e in layout.expressions], dtype=float)
+
+
+def extract_result(
+    built: BuiltModel,
+    inputs: Inputs,
+    report: SolveReport,
+    values: tuple[Layout, np.ndarray] | None = None,
+) -> DispatchResult:
+    """Read the solution into a :class:`DispatchResult`; ``values`` are the layout's values if
+    already evaluated (else Pyomo evaluates them)."""
+    if values is None:
+        layout = report_layout(built)
+        values = layout, pyomo_values(layout)
+    layout, y = values
+    ctx, n = built.ctx, layout.n
+    series = dict(zip(inputs.frame.columns, inputs.frame.to_numpy(dtype=float).T, strict=True))
+    at = 0
+    for name, component in layout.schedule:
+        series[name] = _series(component, y[at : at + n])
+        at += n
     load = np.zeros(n)
-    for _, terms in built.blocks:
-        for name, component in terms.schedule.items():
-            columns[name] = _values(component, n)
-        if terms.load_mw is not None:
-            load += _values(terms.load_mw, n)
-    for name, component in built.schedule.items():
-        columns[name] = _values(component, n)
-    columns["site_load_mw"] = load
-    schedule = pd.DataFrame(columns, index=inputs.index)
-    streams = streams_table(m, built.streams)
-    kpis = compute_kpis(ctx.site, schedule, streams, ctx.interval_hours, report)
+    for component in layout.load:
+        load = load + _series(component, y[at : at + n])
+        at += n
+    series["site_load_mw"] = load
+    columns = inputs.frame.columns.append(layout.solved_columns)
+    if columns.has_duplicates:  # a solved series named like an input replaces it
+        columns = pd.Index(list(series), dtype="str")
+    schedule = pd.DataFrame(
+        np.column_stack(list(series.values())), index=inputs.index, columns=columns, copy=False
+    )
+    streams = streams_table(layout, y[at:])
+    usd = dict(zip([s.value for s in layout.streams], y[at::2].tolist(), strict=True))
+    kpis = compute_kpis(ctx.site, series, usd, ctx.interval_hours, report)
     return DispatchResult(ctx.site.name, schedule, streams, kpis, dict(inputs.sources))
+
+
+def _series(component: Any, values: np.ndarray) -> np.ndarray:
+    """An integer variable's values rounded (+ 0.0 turns a solver's -0.0 into 0.0)."""
+    if isinstance(component, pyo.Var) and component[0].is_integer():
+        return values.round() + 0.0
+    return values
+
+
+def streams_table(layout: Layout, values: np.ndarray) -> pd.DataFrame:
+    """The streams table from each stream's (USD, basis MWh) pair of ``values``."""
+    usd = values[0::2] + 0.0  # no -0.0 for a zero stream
+    basis = values[1::2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_mwh = np.where(np.abs(basis) > 1e-9, usd / basis, math.nan)
+    table = layout.streams_template.copy()
+    table.iloc[:, 1:4] = np.column_stack([usd, basis, per_mwh])  # usd, basis_mwh, usd_per_mwh
+    return table
 
 
 def coupling_columns(built: BuiltModel) -> dict[str, np.ndarray]:
@@ -74,22 +167,3 @@ def coupling_columns(built: BuiltModel) -> dict[str, np.ndarray]:
         held[tau] = max(held[tau], pyo.value(draw))
     found[names.RESERVE_STORED_ENERGY_MWH] = held + 0.0  # no -0.0 from the solver
     return found
-
-
-def streams_table(m: pyo.Block, streams: tuple[Stream, ...]) -> pd.DataFrame:
-    """Evaluate the objective's own stream expressions."""
-    rows = []
-    for stream in streams:
-        usd = float(pyo.value(m.stream_usd[stream.value])) + 0.0  # no -0.0 for a zero stream
-        basis = float(pyo.value(m.stream_basis_mwh[stream.value]))
-        per_mwh = usd / basis if abs(basis) > 1e-9 else math.nan
-        rows.append(
-            {
-                "stream": stream.value,
-                "usd": usd,
-                "basis_mwh": basis,
-                "usd_per_mwh": per_mwh,
-                "kind": stream.kind.value,
-            }
-        )
-    return pd.DataFrame(rows, columns=["stream", "usd", "basis_mwh", "usd_per_mwh", "kind"])

@@ -96,8 +96,9 @@ def build_generator(b: pyo.Block, spec: Generator, ctx: ModelContext) -> AssetTe
         n = ctx.n_intervals
         started = carried_window(switch if state.on else (), up, n)
         stopped = carried_window(() if state.on else switch, down, n)
-        b.started_before.store_values(dict(enumerate(started)))
-        b.stopped_before.store_values(dict(enumerate(stopped)))
+        # whole counts by construction: written straight into the Params' data
+        b.started_before.store_values(dict(enumerate(started)), check=False)
+        b.stopped_before.store_values(dict(enumerate(stopped)), check=False)
 
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: b.power_mw[t])
     b.energy_mwh = pyo.Expression(expr=sum(b.power_mw[t] * dt for t in T))

@@ -98,12 +98,11 @@ def build_mining_fleet(
         state = state or FleetState(n_max, (), ())  # fresh start: all running, no recent switch
         b.containers_before.set_value(state.containers_on)
         n = ctx.n_intervals
-        b.started_before.store_values(
-            dict(enumerate(carried_window(state.recent_starts, min_on, n)))
-        )
-        b.stopped_before.store_values(
-            dict(enumerate(carried_window(state.recent_stops, min_off, n)))
-        )
+        # whole counts by construction: written straight into the Params' data
+        started = carried_window(state.recent_starts, min_on, n)
+        stopped = carried_window(state.recent_stops, min_off, n)
+        b.started_before.store_values(dict(enumerate(started)), check=False)
+        b.stopped_before.store_values(dict(enumerate(stopped)), check=False)
 
     def fix_rounded() -> None:
         """M1 from a relaxed solution: the count nearest the relaxed count among those that
