@@ -39,7 +39,7 @@ from dispatch.options import SolveOptions
 from dispatch.realtime.stages import fix_at_value
 from dispatch.results import SolveReport
 from dispatch.site import Site
-from dispatch.solver import PersistentModel, Shape, new_solver
+from dispatch.solver import PersistentModel, Shape, new_solver, run_exact
 from dispatch.stochastic.settings import Risk
 from dispatch.streams import Stream
 
@@ -259,11 +259,11 @@ class ScenarioModel:
                     data.fix(value)
             self._given_first_stage()
             if not exact:  # the relaxed recourse that integers are recovered from
-                self.persistent.run(relaxed, inputs, started, rebuilt=False)
+                run_exact(self.persistent, relaxed, inputs, started, rebuilt=False)
         else:
             self._set_choice(shared=mode == "shared")
-            choice = self.persistent.run(
-                integral if exact else relaxed, inputs, started, rebuilt=False
+            choice = run_exact(
+                self.persistent, integral if exact else relaxed, inputs, started, rebuilt=False
             )
             chosen = choice.objective_usd
             for datas in self.first_stage:
@@ -275,7 +275,7 @@ class ScenarioModel:
                         data.unfix()
         self._given_first_stage()
         if exact:
-            return self.persistent.run(integral, inputs, started, rebuilt=False), chosen
+            return run_exact(self.persistent, integral, inputs, started, rebuilt=False), chosen
         for built in self.blocks:
             for _, terms in built.blocks:
                 if terms.fix_rounded is not None:
@@ -285,18 +285,18 @@ class ScenarioModel:
         updates = self.persistent.solver.config.auto_updates
         updates.update_parameters = False
         try:
-            report = self.persistent.run(integral, inputs, started, rebuilt=False)
+            report = run_exact(self.persistent, integral, inputs, started, rebuilt=False)
         except SolveError:
             # the rounded counts leave an award undeliverable in some scenario: it may fail
             # there (T4, charged as ancillary_failure), as in the real-time stage
             self._set_stage(Stage.REAL_TIME_FAILING)
             try:
-                report = self.persistent.run(integral, inputs, started, rebuilt=False)
+                report = run_exact(self.persistent, integral, inputs, started, rebuilt=False)
             except SolveError:
                 for datas in self.integers:
                     for data in datas:
                         data.unfix()
-                report = self.persistent.run(integral, inputs, started, rebuilt=False)
+                report = run_exact(self.persistent, integral, inputs, started, rebuilt=False)
             finally:
                 self._set_stage(Stage.REAL_TIME)
         finally:

@@ -22,7 +22,7 @@ import pyomo.environ as pyo
 from dispatch import columns
 from dispatch.inputs import DA_PRICE, Inputs
 from dispatch.model.build import BuiltModel, horizon_shape
-from dispatch.model.extract import extract_result, streams_table
+from dispatch.model.extract import Layout, extract_result, report_layout, streams_table
 from dispatch.model.state import SiteState
 from dispatch.options import SolveOptions
 from dispatch.results import SolveReport
@@ -223,7 +223,8 @@ class StochasticDayAhead:
         report: SolveReport,
         schedules: bool,
     ) -> StochasticPlan:
-        streams = tuple(streams_table(built.model, built.streams) for built in model.blocks)
+        layouts = [report_layout(built) for built in model.blocks]
+        streams = tuple(streams_table(layout, _stream_values(layout)) for layout in layouts)
         expected = expected_streams_table(streams, scenarios.weights)
         risk_usd = float(pyo.value(model.model.risk_usd))
         if self.risk.cvar_weight > 0:
@@ -248,6 +249,13 @@ class StochasticDayAhead:
             risk=self.risk,
             schedules=read,
         )
+
+
+def _stream_values(layout: Layout) -> np.ndarray:
+    """Each stream's (USD, basis MWh) of a solved scenario block: the layout's last values."""
+    count = 2 * len(layout.streams)
+    tail = layout.expressions[len(layout.expressions) - count :]
+    return np.array([pyo.value(expression) for expression in tail], dtype=float)
 
 
 def expected_streams_table(streams: Sequence[pd.DataFrame], weights: np.ndarray) -> pd.DataFrame:
