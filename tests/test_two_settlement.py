@@ -221,31 +221,3 @@ def test_two_settlement_results_match_the_independent_recomputation():
     result, _ = runner.real_time(realized, realized, low, plan, DayAheadForecast(), 1)
     assert result.schedule["rrs_failed_mw"].sum() > 0
     assert mismatches(failing, result, Before()) == []
-
-
-def test_a_relay_armed_day_ahead_with_the_award_stays_armed_in_real_time():
-    """A3 + T-stages: the relay fleet is armed for the day with the RRS award it backs (DA 200
-    USD/MWh: a deployment earns 0.5 × (200 − 60) per tripped MWh, so arming the 4 MW fleet
-    beats carrying the award on the 3 MW one). At real-time prices of −100 a trip costs, and a
-    re-solve free to re-arm would disarm the whole day after the fact; the loop holds the plan's
-    arming and carries the award within it."""
-    site = make_site(
-        grid={"import_limit_mw": 20},
-        mining=mining(fleet("a", 3), fleet("b", 4, load_resource="ufr")),
-        programs={
-            "ancillary": [{"product": "RRS", "max_mw": 3, "expected_deployment_fraction": 0.5}]
-        },
-    )
-    mcpc = {"rrs_usd_per_mw_h": [300.0] * 4}
-    da, rt = [200.0] * 4, [-100.0] * 4
-    realized = make_inputs(site, rt, HASHPRICE_60_USD_PER_MWH, **mcpc, **{DA_PRICE: da})
-    view = make_inputs(site, da, HASHPRICE_60_USD_PER_MWH, **mcpc, **{DA_PRICE: da})
-    runner = StageRunner(site, EXACT)
-    plan = runner.day_ahead(view, realized, None, DayAheadForecast())
-    armed = "mining_b_rrs_relay_armed"
-    assert plan.settled.schedule[armed].tolist() == [1, 1, 1, 1]
-    from dispatch.realtime.information import HindsightForecast
-
-    result, _ = runner.real_time(realized, realized, None, plan, HindsightForecast(realized), 1)
-    assert result.schedule[armed].tolist() == [1, 1, 1, 1]
-    assert result.schedule["rrs_failed_mw"].sum() == pytest.approx(0.0, abs=1e-9)

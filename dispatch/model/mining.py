@@ -129,10 +129,6 @@ def build_mining_fleet(
         columns.mining(spec.name, "hashrate_ph_s"): b.hashrate_ph_s,
     }
     reserve = _load_resource(b, spec, ctx, pool_fee_fraction, schedule)
-    # A3 + two-settlement: the relay is armed for the day with the RRS award it backs, so the
-    # real-time stage holds it (a re-solve at noon cannot re-arm the morning)
-    relay = b.component("rrs_relay_armed")
-    day_ahead = (relay,) if ctx.two_settlement and relay is not None else ()
     return AssetTerms(
         net_injection_mw=b.net_injection_mw,
         load_mw=b.power_mw,
@@ -145,7 +141,6 @@ def build_mining_fleet(
         schedule=schedule,
         state=StateHooks(read_state, write_state),
         fix_rounded=fix_rounded,
-        day_ahead_decisions=day_ahead,
     )
 
 
