@@ -39,16 +39,17 @@ def build_ancillary_offer(b: pyo.Block, spec: AncillaryOffer, ctx: ModelContext)
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: 0.0)  # capacity, not energy
     streams = {ancillary_stream(spec.product): StreamTerm(b.revenue_usd, b.offered_mw_h)}
     schedule = {columns.ancillary(spec.product, "offer_mw"): b.offer_mw}
+
+    def backed(mw: pyo.Expression) -> tuple[ReserveOffer, ...]:
+        """What A1-A4 must carry: ``mw`` of this product."""
+        return (ReserveOffer(spec.product, mw, spec.sustain_hours, spec.deployment_fraction),)
+
     if not ctx.two_settlement:
         return AssetTerms(
             net_injection_mw=b.net_injection_mw,
             streams=streams,
             schedule=schedule,
-            reserve_offers=(
-                ReserveOffer(
-                    spec.product, b.offer_mw, spec.sustain_hours, spec.deployment_fraction
-                ),
-            ),
+            reserve_offers=backed(b.offer_mw),
         )
     # Two-settlement: the hourly offer is the DAM award. A real-time state may leave part of it
     # undeliverable; that part fails (T4) and ERCOT charges it back at the award's clearing
@@ -72,11 +73,7 @@ def build_ancillary_offer(b: pyo.Block, spec: AncillaryOffer, ctx: ModelContext)
         net_injection_mw=b.net_injection_mw,
         streams=streams,
         schedule=schedule,
-        reserve_offers=(
-            ReserveOffer(
-                spec.product, b.delivered_mw, spec.sustain_hours, spec.deployment_fraction
-            ),
-        ),
+        reserve_offers=backed(b.delivered_mw),
         day_ahead_decisions=(b.offer_hourly_mw,),
         set_stage=set_stage,
     )
