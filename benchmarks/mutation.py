@@ -4,6 +4,11 @@
     python benchmarks/mutation.py                      # everything in [tool.mutmut] only_mutate
     python benchmarks/mutation.py "dispatch.model.*"   # only mutants of these functions
     python benchmarks/mutation.py --report-only        # the score of the last run, no tests
+    python benchmarks/mutation.py "dispatch.model.*" --sample 100 --seed 1   # a random sample
+
+``--sample N`` tests a seeded random sample of N of the matching mutants (all of them take hours
+on 2 cores: every mutant that survives runs every test that reaches its function) and reports the
+score with its 95 % Wilson interval; the other mutants stay "not run".
 
 Runs mutmut (configured in pyproject.toml, ``[tool.mutmut]``) at ``nice -n 10``: it copies the
 package into ``mutants/``, makes one mutant per operator and place (a ``<`` for a ``<=``, a
@@ -23,8 +28,11 @@ Writes ``benchmarks/results/mutation.json`` (scores and the surviving mutants wi
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 import time
@@ -54,6 +62,37 @@ def run_mutmut(names: list[str], max_children: int) -> float:
     command += ["--max-children", str(max_children), *names]
     subprocess.run(command, cwd=ROOT, check=False, env={**os.environ, "PYTHONHASHSEED": "0"})
     return time.perf_counter() - started
+
+
+def generate_mutants() -> None:
+    """mutmut's first step alone (copy the sources, write the mutants): a sample needs names."""
+    steps = (
+        "from mutmut.__main__ import create_mutants",
+        "from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir,"
+        " setup_source_paths",
+        "copy_src_dir(); copy_also_copy_files(); setup_source_paths(); create_mutants(2)",
+    )
+    subprocess.run([sys.executable, "-c", "\n".join(steps)], cwd=ROOT, check=True)
+
+
+def draw_sample(globs: list[str], size: int, seed: int) -> list[str]:
+    """``size`` mutant names drawn at random (seeded) among those matching ``globs``."""
+    names = sorted(
+        name
+        for name in read_results()
+        if not globs or any(fnmatch.fnmatch(name, pattern) for pattern in globs)
+    )
+    if not names:
+        raise SystemExit(f"no mutant matches {globs}")
+    return sorted(random.Random(seed).sample(names, min(size, len(names))))
+
+
+def wilson_interval(killed: int, judged: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % Wilson score interval of a proportion killed / judged."""
+    share = killed / judged
+    centre = (share + z * z / (2 * judged)) / (1 + z * z / judged)
+    half = z * math.sqrt(share * (1 - share) / judged + z * z / (4 * judged * judged))
+    return (centre - half / (1 + z * z / judged), centre + half / (1 + z * z / judged))
 
 
 def package_of(source: str) -> str:
@@ -116,6 +155,9 @@ def report(seconds: float | None) -> dict[str, object]:
         kinds = ("mutants", "killed", "equivalent", "survived", "not run")
         scores[package] = {kind: c[kind] for kind in kinds}  # zeros kept
         scores[package]["score"] = round(c["killed"] / judged, 4) if judged else None
+        if judged and c["not run"]:  # a sample (or a stopped run): the score's uncertainty
+            low, high = wilson_interval(c["killed"], judged)
+            scores[package]["score_95"] = [round(low, 4), round(high, 4)]
     return {
         "seconds": seconds,
         "scores": scores,
@@ -129,15 +171,25 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help="mutant name globs, e.g. 'dispatch.model.*'")
     parser.add_argument("--max-children", type=int, default=2, help="parallel test processes")
     parser.add_argument("--report-only", action="store_true", help="score the last run")
+    parser.add_argument("--sample", type=int, help="test only this many mutants, drawn at random")
+    parser.add_argument("--seed", type=int, default=1, help="the sample's random seed")
     args = parser.parse_args()
-    seconds = None if args.report_only else run_mutmut(args.names, args.max_children)
+    names = args.names
+    if args.sample is not None and not args.report_only:
+        generate_mutants()
+        names = draw_sample(args.names, args.sample, args.seed)
+    seconds = None if args.report_only else run_mutmut(names, args.max_children)
     result = report(seconds)
+    if args.sample is not None:
+        result["sample"] = {"size": len(names), "seed": args.seed, "of": args.names}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     header = f"{'package':28} {'mutants':>8} {'killed':>7} {'equiv.':>7} {'survived':>9}"
-    print(f"{header} {'not run':>8} {'score':>7}")
+    print(f"{header} {'not run':>8} {'score':>7}  95 % interval")
     for package, c in result["scores"].items():
         score = "-" if c["score"] is None else f"{100 * c['score']:.1f}%"
+        if "score_95" in c:
+            score += "  {:.1f}-{:.1f}%".format(*(100 * x for x in c["score_95"]))
         print(
             f"{package:28} {c['mutants']:8d} {c['killed']:7d} {c['equivalent']:7d} "
             f"{c['survived']:9d} {c['not run']:8d} {score:>7}"
