@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
@@ -81,8 +82,29 @@ ProgressCallback = Callable[[TaskRecord], None]
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """Local worker processes, started fresh (spawn: no inherited threads or solver state)."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    """Local worker processes, started fresh (spawn: no inherited threads or solver state).
+
+    Each worker exits once this process is gone, so a ``dispatch batch`` or ``dispatch size``
+    stopped by SIGTERM or SIGKILL (no clean-up runs then) leaves no worker solving on.
+    """
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def exit_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """Start a daemon thread that ends this (worker) process once ``parent_pid`` has exited
+    (the worker is then re-parented, so its parent id changes)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 @contextlib.contextmanager

@@ -101,9 +101,7 @@ def size(
 ) -> None:
     """Size HPC vs mining MW over real price history: optimum, NPV, sweep, scenarios, and the
     NPV distribution of each candidate under uncertainty (--paths)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
+    from dispatch.batch.runner import process_pool
     from dispatch.cli.steps import step_display
     from dispatch.sizing import size as size_site
     from dispatch.sizing import tables
@@ -121,9 +119,7 @@ def size(
         from dispatch.report.page import plotly
 
         plotly()  # a missing extra is said before the sizing runs, not after
-    # spawn: workers import a clean interpreter instead of forking one that holds HiGHS state
-    spawn = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(workers, mp_context=spawn) if workers > 1 else None
+    executor = process_pool(workers) if workers > 1 else None
     try:
         with step_display(errors) as progress:
             result = size_site(
