@@ -52,6 +52,33 @@ def test_u1_ramp_limits_a_unit_that_stays_on():
     assert streams["fuel"] == pytest.approx(-50 * 13)
 
 
+def test_u1_ramp_down_limits_a_unit_that_stays_on():
+    # The unit (fuel 10 MMBtu/MWh x 5 = 50 USD/MWh) serves a 10 MW hall at 100 % then 50 %,
+    # with no export. Staying on it could only ramp 10 -> 7 MW (3 MW per hour) while the hall
+    # takes 5, so it stops and the grid serves the 5 MW at 100: fuel 500, energy 500. Were the
+    # ramp down free for a unit that stays on, it would follow 10 -> 5 (fuel 750, no purchase).
+    unit = {
+        "name": "recip",
+        "capacity_mw": 10,
+        "min_stable_fraction": 0.3,
+        "heat_rate_mmbtu_per_mwh": 10.0,
+        "fuel_price_usd_per_mmbtu": 5.0,
+        "ramp_mw_per_minute": 0.05,
+    }
+    site = make_site(
+        grid={"import_limit_mw": 20},
+        hpc={"it_load_mw": 10, "pue": 1.0, "contract": COLOCATION},
+        generators=[unit],
+    )
+    inputs = make_inputs(site, [1000, 100], hpc_utilization_fraction=[1.0, 0.5])
+    result = solve(site, inputs, EXACT)
+    assert result.schedule["generator_recip_power_mw"].tolist() == pytest.approx([10, 0])
+    assert result.schedule["grid_import_mw"].tolist() == pytest.approx([0, 5])
+    streams = money(result)
+    assert streams["fuel"] == pytest.approx(-500)
+    assert streams["grid_energy_purchase"] == pytest.approx(-500)
+
+
 # --- G2 no simultaneous import and export ----------------------------------------------------------
 
 

@@ -385,3 +385,20 @@ def test_every_param_pyomo_finds_in_the_model_is_mapped(path):
     missed = sorted(p.name for key, p in found.items() if key not in mapped)
     assert missed == []
     assert len(found) > 20  # the search does see the data
+
+
+def test_a_power_of_data_is_a_coefficient_that_follows_its_param():
+    # A coefficient sqrt(price) (a power of a Param: neither a polynomial nor a variable) must
+    # be read as a symbol of its own and re-evaluated when the Param changes: 20 -> 49 gives 7.
+    site = dr_site()
+    built = build_model(site, make_inputs(site, [20] * 5, 36.0))
+    m = built.model
+    m.powered = pyo.Constraint(expr=m.price_usd_per_mwh[0] ** 0.5 * m.grid.import_mw[0] <= 1000)
+    model = FastModel(built)
+    model.solve_once(FAST, make_inputs(site, [20] * 5, 36.0))
+    row = list(model.compiled.rows).index(m.powered)
+    column = [id(v) for v in model.compiled.columns].index(id(m.grid.import_mw[0]))
+    assert highs_model(model)[0][row, column] == pytest.approx(20**0.5)
+    m.price_usd_per_mwh[0] = 49.0
+    model.push()
+    assert highs_model(model)[0][row, column] == pytest.approx(7.0)

@@ -135,6 +135,37 @@ def test_sz6_battery_power_up_to_its_maximum():
     assert 4 / 0.9**0.5 - 1e-6 <= plan.battery_energy_mwh <= 8 + 1e-6  # sustains 4 MW for 1 h
 
 
+def test_sz6_the_minimum_soc_is_a_share_of_the_energy_installed():
+    # One hour at 300 USD/MWh among hours at 10, at a trivial capex, with a floor of half the
+    # energy installed: every MWh installed stores only 0.5 MWh it may use, so the plan takes
+    # the most energy allowed (8 MWh: 4 usable, 4 x sqrt(0.9) = 3.79 MWh delivered at 300).
+    # Without the floor, 4 / sqrt(0.9) = 4.2 MWh would deliver the full 4 MW (the day ends on
+    # cheap hours, so the end SoC does not need the floor either).
+    battery = {
+        "power_mw": 1,
+        "energy_mwh": 1,
+        "round_trip_efficiency": 0.9,
+        "min_soc_fraction": 0.5,
+        "initial_soc_fraction": 0.5,
+    }
+    battery_sizing = {
+        "max_power_mw": 4,
+        "max_energy_mwh": 8,
+        "capex_usd_per_mw": 1.0,
+        "capex_usd_per_mwh": 1000.0,
+        "fixed_om_usd_per_mw_year": 0.0,
+    }
+    site = make_site(
+        grid={"import_limit_mw": 10, "export_limit_mw": 10},
+        battery=battery,
+        sizing={"battery": battery_sizing},
+    )
+    planning = Planning(site)
+    days = toy_days(planning.site, prices=([10.0] * 3 + [300.0] + [10.0] * 2) * 8)
+    plan = optimize(planning, days, N_YEARS, OPTIONS).plan
+    assert plan.battery_energy_mwh == pytest.approx(8)
+
+
 def test_sz6_the_existing_battery_is_kept():
     # flat prices and fixed O&M per MW: it earns nothing, but existing capacity is never sold back
     plan = sized_battery([40.0] * 6, om_usd_per_mw_year=10_000.0)

@@ -67,6 +67,37 @@ def test_day_ahead_position_buys_the_plan_and_deviations_settle_at_rt():
     assert settled.kpis.objective_usd == pytest.approx(360.0, abs=1e-6)  # HiGHS's own
 
 
+def test_an_export_is_a_day_ahead_sale():
+    # A 5 MW unit at 50 USD/MWh and nothing else on site: it sells 5 MW day-ahead in the
+    # 200-USD hour (position -5, +1,000 USD, fuel -250) and stays off at 20; RT = DA, so no
+    # deviation. An export counted as a purchase would keep it off (margin 0).
+    unit = {
+        "name": "recip",
+        "capacity_mw": 5,
+        "min_stable_fraction": 0.3,
+        "heat_rate_mmbtu_per_mwh": 10.0,
+        "fuel_price_usd_per_mmbtu": 5.0,
+    }
+    # a 1 USD/MWh adder: importing while exporting is not free (with 0 it is money-neutral)
+    grid = {"import_limit_mw": 10, "export_limit_mw": 10, "import_adder_usd_per_mwh": 1}
+    site = make_site(grid=grid, generators=[unit])
+    days = two_settlement(site, da=[200, 20], rt=[200, 20])
+    plan = StageRunner(site, EXACT).day_ahead(
+        days.day_ahead, days.realized, None, DayAheadForecast()
+    )
+    settled = plan.settled
+    assert settled.schedule["grid_export_mw"].tolist() == pytest.approx([5, 0])
+    assert settled.schedule["da_position_mw"].tolist() == pytest.approx([-5, 0])
+    usd = streams(settled)
+    assert usd["da_energy"] == pytest.approx(1000, abs=1e-6)
+    assert usd["rt_deviation"] == pytest.approx(0.0, abs=1e-6)
+    assert usd["fuel"] == pytest.approx(-250, abs=1e-6)
+    assert settled.kpis.objective_usd == pytest.approx(750, abs=1e-6)  # HiGHS's own
+    assert hand_two_settlement_usd(settled, site) == pytest.approx(
+        {"da_energy": 1000, "rt_deviation": 0.0}, abs=1e-6
+    )
+
+
 def test_real_time_deviation_from_a_fixed_position_is_priced_at_rt():
     """Perfect knowledge of RT prices with the position held: mine [3, 3, 0, 3]."""
     site = make_site(grid={"import_limit_mw": 10}, mining=mining(fleet(containers=3)))
