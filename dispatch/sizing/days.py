@@ -142,8 +142,8 @@ def _hourly_profiles(days: Sequence[Day], columns: list[str]) -> pd.DataFrame:
     """24 local-hour means per day and column (a 23-hour day repeats its hour before the gap, a
     25-hour day averages its repeated hour), on a synthetic regular hourly index for tsam.
 
-    One grouping over all days (by day and local hour), not one per day: the same means, a
-    year's profiles in milliseconds instead of seconds."""
+    One grouping over all days (by day and local hour), not one per day: the same means in
+    about a tenth of the time."""
     frames = [day.inputs.frame for day in days]
     values = pd.DataFrame(
         {c: np.concatenate([frame[c].to_numpy() for frame in frames]) for c in columns}
