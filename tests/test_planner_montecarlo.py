@@ -271,14 +271,17 @@ def small():
 
 
 @pytest.mark.slow
-def test_the_monte_carlo_is_the_same_on_processes_and_on_dask(small):
+def test_the_monte_carlo_is_the_same_on_processes_and_on_dask(small, monkeypatch):
     """Seeded draws and a deterministic grid: the same tables on 2 processes and on a Dask
-    LocalCluster as in a plain loop (workers import Pyomo and tsam: a minute or two)."""
+    LocalCluster as in a plain loop (workers import Pyomo and tsam: a minute or two). The price
+    years kept from the plain loop are dropped, so the workers load and cluster them too."""
     distributed = pytest.importorskip("distributed")
     planning, serial = small
     spawn = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(montecarlo, "_kept_years", {})
     with ProcessPoolExecutor(2, mp_context=spawn) as pool:
         pooled = run(planning, pool)
+    monkeypatch.setattr(montecarlo, "_kept_years", {})
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
