@@ -21,9 +21,10 @@ from dispatch.inputs import HPC_UTILIZATION, Inputs
 from dispatch.inputs.bundled import read_dataset
 from dispatch.site import parse_site
 from dispatch.site.business import Uncertainty
+from dispatch.sizing import montecarlo
 from dispatch.sizing.days import load_history
 from dispatch.sizing.economics import CostTerm
-from dispatch.sizing.montecarlo import Candidate
+from dispatch.sizing.montecarlo import Candidate, price_years
 from dispatch.sizing.paths import (
     PH_DAY_BLOCKS,
     Horizon,
@@ -33,6 +34,7 @@ from dispatch.sizing.paths import (
     draw,
 )
 from dispatch.sizing.plan import Planning
+from dispatch.sizing.progress import Step, quiet
 from dispatch.sizing.uncertainty import evaluate_under_uncertainty
 from dispatch.sizing.valuegrid import (
     chord_bound,
@@ -146,6 +148,35 @@ def test_the_days_of_a_year_keep_winter_storm_uri_whole(campus):
     assert sum(d.weight_days for d in days) == 365
 
 
+def test_price_years_of_the_bundled_data_are_kept_for_the_next_call(campus, monkeypatch):
+    """A second Monte Carlo on the same site and day settings re-uses the first one's price
+    years (their loading and clustering); other settings or a price file load them anew."""
+    loaded: list[tuple[int, int, int]] = []
+
+    def load_year(site, year, n_days, spike_days, **load):
+        loaded.append((year, n_days, spike_days))
+        return (year, n_days, spike_days, tuple(load.items()))
+
+    monkeypatch.setattr(montecarlo, "price_year", load_year)
+    monkeypatch.setattr(montecarlo, "_kept_years", {})
+    site = campus.upper_site()
+    spec = Uncertainty.model_validate({"price_years": [2022, 2023]})
+    steps: list[Step] = []
+    first = price_years(site, spec, {}, None, steps.append)
+    assert loaded == [(2022, 6, 3), (2023, 6, 3)]
+    assert price_years(site, spec, {"prices": None}, None, steps.append) == first
+    assert loaded == [(2022, 6, 3), (2023, 6, 3)]  # nothing loaded again
+    assert steps[-1].finished and steps[-1].done == 2  # the progress still counts both years
+    fewer = spec.model_copy(update={"days_per_year": 4, "price_years": [2023, 2024]})
+    price_years(site, fewer, {}, None, quiet)
+    assert loaded[2:] == [(2023, 4, 3), (2024, 4, 3)]
+    price_years(site, spec, {"prices": "prices.csv"}, None, quiet)  # a user's file: never kept
+    price_years(site, spec, {"prices": "prices.csv"}, None, quiet)
+    assert loaded[4:] == [(2022, 6, 3), (2023, 6, 3)] * 2
+    assert price_years(campus.site, spec, {}, None, quiet) is not None  # another site: loaded
+    assert loaded[8:] == [(2022, 6, 3), (2023, 6, 3)]
+
+
 @pytest.fixture(scope="module")
 def heat_wave(campus):
     """Four August 2023 days (the heat wave) at hourly day-ahead prices."""
@@ -240,14 +271,17 @@ def small():
 
 
 @pytest.mark.slow
-def test_the_monte_carlo_is_the_same_on_processes_and_on_dask(small):
+def test_the_monte_carlo_is_the_same_on_processes_and_on_dask(small, monkeypatch):
     """Seeded draws and a deterministic grid: the same tables on 2 processes and on a Dask
-    LocalCluster as in a plain loop (workers import Pyomo and tsam: a minute or two)."""
+    LocalCluster as in a plain loop (workers import Pyomo and tsam: a minute or two). The price
+    years kept from the plain loop are dropped, so the workers load and cluster them too."""
     distributed = pytest.importorskip("distributed")
     planning, serial = small
     spawn = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(montecarlo, "_kept_years", {})
     with ProcessPoolExecutor(2, mp_context=spawn) as pool:
         pooled = run(planning, pool)
+    monkeypatch.setattr(montecarlo, "_kept_years", {})
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None

@@ -12,7 +12,7 @@ from conftest import SITES
 from dispatch import InputError, load_site
 from dispatch.inputs import COINCIDENT_PEAK_WEIGHT, HASHPRICE, PRICE
 from dispatch.inputs.bundled import read_dataset
-from dispatch.sizing.days import load_history, parse_years, representative_days
+from dispatch.sizing.days import _hourly_profiles, load_history, parse_years, representative_days
 from dispatch.sizing.plan import Planning
 from dispatch.sizing.scenarios import Scenario, apply_scenario, load_scenarios
 
@@ -46,6 +46,33 @@ def test_history_of_whole_years_counts_years_and_days(campus):
     assert len(days) == 365
     lengths = {d.date: len(d.inputs.frame) for d in days}
     assert lengths[dt.date(2023, 3, 12)] == 23 and lengths[dt.date(2023, 11, 5)] == 25  # DST
+
+
+@pytest.mark.parametrize("day", [dt.date(2023, 3, 12), dt.date(2023, 11, 5)])
+def test_hourly_profiles_repeat_the_hour_before_the_gap_and_average_a_repeated_hour(campus, day):
+    """The profiles tsam clusters (one row per local hour) on the DST days and their
+    neighbours: each hour the mean of its intervals, recomputed here interval by interval; the
+    spring-forward day's missing 2 a.m. is its 1 a.m., the fall-back day's 1 a.m. the mean of
+    both 1 a.m. hours."""
+    upper = Planning(campus).upper_site()
+    history = load_history(upper, start=day - dt.timedelta(days=1), end=day + dt.timedelta(days=1))
+    days = history.days()
+    profiles = _hourly_profiles(days, [PRICE, HASHPRICE])
+    assert len(profiles) == 3 * 24
+    for k, one in enumerate(days):
+        frame = one.inputs.frame
+        expected = []
+        for hour in range(24):
+            found = [v for t, v in zip(frame.index, frame[PRICE], strict=True) if t.hour == hour]
+            expected.append(sum(found) / len(found) if found else expected[-1])
+        assert profiles[PRICE].iloc[24 * k : 24 * (k + 1)].tolist() == pytest.approx(expected)
+    lengths = [len(d.inputs.frame) for d in days]
+    assert lengths[1] == (23 if day.month == 3 else 25) and lengths[0] == lengths[2] == 24
+    prices = days[1].inputs.frame[PRICE]
+    if day.month == 3:
+        assert profiles[PRICE].iloc[24 + 2] == prices.iloc[1]
+    else:
+        assert profiles[PRICE].iloc[24 + 1] == pytest.approx(prices.iloc[1:3].mean())
 
 
 def test_representative_days_are_real_days_whose_weights_add_up_to_the_history(summer):

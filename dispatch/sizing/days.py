@@ -134,19 +134,26 @@ class RepresentativeDays:
 def _is_pinned(day: Day, event_columns: Sequence[str]) -> bool:
     """Days whose money hangs on a few intervals a clustering would blur: a coincident-peak
     weight, a DR event or its baseline window."""
-    columns = list(event_columns)
-    return bool(columns) and bool((day.inputs.frame[columns].to_numpy() > 0).any())
+    frame = day.inputs.frame
+    return any(bool((frame[c].to_numpy() > 0).any()) for c in event_columns)
 
 
 def _hourly_profiles(days: Sequence[Day], columns: list[str]) -> pd.DataFrame:
     """24 local-hour means per day and column (a 23-hour day repeats its hour before the gap, a
-    25-hour day averages its repeated hour), on a synthetic regular hourly index for tsam."""
-    blocks = []
-    for day in days:
-        frame = day.inputs.frame[columns]
-        hours = frame.groupby(frame.index.hour).mean().reindex(range(HOURS_PER_DAY))
-        blocks.append(hours.ffill().bfill())
-    stacked = pd.concat(blocks, ignore_index=True)
+    25-hour day averages its repeated hour), on a synthetic regular hourly index for tsam.
+
+    One grouping over all days (by day and local hour), not one per day: the same means in
+    about a tenth of the time."""
+    frames = [day.inputs.frame for day in days]
+    values = pd.DataFrame(
+        {c: np.concatenate([frame[c].to_numpy() for frame in frames]) for c in columns}
+    )
+    day_number = np.repeat(np.arange(len(frames)), [len(frame) for frame in frames])
+    hour = np.concatenate([frame.index.hour.to_numpy() for frame in frames])
+    means = values.groupby([day_number, hour]).mean()
+    every_hour = pd.MultiIndex.from_product([range(len(frames)), range(HOURS_PER_DAY)])
+    by_day = means.reindex(every_hour).groupby(level=0)
+    stacked = by_day.ffill().groupby(level=0).bfill().reset_index(drop=True)
     stacked.index = pd.date_range("2001-01-01", periods=len(stacked), freq="h")
     return stacked
 
@@ -189,8 +196,11 @@ def representative_days(
     """
     if n_days < 1:
         raise InputError(f"--representative-days: expected at least 1, found {n_days}")
-    pinned = [Day(d.date, d.inputs, 1.0, "pinned") for d in history if _is_pinned(d, event_columns)]
-    rest = [d for d in history if not _is_pinned(d, event_columns)]
+    special = [_is_pinned(d, event_columns) for d in history]
+    pinned = [
+        Day(d.date, d.inputs, 1.0, "pinned") for d, p in zip(history, special, strict=True) if p
+    ]
+    rest = [d for d, p in zip(history, special, strict=True) if not p]
     if n_days >= len(rest):
         empty = pd.DataFrame(columns=["rmse", "mae", "rmse_duration"])
         return RepresentativeDays(tuple(history), len(history), empty, _means(history, history))

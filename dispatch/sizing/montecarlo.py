@@ -181,14 +181,42 @@ def set_up(
     levels = hashprice_levels(hashprice, spec.hashprice_levels)
     central = int(np.argmin(np.abs(np.log(levels) - np.log(np.median(hashprice)))))
     tracker.finish()
-    site = planning.upper_site()
-    tracker = Tracker(progress, "Monte Carlo: price years", len(spec.price_years), "years")
-    calls = [
-        Call(price_year, (site, year, spec.days_per_year, spec.spike_days_per_year), load)
-        for year in spec.price_years
-    ]
-    years = tuple(run_calls(calls, executor, tracker))
+    years = price_years(planning.upper_site(), spec, load, executor, progress)
     return Setup(spec, horizon, draws, hashprice, halvings, levels, central, years)
+
+
+MAX_KEPT_YEARS = 64
+_kept_years: dict[tuple[str, int, int, int], PriceYear] = {}
+
+
+def price_years(
+    site: Site,
+    spec: Uncertainty,
+    load: dict[str, object],
+    executor: Executor | None,
+    progress: Progress,
+) -> tuple[PriceYear, ...]:
+    """The price years of ``spec`` loaded on ``site`` with their representative days (on the
+    executor). Years of the bundled data (nothing in ``load``) are kept for the process: a
+    later call on the same site and settings (another set of candidates, another seed) re-uses
+    them; the oldest are dropped beyond :data:`MAX_KEPT_YEARS`."""
+    tracker = Tracker(progress, "Monte Carlo: price years", len(spec.price_years), "years")
+    bundled = all(value is None for value in load.values())
+    site_key = Grid.key(site)
+    keys = [
+        (site_key, year, spec.days_per_year, spec.spike_days_per_year) for year in spec.price_years
+    ]
+    missing = [key for key in keys if not (bundled and key in _kept_years)]
+    if len(missing) < len(keys):
+        tracker.advance(len(keys) - len(missing))
+    calls = [Call(price_year, (site, *key[1:]), load) for key in missing]
+    found = dict(zip(missing, run_calls(calls, executor, tracker), strict=True))
+    if bundled:
+        for key, year in found.items():
+            if len(_kept_years) >= MAX_KEPT_YEARS:
+                _kept_years.pop(next(iter(_kept_years)))
+            _kept_years[key] = year
+    return tuple(found[key] if key in found else _kept_years[key] for key in keys)
 
 
 @dataclass(frozen=True)
