@@ -256,8 +256,9 @@ class ScenarioModel:
         Unless ``exact``, the first stage is chosen on the LP relaxation of the scenario blocks
         (no day-ahead decision is integer) and the evaluation (:meth:`_recover`) fixes integers
         near the relaxed solution (``AssetTerms.fix_rounded``: container counts that can draw
-        the relaxed power, the battery's direction where it moves energy) and solves the rest
-        as a MILP. ``exact`` chooses on the MILP and evaluates with every integer free.
+        the relaxed power, the relay armed if armed at all, the battery's direction where it
+        moves energy) and solves the rest (an LP unless S1 must be enforced somewhere).
+        ``exact`` chooses on the MILP and evaluates with every integer free.
         """
         started = time.perf_counter()
         self._release()
