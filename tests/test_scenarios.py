@@ -84,6 +84,30 @@ def test_scenarios_carry_the_days_own_da_prices(history: PriceHistory):
     assert base.count == 10
 
 
+def test_a_25_hour_day_has_scenarios_on_all_its_intervals():
+    """2023-11-05 (Central time falls back: 100 quarter hours, 01:xx twice). Each scenario is
+    the day's DA price plus its history day's RT − DA spread at the same local clock time,
+    recomputed here from the price series; the repeated 01:xx read the same spread twice.
+    (The table's column selection once doubled the repeated hour: 108 columns, a crash.)"""
+    day = dt.date(2023, 11, 5)
+    history = load_price_history(load_site(HYBRID), day, day)
+    da = history.da_usd_per_mwh[history.da_usd_per_mwh.index.date == day]
+    assert len(da) == 100
+    scenarios = spread_scenarios(history.clock_spreads(), day, da, ScenarioMethod(count=10))
+    assert scenarios.prices_usd_per_mwh.shape == (10, 100)
+    index = pd.DatetimeIndex(history.rt_usd_per_mwh.index)
+    spread = history.rt_usd_per_mwh - history.da_usd_per_mwh
+    for name, prices in zip(scenarios.names, scenarios.prices_usd_per_mwh, strict=True):
+        origin = dt.date.fromisoformat(name.split()[-1])
+        own = spread[index.date == origin]
+        at = {
+            (t.hour, t.minute): v
+            for t, v in zip(own.index[::-1], own.to_numpy()[::-1], strict=True)
+        }
+        expected = [da.iloc[i] + at[(t.hour, t.minute)] for i, t in enumerate(da.index)]
+        np.testing.assert_allclose(prices, expected, err_msg=name)
+
+
 def test_forward_selection_by_hand():
     """Points 0, 0.1, 10, 10.1, 100 with equal probability. First pick minimizes the mean
     distance to all: 10 (22.0; 10.1 gives 22.02). Second: 100 (cost 4.0 against 18.04 for 0).

@@ -3,6 +3,8 @@ against HiGHS's objective, CVaR, and the relaxed first stage against the exact e
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -54,10 +56,14 @@ def tiny() -> tuple:
     return site, view, scenarios
 
 
-@pytest.mark.parametrize("exact", [False, True])
-def test_known_answer_risk_neutral(exact: bool):
+@pytest.mark.parametrize(
+    ("exact", "interface"), [(False, "compiled"), (True, "compiled"), (False, "pyomo")]
+)
+def test_known_answer_risk_neutral(exact: bool, interface: str):
+    """Both interfaces: the compiled arrays (the default) and Pyomo's persistent HiGHS."""
     site, view, scenarios = tiny()
-    plan = StochasticDayAhead(site, EXACT, exact=exact).plan(view, scenarios, in_sample=True)
+    options = replace(EXACT, interface=interface)
+    plan = StochasticDayAhead(site, options, exact=exact).plan(view, scenarios, in_sample=True)
     assert plan.first_stage["da_position_mw"].tolist() == pytest.approx([1.5])
     assert plan.first_stage["rrs_offer_mw"].tolist() == pytest.approx([0.0], abs=1e-9)
     assert plan.margins_usd.tolist() == pytest.approx([120.0, 270.0])
@@ -73,10 +79,11 @@ def test_known_answer_risk_neutral(exact: bool):
     assert high["da_energy"] == pytest.approx(-1.5 * 20)
 
 
-def test_known_answer_with_cvar():
+@pytest.mark.parametrize("interface", ["compiled", "pyomo"])
+def test_known_answer_with_cvar(interface: str):
     site, view, scenarios = tiny()
     risk = Risk(cvar_weight=1.0, cvar_alpha=0.5)
-    plan = StochasticDayAhead(site, EXACT, risk).plan(view, scenarios)
+    plan = StochasticDayAhead(site, replace(EXACT, interface=interface), risk).plan(view, scenarios)
     assert plan.first_stage["rrs_offer_mw"].tolist() == pytest.approx([3.0])
     assert plan.margins_usd.tolist() == pytest.approx([179.94, 180.21])
     table = plan.expected_streams.set_index("stream")["usd"]
@@ -170,3 +177,50 @@ def test_every_scenario_schedule_is_feasible_and_its_streams_recompute_independe
                 expected.basis_mwh, rel=1e-7, abs=1e-4
             ), name
         pd.testing.assert_frame_equal(schedule[first_stage], plan.schedules[0][first_stage])
+
+
+def test_integers_recovered_from_a_relaxed_solution_by_hand():
+    """``fix_rounded`` on the campus blocks, values set by hand. s19 (1.9 MW containers,
+    80-100 % power): 19 MW can be drawn by 10 to 12 containers (19 / 1.9, 19 / 1.52), so a
+    relaxed 11.4 becomes 11 and a relaxed 14.0 the most that can draw 19 MW, 12; 1 MW is below
+    one container's floor: 1 container. The relay armed at 0.3 is armed, one at 0 stays off.
+    The battery charges where it charges more than it discharges (5 vs 0), discharges where it
+    discharges more (0 vs 5, 3 vs 4), and an idle interval stays free."""
+    from test_cli import HYBRID
+
+    from dispatch import load_inputs, load_site
+    from dispatch.model.build import build_model
+    from dispatch.realtime.information import load_operator_inputs
+
+    site = load_site(HYBRID)
+    day = pd.Timestamp("2023-08-17").date()
+    inputs = load_inputs(site, day, day, prices="ercot_dam_spp")
+    view = load_operator_inputs(site, inputs, inputs).day_ahead
+    built = build_model(site, view, two_settlement=True)
+    terms = dict(built.blocks)
+    s19, battery = built.model.mining_s19, built.model.battery
+    for t, (power, count) in enumerate([(19.0, 11.4), (19.0, 14.0), (1.0, 0.3)]):
+        s19.power_mw[t].set_value(power)
+        s19.containers_on[t].set_value(count)
+    for t in range(3, 96):
+        s19.power_mw[t].set_value(0.0)
+        s19.containers_on[t].set_value(0.0)
+    s19.rrs_relay_armed[0].set_value(0.3)
+    for t, (charge, discharge) in enumerate([(5.0, 0.0), (0.0, 5.0), (3.0, 4.0)]):
+        battery.charge_mw[t].set_value(charge)
+        battery.discharge_mw[t].set_value(discharge)
+    for t in range(3, 96):
+        battery.charge_mw[t].set_value(0.0)
+        battery.discharge_mw[t].set_value(0.0)
+    fixed = terms["mining_s19"].fix_rounded()
+    assert [s19.containers_on[t].value for t in range(4)] == [11, 12, 1, 0]
+    assert s19.rrs_relay_armed[0].fixed and s19.rrs_relay_armed[0].value == 1
+    assert len(fixed) == 96 + 1
+    fixed = terms["battery"].fix_rounded()
+    assert [battery.charging[t].value for t in range(3)] == [1.0, 0.0, 0.0]
+    assert fixed == [battery.charging[t] for t in range(3)]
+    assert not battery.charging[3].fixed
+    s19.rrs_relay_armed[0].unfix()
+    s19.rrs_relay_armed[0].set_value(0.0)
+    terms["mining_s19"].fix_rounded()
+    assert s19.rrs_relay_armed[0].value == 0

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.core.base.var import VarData
 
 from dispatch.model.context import (
     AssetTerms,
@@ -103,6 +104,18 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
                 switched += 1
         return switched
 
+    def fix_rounded() -> list[VarData]:
+        """S1 from a relaxed solution: the direction of each interval where the battery moves
+        energy is fixed (charging where it charges more than it discharges, else
+        discharging); an idle interval stays relaxed (``enforce`` decides it if needed)."""
+        fixed = []
+        for t in T:
+            charge, discharge = b.charge_mw[t].value or 0.0, b.discharge_mw[t].value or 0.0
+            if max(charge, discharge) > 1e-6 and not b.charging[t].fixed:
+                b.charging[t].fix(1.0 if charge > discharge else 0.0)
+                fixed.append(b.charging[t])
+        return fixed
+
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: b.discharge_mw[t] - b.charge_mw[t])
     b.discharge_mwh = pyo.Expression(expr=sum(b.discharge_mw[t] * dt for t in T))
     b.degradation_usd = pyo.Expression(expr=-spec.degradation_usd_per_mwh * b.discharge_mwh)
@@ -138,6 +151,7 @@ def build_battery(b: pyo.Block, spec: Battery, ctx: ModelContext) -> AssetTerms:
         stored_energy_above_min_mwh=b.energy_above_min_mwh,
         refresh=refresh,
         enforce=enforce,
+        fix_rounded=fix_rounded,
         reserve=reserve,
         state=StateHooks(read_state, write_state) if installed is None else None,
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.core.base.var import VarData
 
 from dispatch.site import Site
 from dispatch.streams import Stream
@@ -241,8 +242,9 @@ class AssetTerms:
     hour h (T3; 0 in the day-ahead stage): a scenario model bounds its expectation instead.
 
     ``fix_rounded`` recovers integers from a relaxed solution (scenario models): it fixes the
-    block's general integer variables at integers that keep the relaxed solution's continuous
-    decisions feasible where such integers exist, or close to it.
+    block's integer decisions (container counts, the battery's direction) at values that keep
+    the relaxed solution's continuous decisions feasible where such values exist, or close to
+    it, and returns the variables it fixed (the caller frees them again).
     """
 
     net_injection_mw: pyo.Expression
@@ -264,4 +266,4 @@ class AssetTerms:
     day_ahead_decisions: tuple[pyo.Var, ...] = ()
     set_stage: Callable[[Stage], None] | None = None
     hedge_gap_mw: pyo.Var | None = None
-    fix_rounded: Callable[[], None] | None = None
+    fix_rounded: Callable[[], list[VarData]] | None = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.core.base.var import VarData
 
 from dispatch import columns
 from dispatch.model.carry import carried_window, recent, switches
@@ -104,17 +105,29 @@ def build_mining_fleet(
         b.started_before.store_values(dict(enumerate(started)), check=False)
         b.stopped_before.store_values(dict(enumerate(stopped)), check=False)
 
-    def fix_rounded() -> None:
+    def fix_rounded() -> list[VarData]:
         """M1 from a relaxed solution: the count nearest the relaxed count among those that
         can draw the relaxed power, n in [power / (high · P), power / (low · P)]; where no
         integer lies there (power below one container's floor), the fewest containers that
-        can draw it (one: the power rises to its floor)."""
+        can draw it (one: the power rises to its floor). A3: the relay's arming rounded up."""
+        fixed = []
         for t in T:
+            if b.containers_on[t].fixed:
+                continue
             power = b.power_mw[t].value or 0.0
             fewest = max(0, math.ceil(power / (high * container_mw) - 1e-6))
             most = min(n_max, math.floor(power / (low * container_mw) + 1e-6) if low else n_max)
             count = round(b.containers_on[t].value or 0.0)
             b.containers_on[t].fix(fewest if fewest > most else min(max(count, fewest), most))
+            fixed.append(b.containers_on[t])
+        relay = b.component("rrs_relay_armed")
+        for armed in relay.values() if relay is not None else ():
+            # A3: a relay armed at all in the relaxation is armed (it can then carry all the
+            # RRS the relaxation put on the fleet); one never armed stays off
+            if not armed.fixed:
+                armed.fix(1 if (armed.value or 0.0) > 1e-6 else 0)
+                fixed.append(armed)
+        return fixed
 
     b.net_injection_mw = pyo.Expression(T, rule=lambda b, t: -b.power_mw[t])
     b.energy_mwh = pyo.Expression(expr=sum(b.power_mw[t] * dt for t in T))

@@ -31,36 +31,36 @@ import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 
 from dispatch.errors import SolveError
+from dispatch.fast import FastModel, Reporter
 from dispatch.inputs import PRICE, Inputs
 from dispatch.model.build import BuiltModel, build_block, horizon_shape, load_data
 from dispatch.model.context import Stage
+from dispatch.model.extract import Layout
 from dispatch.model.state import SiteState, write_state
 from dispatch.options import SolveOptions
 from dispatch.realtime.stages import fix_at_value
 from dispatch.results import SolveReport
 from dispatch.site import Site
-from dispatch.solver import PersistentModel, Shape, new_solver, run_exact
+from dispatch.solver import Engine, PersistentModel, Shape, new_solver, run_exact
 from dispatch.stochastic.settings import Risk
 from dispatch.streams import Stream
 
-
-def _general_integers(built: BuiltModel) -> list[VarData]:
-    """Integer variables that are not binary (container counts): rounded to recover."""
-    return [
-        data
-        for var in built.model.component_objects(pyo.Var, descend_into=True)
-        for data in var.values()
-        if data.is_integer() and not data.is_binary()
-    ]
+# [s] the recovery MILP's search (every integer but the relays' arming and the battery's idle
+# intervals is fixed by then); past it, the incumbent is kept (its gap is reported)
+RECOVERY_LIMIT_S = 10.0
 
 
 class ScenarioModel:
-    """The extensive form for ``count`` scenarios of one day shape, with its persistent HiGHS.
+    """The extensive form for ``count`` scenarios of one day shape, with its own HiGHS: the
+    compiled arrays (:class:`~dispatch.fast.FastModel`) or Pyomo's persistent interface, as
+    ``interface`` says (:class:`~dispatch.options.SolveOptions`).
 
-    Built once per (day shape, count) and re-solved with new data (:meth:`load`).
+    Built once per (day shape, count) and re-solved with new data (:meth:`load`). Each
+    scenario block's report values (schedule and streams) are read by its own
+    :class:`~dispatch.fast.Reporter` (:meth:`report_values`).
     """
 
-    def __init__(self, site: Site, view: Inputs, count: int) -> None:
+    def __init__(self, site: Site, view: Inputs, count: int, interface: str = "compiled") -> None:
         self.site, self.count = site, count
         self.band_mw = 0.0  # N2's band [MW], set with each day's data (load)
         m = pyo.ConcreteModel(name=f"{site.name} scenarios")
@@ -146,8 +146,14 @@ class ScenarioModel:
             (f"scenario {k} {name}", t) for k, b in enumerate(self.blocks) for name, t in b.blocks
         )
         whole = BuiltModel(m, self.blocks[0].ctx, terms, self.streams)
-        self.persistent = PersistentModel(whole, new_solver(fixed_as_bounds=True))
-        self.integers = [_general_integers(b) for b in self.blocks]
+        compiled = interface == "compiled"
+        self.engine: Engine = (
+            FastModel(whole)
+            if compiled
+            else PersistentModel(whole, new_solver(fixed_as_bounds=True))
+        )
+        self.reporters = [Reporter(b, compiled=compiled) for b in self.blocks]
+        self._recovered: list[VarData] = []  # what fix_rounded fixed, freed by _release
 
     @property
     def shape(self) -> Shape:
@@ -188,10 +194,21 @@ class ScenarioModel:
                 if terms.set_stage is not None:
                     terms.set_stage(stage)
 
+    def report_values(self, k: int) -> tuple[Layout, np.ndarray]:
+        """Block ``k``'s report values (:class:`~dispatch.model.extract.Layout`) at the
+        current solution."""
+        return self.reporters[k].evaluate()
+
     def _release(self) -> None:
-        for datas in (*self.first_stage, *self.integers):
+        for datas in self.first_stage:
             for data in datas:
                 data.unfix()
+        self._free_recovered()
+
+    def _free_recovered(self) -> None:
+        for data in self._recovered:
+            data.unfix()
+        self._recovered = []
 
     def _set_choice(self, *, shared: bool) -> None:
         """First stage chosen: shared by all scenarios (N1, N2) or each scenario's own
@@ -237,19 +254,31 @@ class ScenarioModel:
         bought, real-time operation is free in every scenario), the recourse re-optimized: its
         objective is the first stage's expected margin (− λ·CVaR), the same for every mode.
         Unless ``exact``, the first stage is chosen on the LP relaxation of the scenario blocks
-        (no day-ahead decision is integer) and the evaluation fixes integers near the relaxed
-        solution (``AssetTerms.fix_rounded``: container counts that can draw the relaxed power)
-        and solves the rest as a MILP (if infeasible: awards may fail, T4; then every integer
-        free). ``exact`` chooses on the MILP and evaluates with every integer free.
+        (no day-ahead decision is integer) and the evaluation (:meth:`_recover`) fixes integers
+        near the relaxed solution (``AssetTerms.fix_rounded``: container counts that can draw
+        the relaxed power, the relay armed if armed at all, the battery's direction where it
+        moves energy) and solves the rest (an LP unless S1 must be enforced somewhere).
+        ``exact`` chooses on the MILP and evaluates with every integer free.
         """
         started = time.perf_counter()
         self._release()
         # presolve on: it removes N1's equalities and the fixed columns; on 2023-08-17 (K = 10,
         # loaded machine) HiGHS took 2.0 s (LP) + 1.1 s (recovery) with it, 2.3 + 3.2 s without
         options = replace(options, presolve="on")
-        relaxed = replace(options, relax_integrality=True)
-        integral = replace(
-            options, highs_options={**options.highs_options, "solve_relaxation": False}
+        # the relaxation by dual simplex with Dantzig pricing: 1.0-2.2 s of CPU a day against
+        # 1.7-2.6 s with HiGHS's default (steepest edge), August 2023 (docs/stochastic.md)
+        relaxed = replace(
+            options,
+            relax_integrality=True,
+            highs_options={"simplex_dual_edge_weight_strategy": 0, **options.highs_options},
+        )
+        integral = replace(  # (HiGHS keeps an option once set: each solve sets its own)
+            options,
+            highs_options={
+                "simplex_dual_edge_weight_strategy": -1,
+                **options.highs_options,
+                "solve_relaxation": False,
+            },
         )
         chosen = None
         if mode == "given":
@@ -259,46 +288,56 @@ class ScenarioModel:
                     data.fix(value)
             self._given_first_stage()
             if not exact:  # the relaxed recourse that integers are recovered from
-                run_exact(self.persistent, relaxed, inputs, started, rebuilt=False)
+                self._run(relaxed, inputs, started, rebuilt=False)
         else:
             self._set_choice(shared=mode == "shared")
-            choice = run_exact(
-                self.persistent, integral if exact else relaxed, inputs, started, rebuilt=False
-            )
+            choice = self._run(integral if exact else relaxed, inputs, started, rebuilt=False)
             chosen = choice.objective_usd
             for datas in self.first_stage:
                 for data in datas:
                     fix_at_value(data)
-            if exact:
-                for datas in self.integers:
-                    for data in datas:
-                        data.unfix()
         self._given_first_stage()
         if exact:
-            return run_exact(self.persistent, integral, inputs, started, rebuilt=False), chosen
+            return self._run(integral, inputs, started, rebuilt=False), chosen
+        return self._recover(integral, inputs, started), chosen
+
+    def _run(
+        self, options: SolveOptions, inputs: Inputs, started: float, **kw: bool
+    ) -> SolveReport:
+        """One solve from scratch (HiGHS's presolve, no basis of an earlier solve): on the
+        presolved model that is faster than a warm start on the whole one (measured: the
+        warm relaxation took 3,000-6,000 iterations and as long as 18,000 cold ones), and the
+        first stage never depends on what was solved before (which of equal optima)."""
+        self.engine.forget_basis()
+        return run_exact(self.engine, options, inputs, started, **kw)
+
+    def _recover(self, options: SolveOptions, inputs: Inputs, started: float) -> SolveReport:
+        """The evaluation MILP with integers recovered from the relaxed solution, its search
+        capped at ``RECOVERY_LIMIT_S``. Should the recovered integers leave an award
+        undeliverable in some scenario, it may fail there (T4, charged as
+        ``ancillary_failure``, as in the real-time stage); failing that (or with no integer
+        solution within the cap), every integer is freed under the full time limit."""
         for built in self.blocks:
             for _, terms in built.blocks:
                 if terms.fix_rounded is not None:
-                    terms.fix_rounded()
-        # only variable bounds changed since the data were pushed: Pyomo need not re-evaluate
-        # every Param-dependent coefficient again (a third of a day's CPU time, profiled)
-        updates = self.persistent.solver.config.auto_updates
-        updates.update_parameters = False
+                    self._recovered += terms.fix_rounded()
+        capped = replace(options, time_limit_s=min(options.time_limit_s, RECOVERY_LIMIT_S))
+        pyomo = self.engine.solver if isinstance(self.engine, PersistentModel) else None
+        if pyomo is not None:
+            # only variable bounds changed since the data were pushed: Pyomo need not
+            # re-evaluate every Param-dependent coefficient (a third of a day's CPU, profiled)
+            pyomo.config.auto_updates.update_parameters = False
         try:
-            report = run_exact(self.persistent, integral, inputs, started, rebuilt=False)
+            return self._run(capped, inputs, started, rebuilt=False)
         except SolveError:
-            # the rounded counts leave an award undeliverable in some scenario: it may fail
-            # there (T4, charged as ancillary_failure), as in the real-time stage
             self._set_stage(Stage.REAL_TIME_FAILING)
             try:
-                report = run_exact(self.persistent, integral, inputs, started, rebuilt=False)
+                return self._run(capped, inputs, started, rebuilt=False)
             except SolveError:
-                for datas in self.integers:
-                    for data in datas:
-                        data.unfix()
-                report = run_exact(self.persistent, integral, inputs, started, rebuilt=False)
+                self._free_recovered()
+                return self._run(options, inputs, started, rebuilt=False)
             finally:
                 self._set_stage(Stage.REAL_TIME)
         finally:
-            updates.update_parameters = True
-        return report, chosen
+            if pyomo is not None:
+                pyomo.config.auto_updates.update_parameters = True

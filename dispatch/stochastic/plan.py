@@ -22,7 +22,7 @@ import pyomo.environ as pyo
 from dispatch import columns
 from dispatch.inputs import DA_PRICE, Inputs
 from dispatch.model.build import BuiltModel, horizon_shape
-from dispatch.model.extract import Layout, extract_result, report_layout, streams_table
+from dispatch.model.extract import extract_result, streams_table
 from dispatch.model.state import SiteState
 from dispatch.options import SolveOptions
 from dispatch.results import SolveReport
@@ -173,7 +173,11 @@ class StochasticDayAhead:
     def model(self, view: Inputs, count: int) -> ScenarioModel:
         """The scenario model of ``view``'s day shape for ``count`` scenarios (built once)."""
         key = (horizon_shape(view.index), count)
-        model, new = by_shape(self._models, key, lambda: ScenarioModel(self.site, view, count))  # type: ignore[arg-type]
+        model, new = by_shape(
+            self._models,  # type: ignore[arg-type]
+            key,  # type: ignore[arg-type]
+            lambda: ScenarioModel(self.site, view, count, self.options.interface),
+        )
         self.models_built += new
         return model
 
@@ -223,8 +227,10 @@ class StochasticDayAhead:
         report: SolveReport,
         schedules: bool,
     ) -> StochasticPlan:
-        layouts = [report_layout(built) for built in model.blocks]
-        streams = tuple(streams_table(layout, _stream_values(layout)) for layout in layouts)
+        values = [model.report_values(k) for k in range(len(model.blocks))]
+        streams = tuple(
+            streams_table(layout, y[len(y) - 2 * len(layout.streams) :]) for layout, y in values
+        )
         expected = expected_streams_table(streams, scenarios.weights)
         risk_usd = float(pyo.value(model.model.risk_usd))
         if self.risk.cvar_weight > 0:
@@ -232,8 +238,8 @@ class StochasticDayAhead:
             expected = pd.concat([expected, pd.DataFrame([line])], ignore_index=True)
         read = (
             tuple(
-                extract_result(built, inputs, report).schedule
-                for built, inputs in zip(model.blocks, blocks, strict=True)
+                extract_result(built, inputs, report, value).schedule
+                for built, inputs, value in zip(model.blocks, blocks, values, strict=True)
             )
             if schedules
             else ()
@@ -249,13 +255,6 @@ class StochasticDayAhead:
             risk=self.risk,
             schedules=read,
         )
-
-
-def _stream_values(layout: Layout) -> np.ndarray:
-    """Each stream's (USD, basis MWh) of a solved scenario block: the layout's last values."""
-    count = 2 * len(layout.streams)
-    tail = layout.expressions[len(layout.expressions) - count :]
-    return np.array([pyo.value(expression) for expression in tail], dtype=float)
 
 
 def expected_streams_table(streams: Sequence[pd.DataFrame], weights: np.ndarray) -> pd.DataFrame:

@@ -191,8 +191,10 @@ def spread_scenarios(
     index = pd.DatetimeIndex(da_usd_per_mwh.index)
     clock = pd.MultiIndex.from_arrays([index.hour, index.minute])
     table = known.loc[list(candidates["day"])]
-    table = table.reindex(columns=table.columns.union(clock)).sort_index(axis=1).ffill(axis=1)
-    day_spreads = table[clock].to_numpy(float)
+    table = table.reindex(columns=table.columns.union(clock.unique())).sort_index(axis=1)
+    table = table.ffill(axis=1)
+    # by position: on a 25-hour day the repeated 01:xx read the same columns twice
+    day_spreads = table.to_numpy(float)[:, table.columns.get_indexer(clock)]
     prices = da_usd_per_mwh.to_numpy(float)[None, :] + day_spreads
     probabilities = candidates["probability"].to_numpy(float)
     picked, weights = forward_selection(prices, probabilities, method.count)
