@@ -39,6 +39,10 @@ class SolveOptions:
     # and the MIP only if that relaxation is fractional. It pays where relaxations are mostly
     # integral and re-solves differ little: the real-time loop's steps (docs/performance.md)
     relaxation_first: bool = False
+    # compiled only: a model built and compiled in this process is kept when its dispatcher is
+    # done with it and re-used by the next dispatcher (a new ``solve()``) of the same structure,
+    # which only loads its data and state (dispatch.cache). False: every dispatcher builds
+    model_cache: bool = True
 
     def __post_init__(self) -> None:
         expect(self.mip_rel_gap, (int, float), "mip_rel_gap", "a number")
@@ -48,6 +52,7 @@ class SolveOptions:
         expect(self.presolve, str, "presolve", "'choose', 'on' or 'off'")
         expect(self.warm_start, bool, "warm_start", "True or False")
         expect(self.relaxation_first, bool, "relaxation_first", "True or False")
+        expect(self.model_cache, bool, "model_cache", "True or False")
         expect(self.highs_options, Mapping, "highs_options", "a mapping of HiGHS option names")
         if not (math.isfinite(self.mip_rel_gap) and 0 <= self.mip_rel_gap < 1):
             raise InputError(
