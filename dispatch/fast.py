@@ -284,7 +284,7 @@ def _set_options(h: highspy.Highs, options: SolveOptions, *, lp: bool) -> None:
     instance accumulated over all its solves (ERGO-Code/HiGHS#1477; its MIP solver times each
     solve itself), so an LP's limit is the run time so far plus the limit."""
     settings: dict[str, Any] = {
-        **options.highs_options,
+        **options.highs_settings,
         "presolve": options.presolve,
         "time_limit": options.time_limit_s + (h.getRunTime() if lp else 0.0),
         "mip_rel_gap": options.mip_rel_gap,

@@ -315,7 +315,7 @@ def run_highs(
 
     ``solver_seconds`` is HiGHS's run time as reported, which accumulates on a re-used instance.
     """
-    highs_options = {**options.highs_options, "presolve": options.presolve, "output_flag": False}
+    highs_options = {**options.highs_settings, "presolve": options.presolve, "output_flag": False}
     if options.relax_integrality:
         highs_options["solve_relaxation"] = True
     results = solver.solve(

@@ -387,3 +387,27 @@ def test_every_param_pyomo_finds_in_the_model_is_mapped(path):
     missed = sorted(p.name for key, p in found.items() if key not in mapped)
     assert missed == []
     assert len(found) > 20  # the search does see the data
+
+
+@pytest.mark.parametrize("user", [None, True], ids=["default", "user_on"])
+def test_feasibility_jump_is_off_unless_the_user_turns_it_on(user):
+    # HIGHS_DEFAULTS switches HiGHS's root heuristic off for dispatch days; the user's
+    # highs_options win over it, on both interfaces
+    site = dr_site()
+    inputs = make_inputs(site, [20, -5, 60, 90, 20], 36.0)
+    extra = {} if user is None else {"mip_heuristic_run_feasibility_jump": user}
+    expected = bool(user)
+    model = FastModel(build_model(site, inputs))
+    model.solve_once(SolveOptions(highs_options=extra), inputs)
+    assert model.highs.getOptionValue("mip_heuristic_run_feasibility_jump")[1] is expected
+    solver = new_solver()
+    built = build_model(site, inputs)
+    run_exact(
+        PersistentModel(built, solver),
+        SolveOptions(interface="pyomo", highs_options=extra),
+        inputs,
+        0.0,
+        rebuilt=True,
+    )
+    highs = solver._solver_model
+    assert highs.getOptionValue("mip_heuristic_run_feasibility_jump")[1] is expected
