@@ -34,7 +34,7 @@ from dispatch.options import SolveOptions
 from dispatch.site import Site
 
 # idle compiled models kept per process; a 15-minute day of the West Texas campus holds
-# 5-9 MB of Pyomo objects and arrays (peak RSS measured per model built)
+# 4-9 MB of Pyomo objects and arrays (peak RSS measured per model built)
 MAX_MODELS = 8
 
 

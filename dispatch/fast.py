@@ -345,11 +345,12 @@ class _ColumnStates:
 
     def read(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(lower, upper, integer) of the columns ``index``, as Pyomo's ``Var.bounds`` and
-        domain give them; a fixed variable is held at its value and keeps its domain's
-        integrality, as Pyomo's HiGHS interface passes it. (A model whose integers are all
-        fixed, such as the operator's settlement, so stays a MIP: HiGHS holds its rows to the
-        MIP feasibility tolerance, 1e-6, as on Pyomo's path, not to the LP's 1e-7, which a
-        solution fixed from an earlier solve may miss by its own tolerance.)"""
+        domain give them. A fixed variable is held at its value; an integer held at a whole
+        number stays an integer column, as Pyomo's HiGHS interface passes it, so a model whose
+        integers are all fixed (the operator's settlement) stays a MIP, its rows held to
+        HiGHS's MIP feasibility tolerance (1e-6) as on Pyomo's path, not to the LP's 1e-7,
+        which a solution fixed from an earlier solve may miss by its own tolerance. An integer
+        held at a fraction (a relaxed value) is a continuous column: no integer meets it."""
         n = len(index)
         lower, upper, integer = np.empty(n), np.empty(n), np.zeros(n, dtype=bool)
         columns, domain_of = self.columns, self._domain_of
@@ -358,6 +359,7 @@ class _ColumnStates:
             domain_lower, domain_upper, integer[k] = domain_of(v._domain)
             if v._fixed:
                 lower[k] = upper[k] = v._value
+                integer[k] = integer[k] and float(v._value).is_integer()
                 continue
             lb, ub = v._lb, v._ub
             if lb is None:

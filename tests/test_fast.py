@@ -246,8 +246,9 @@ def test_what_highs_holds_equals_pyomos_own_reading_of_the_model(path, seed):
         lower, upper = (var.value, var.value) if var.fixed else var.bounds
         assert lp.col_lower_[j] == (-np.inf if lower is None else pytest.approx(lower)), var.name
         assert lp.col_upper_[j] == (np.inf if upper is None else pytest.approx(upper)), var.name
-        # a fixed integer stays an integer column (held by its bounds), as Pyomo passes it
-        integer = var.is_integer()
+        # an integer fixed at a whole number stays an integer column (held by its bounds), as
+        # Pyomo passes it; fixed at a fraction, a continuous one
+        integer = var.is_integer() and (not var.fixed or float(var.value).is_integer())
         assert (lp.integrality_[j] == highspy.HighsVarType.kInteger) == integer, var.name
     x = np.array([v.value for v in compiled.columns])
     objective = model.built.model.margin_usd
