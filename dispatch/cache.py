@@ -17,9 +17,10 @@ the carried-in state, gap, time limit, presolve, threads, relaxing integrality) 
 passed before every solve.
 
 A model is lent to one dispatcher at a time (taken out of the cache, given back when that
-dispatcher is gone), so two live dispatchers never share one. Taken out, it is handed to a new
-HiGHS instance (:meth:`dispatch.fast.FastModel.restart`): the solve starts from the same state
-as one on a model built just now. Pyomo's persistent interface is never cached: it is the
+dispatcher is gone), so two live dispatchers never share one. Taken out, it gets the new data
+and is then handed to a new HiGHS instance (:meth:`dispatch.fast.FastModel.restart`), in the
+order a new build has them: the solve starts from the same state as one on a model built just
+now. Pyomo's persistent interface is never cached: it is the
 reference the compiled path is tested against. ``SolveOptions(model_cache=False)`` builds every
 time.
 """
@@ -72,11 +73,10 @@ class ModelCache:
         self.taken = 0  # models lent out since the cache was made or cleared
 
     def take(self, key: Hashable) -> FastModel | None:
-        """The idle model of ``key`` on a new HiGHS (now lent out, no longer in the cache), or
-        None."""
+        """The idle model of ``key`` (now lent out, no longer in the cache), or None. The
+        taker loads its data, then :meth:`~dispatch.fast.FastModel.restart` s it."""
         model = self._idle.pop(key, None)
         if model is not None:
-            model.restart()
             self.taken += 1
         return model
 

@@ -162,6 +162,7 @@ class Dispatcher:
         self.models_from_cache = 0
         self._cached = self.options.model_cache and self.options.interface == "compiled"
         self._keys: dict[Shape, Hashable] = {}  # structure keys of the models, by shape
+        self._restart: set[Shape] = set()  # shapes of models taken, not yet on a new HiGHS
         if self._cached:
             weakref.finalize(self, _give_back, self._models, self._keys).atexit = False
 
@@ -185,6 +186,7 @@ class Dispatcher:
                 cached = MODEL_CACHE.take(key)
                 if cached is not None:
                     taken = True
+                    self._restart.add(shape)
                     return cached
             return new_engine(build_model(self.site, inputs), self.options)
 
@@ -219,6 +221,10 @@ class Dispatcher:
         engine, rebuilt = self.engine(inputs, shape)
         if not rebuilt:
             load_data(engine.built, inputs, shape)
+        if shape in self._restart and isinstance(engine, FastModel):
+            # taken from the cache: this day's data go to a new HiGHS as a new build's would
+            engine.restart()
+            self._restart.discard(shape)
         self._built = engine.built
         write_state(engine.built, state, inputs.index)
         return engine.built, run_exact(engine, self.options, inputs, started, rebuilt=rebuilt)
