@@ -128,6 +128,11 @@ def main() -> None:
         default=SolveOptions().interface,
         help="compiled arrays through highspy (default) or Pyomo's persistent interface",
     )
+    parser.add_argument(
+        "--relaxation-first",
+        action="store_true",
+        help="each day's LP relaxation first, the MIP only where it is fractional",
+    )
     args = parser.parse_args()
     plan = dict(QUICK if args.quick else FULL)
     plan["start"] = args.start or plan["start"]
@@ -139,7 +144,9 @@ def main() -> None:
         prices=[args.prices],
         settlement_points=plan["points"],
         split=plan["split"],
-        options=SolveOptions(threads=1, interface=args.interface),
+        options=SolveOptions(
+            threads=1, interface=args.interface, relaxation_first=args.relaxation_first
+        ),
     )
     counts = [int(w) for w in args.workers.split(",")]
     print(
@@ -171,6 +178,7 @@ def main() -> None:
             "plan": plan,
             "site": args.site,
             "interface": args.interface,
+            "relaxation_first": args.relaxation_first,
             "load_average": os.getloadavg(),
             "runs": rows,
         }

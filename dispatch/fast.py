@@ -62,6 +62,12 @@ class FastModel:
         )
         self.warm_start = warm_start
         self.relaxation_first = relaxation_first
+        self.restart()
+
+    def restart(self) -> None:
+        """Hand the model as it stands (data, variable states) to a new HiGHS, with nothing
+        held (:meth:`fix`), no previous solution and no basis: the next solve starts as one on
+        a model built and compiled just now (a model taken from :mod:`dispatch.cache`)."""
         self.highs_seconds = 0.0
         self.solution: np.ndarray | None = None  # column values of the last solve
         self._columns = _ColumnStates(self.compiled.columns)
@@ -278,7 +284,7 @@ def _set_options(h: highspy.Highs, options: SolveOptions, *, lp: bool) -> None:
     instance accumulated over all its solves (ERGO-Code/HiGHS#1477; its MIP solver times each
     solve itself), so an LP's limit is the run time so far plus the limit."""
     settings: dict[str, Any] = {
-        **options.highs_options,
+        **options.highs_settings,
         "presolve": options.presolve,
         "time_limit": options.time_limit_s + (h.getRunTime() if lp else 0.0),
         "mip_rel_gap": options.mip_rel_gap,
@@ -339,16 +345,22 @@ class _ColumnStates:
 
     def read(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(lower, upper, integer) of the columns ``index``, as Pyomo's ``Var.bounds`` and
-        domain give them; a fixed variable is held at its value as a continuous column."""
+        domain give them. A fixed variable is held at its value; an integer held at a whole
+        number stays an integer column, as Pyomo's HiGHS interface passes it, so a model whose
+        integers are all fixed (the operator's settlement) stays a MIP, its rows held to
+        HiGHS's MIP feasibility tolerance (1e-6) as on Pyomo's path, not to the LP's 1e-7,
+        which a solution fixed from an earlier solve may miss by its own tolerance. An integer
+        held at a fraction (a relaxed value) is a continuous column: no integer meets it."""
         n = len(index)
         lower, upper, integer = np.empty(n), np.empty(n), np.zeros(n, dtype=bool)
         columns, domain_of = self.columns, self._domain_of
         for k, i in enumerate(index.tolist()):
             v = columns[i]
+            domain_lower, domain_upper, integer[k] = domain_of(v._domain)
             if v._fixed:
                 lower[k] = upper[k] = v._value
+                integer[k] = integer[k] and float(v._value).is_integer()
                 continue
-            domain_lower, domain_upper, integer[k] = domain_of(v._domain)
             lb, ub = v._lb, v._ub
             if lb is None:
                 lower[k] = domain_lower

@@ -7,7 +7,8 @@ solving the next day with the same shape only rewrites the data and carried-stat
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
@@ -16,6 +17,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from dispatch.cache import MODEL_CACHE, structure_key
 from dispatch.errors import InputError, SolveError, expect, no_schedule
 from dispatch.fast import FastModel
 from dispatch.inputs import Inputs, check_inputs
@@ -139,7 +141,13 @@ class Dispatcher:
     """Solves one site over successive horizons, re-using a built model per horizon shape.
 
     Each solve writes its carried-in state (``None``: a fresh start) before solving, so a model
-    re-used from an earlier horizon never keeps that horizon's state.
+    re-used from an earlier horizon never keeps that horizon's state. On the compiled path
+    (``options.model_cache``, the default) a model of a structure another dispatcher of this
+    process has built is taken from :data:`dispatch.cache.MODEL_CACHE` instead of being built,
+    and this dispatcher's models go there when it is garbage-collected; a model it returned
+    (:meth:`solve_model`, :attr:`built`) is valid while the dispatcher lives.
+    ``models_built`` counts the models this dispatcher built, ``models_from_cache`` those it
+    took from the cache.
     """
 
     def __init__(self, site: Site, options: SolveOptions | None = None) -> None:
@@ -151,6 +159,12 @@ class Dispatcher:
         self._models: dict[Shape, Engine] = {}
         self._built: BuiltModel | None = None
         self.models_built = 0
+        self.models_from_cache = 0
+        self._cached = self.options.model_cache and self.options.interface == "compiled"
+        self._keys: dict[Shape, Hashable] = {}  # structure keys of the models, by shape
+        self._restart: set[Shape] = set()  # shapes of models taken, not yet on a new HiGHS
+        if self._cached:
+            weakref.finalize(self, _give_back, self._models, self._keys).atexit = False
 
     @property
     def built(self) -> BuiltModel | None:
@@ -161,14 +175,25 @@ class Dispatcher:
         """The engine for the horizon shape of ``inputs`` (True: built now, with ``inputs``).
 
         ``shape`` is that shape if the caller has it already."""
-        engine, rebuilt = by_shape(
-            self._models,
-            shape or horizon_shape(inputs.index),
-            lambda: new_engine(build_model(self.site, inputs), self.options),
-        )
-        if rebuilt:
-            self.models_built += 1
-        return engine, rebuilt
+        shape = shape or horizon_shape(inputs.index)
+        taken = False
+
+        def make() -> Engine:
+            nonlocal taken
+            if self._cached:
+                key = structure_key(self.site, self.options, tuple(inputs.frame.columns), shape)
+                self._keys[shape] = key
+                cached = MODEL_CACHE.take(key)
+                if cached is not None:
+                    taken = True
+                    self._restart.add(shape)
+                    return cached
+            return new_engine(build_model(self.site, inputs), self.options)
+
+        engine, new = by_shape(self._models, shape, make)
+        self.models_from_cache += taken
+        self.models_built += new and not taken
+        return engine, new and not taken
 
     def solve(self, inputs: Inputs, state: SiteState | None = None) -> DispatchResult:
         """Solve over the horizon of ``inputs`` from carried-in ``state``."""
@@ -196,6 +221,10 @@ class Dispatcher:
         engine, rebuilt = self.engine(inputs, shape)
         if not rebuilt:
             load_data(engine.built, inputs, shape)
+        if shape in self._restart and isinstance(engine, FastModel):
+            # taken from the cache: this day's data go to a new HiGHS as a new build's would
+            engine.restart()
+            self._restart.discard(shape)
         self._built = engine.built
         write_state(engine.built, state, inputs.index)
         return engine.built, run_exact(engine, self.options, inputs, started, rebuilt=rebuilt)
@@ -204,6 +233,13 @@ class Dispatcher:
         """The report values (:class:`~dispatch.model.extract.Layout`) of a model this
         dispatcher solved, at its current solution."""
         return evaluate_with(self._models.values(), built)
+
+
+def _give_back(models: dict[Shape, Engine], keys: dict[Shape, Hashable]) -> None:
+    """A dispatcher's compiled models into the process's cache (it is being collected)."""
+    for shape, engine in models.items():
+        if isinstance(engine, FastModel) and shape in keys:
+            MODEL_CACHE.give(keys[shape], engine)
 
 
 def solve(
@@ -216,6 +252,8 @@ def solve(
 
     ``state`` is carried in from an earlier horizon (see :mod:`dispatch.batch.rolling`);
     ``None`` starts fresh (battery at its initial SoC, containers running, generators off).
+    A model of the same structure solved earlier in this process is re-used with this call's
+    data (:mod:`dispatch.cache`; ``SolveOptions(model_cache=False)`` builds anew).
     """
     return Dispatcher(site, options).solve(inputs, state)
 
@@ -283,7 +321,7 @@ def run_highs(
 
     ``solver_seconds`` is HiGHS's run time as reported, which accumulates on a re-used instance.
     """
-    highs_options = {**options.highs_options, "presolve": options.presolve, "output_flag": False}
+    highs_options = {**options.highs_settings, "presolve": options.presolve, "output_flag": False}
     if options.relax_integrality:
         highs_options["solve_relaxation"] = True
     results = solver.solve(

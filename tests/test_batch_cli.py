@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -353,3 +354,21 @@ def test_operator_mode_from_the_api_commits_on_day_ahead_prices_by_default():
 
     (task,) = plan_tasks([PPA], "2023-08-17", "2023-08-17", settlement_prices="ercot_rtm_spp")
     assert (task.prices, task.settlement_prices) == ("ercot_dam_spp", "ercot_rtm_spp")
+
+
+def test_relaxation_first_reaches_the_tasks_and_keeps_the_optimum(site_file: Path, tmp_path: Path):
+    margins = {}
+    for flag in ("--relaxation-first", "--no-relaxation-first"):
+        out = tmp_path / flag
+        args = ["--start", "2023-01-01", "--end", "2023-01-02", "--workers", "1"]
+        result = batch(str(site_file), *args, "--out", str(out), flag)
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+        options = [line["task"]["options"] for line in lines if "task" in line]
+        assert options and all(
+            o["relaxation_first"] == (flag == "--relaxation-first") for o in options
+        )
+        margins[flag] = pd.read_parquet(out / "days")["net_margin_usd"].to_numpy()
+    assert margins["--relaxation-first"] == pytest.approx(
+        margins["--no-relaxation-first"], rel=1e-4
+    )

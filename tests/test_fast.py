@@ -165,7 +165,8 @@ def test_compiled_re_solves_equal_a_fresh_pyomo_build(
             solved_hashprice.append(inputs.frame[HASHPRICE].mean())
         assert dispatcher.built is not None
         state = read_state(dispatcher.built, inputs.index, state)
-    assert dispatcher.models_built == 1  # the second day re-solved the first day's model
+    # the second day re-solved the first day's model
+    assert dispatcher.models_built + dispatcher.models_from_cache == 1
     if solved_hashprice:
         assert solved_hashprice[0] != solved_hashprice[1]
 
@@ -245,7 +246,9 @@ def test_what_highs_holds_equals_pyomos_own_reading_of_the_model(path, seed):
         lower, upper = (var.value, var.value) if var.fixed else var.bounds
         assert lp.col_lower_[j] == (-np.inf if lower is None else pytest.approx(lower)), var.name
         assert lp.col_upper_[j] == (np.inf if upper is None else pytest.approx(upper)), var.name
-        integer = var.is_integer() and not var.fixed
+        # an integer fixed at a whole number stays an integer column (held by its bounds), as
+        # Pyomo passes it; fixed at a fraction, a continuous one
+        integer = var.is_integer() and (not var.fixed or float(var.value).is_integer())
         assert (lp.integrality_[j] == highspy.HighsVarType.kInteger) == integer, var.name
     x = np.array([v.value for v in compiled.columns])
     objective = model.built.model.margin_usd
@@ -275,7 +278,7 @@ def test_dr_windows_move_coefficients_and_bounds_on_the_compiled_model():
         )
         result = dispatcher.solve(inputs)
         assert_same_as_fresh_pyomo(site, inputs, None, dispatcher, result)
-    assert dispatcher.models_built == 1
+    assert dispatcher.models_built + dispatcher.models_from_cache == 1
 
 
 def test_fixing_the_past_equals_a_fresh_build_with_those_variables_fixed():
@@ -402,3 +405,27 @@ def test_a_power_of_data_is_a_coefficient_that_follows_its_param():
     m.price_usd_per_mwh[0] = 49.0
     model.push()
     assert highs_model(model)[0][row, column] == pytest.approx(7.0)
+
+
+@pytest.mark.parametrize("user", [None, True], ids=["default", "user_on"])
+def test_feasibility_jump_is_off_unless_the_user_turns_it_on(user):
+    # HIGHS_DEFAULTS switches HiGHS's root heuristic off for dispatch days; the user's
+    # highs_options win over it, on both interfaces
+    site = dr_site()
+    inputs = make_inputs(site, [20, -5, 60, 90, 20], 36.0)
+    extra = {} if user is None else {"mip_heuristic_run_feasibility_jump": user}
+    expected = bool(user)
+    model = FastModel(build_model(site, inputs))
+    model.solve_once(SolveOptions(highs_options=extra), inputs)
+    assert model.highs.getOptionValue("mip_heuristic_run_feasibility_jump")[1] is expected
+    solver = new_solver()
+    built = build_model(site, inputs)
+    run_exact(
+        PersistentModel(built, solver),
+        SolveOptions(interface="pyomo", highs_options=extra),
+        inputs,
+        0.0,
+        rebuilt=True,
+    )
+    highs = solver._solver_model
+    assert highs.getOptionValue("mip_heuristic_run_feasibility_jump")[1] is expected

@@ -16,7 +16,11 @@ from dispatch.batch.rolling import day_windows, slice_inputs
 from dispatch.fast import FastModel
 from dispatch.inputs import Inputs
 from dispatch.model.state import read_state
-from dispatch.realtime.information import SpreadForecast, load_operator_inputs
+from dispatch.realtime.information import (
+    HindsightForecast,
+    SpreadForecast,
+    load_operator_inputs,
+)
 from dispatch.realtime.stages import BreakevenRule, Optimize, StageModel, StageRunner
 from dispatch.results import SolveReport
 from dispatch.site import Site
@@ -107,3 +111,37 @@ def test_the_relaxation_first_gives_pyomos_optimum_whether_or_not_it_is_integral
             assert dispatcher.built is not None
             state = read_state(dispatcher.built, inputs.index, state)
     assert True in outcomes and False in outcomes
+
+
+class HoldsTheRelayDisarmed(Optimize):
+    """The loop's own decisions, with every relay fleet's daily arming (A3, a binary indexed by
+    day, not by interval) held at 0 in each real-time step, as a day-ahead arming would hold it."""
+
+    def decide(self, stage: StageModel, start: int, stop: int, known_price) -> None:
+        for var in stage.built.model.component_objects(pyo.Var, descend_into=True):
+            if var.local_name == "rrs_relay_armed":
+                for data in var.values():
+                    data.fix(0)
+
+
+def test_a_fixed_day_indexed_binary_settles_on_the_compiled_path_as_on_pyomos():
+    # 2023-07-13 on the campus, perfect foresight (one real-time solve of the whole day) with the
+    # relay held disarmed, as the day-ahead plan has it: the solution splits ECRS/NSPIN onto the
+    # S21 fleet 5.2e-7 MW above its headroom (within HiGHS's tolerances). The settlement then
+    # fixes every decision, so the model's only integers are fixed: Pyomo passes them as
+    # integer columns (a MIP, HiGHS's 1e-6 MIP feasibility tolerance) and settles the day; the
+    # compiled path passed them as continuous columns, an LP held to 1e-7: infeasible.
+    site = load_site(SITES / "west_texas_hybrid.yaml")
+    runner = CheckedRunner(site, EXACT, HoldsTheRelayDisarmed())
+    CheckedRunner.checked = 0
+    (view, realized), *_ = operator_days(site, "2023-07-13", "2023-07-13")
+    plan = runner.day_ahead(view, realized, None, SpreadForecast())
+    assert plan.settled.schedule["mining_s19_rrs_relay_armed"].eq(0).all()
+    result, _ = runner.real_time(
+        realized, realized, None, plan, HindsightForecast(realized), len(realized.index)
+    )
+    assert CheckedRunner.checked == 4  # plan, its settlement, the day, its settlement
+    assert result.schedule["mining_s19_rrs_relay_armed"].eq(0).all()
+    assert result.streams["usd"].sum() == pytest.approx(
+        result.kpis.objective_usd, rel=1e-9, abs=1e-6
+    )

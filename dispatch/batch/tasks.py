@@ -166,7 +166,8 @@ def task_identity(task: Task, memo: dict[str, str] | None = None) -> dict[str, A
         "rt_forecast": _source_identity(task.rt_forecast, memo)
         if task.rt_forecast not in RT_FORECASTS
         else task.rt_forecast,
-        "options": task.options.as_dict(),
+        # the model cache changes how fast a task runs, never what it computes
+        "options": {k: v for k, v in task.options.as_dict().items() if k != "model_cache"},
     }
     if task.stochastic is not None:  # absent otherwise: keys of earlier batches still match
         settings = task.stochastic.as_dict()
