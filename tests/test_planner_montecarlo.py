@@ -8,6 +8,7 @@ The small cases run the retrofit campus hourly (bundled day-ahead prices) on a f
 from __future__ import annotations
 
 import datetime as dt
+import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
@@ -35,7 +36,7 @@ from dispatch.sizing.paths import (
 )
 from dispatch.sizing.plan import Planning
 from dispatch.sizing.progress import Step, quiet
-from dispatch.sizing.uncertainty import evaluate_under_uncertainty
+from dispatch.sizing.uncertainty import _recommendation, evaluate_under_uncertainty
 from dispatch.sizing.valuegrid import (
     chord_bound,
     dispatch_lines,
@@ -370,4 +371,31 @@ def test_the_size_page_draws_the_monte_carlo_from_its_tables(small):
     nothing = SimpleNamespace(uncertainty=None)
     assert all(
         build(nothing) is None for build in (npv_distribution, frontier, tornado, cash_flows)
+    )
+
+
+@pytest.mark.parametrize(
+    ("weight", "chosen_on"),
+    [(0.0, "best expected NPV +12.0 M USD"), (0.25, "best 75% expected NPV + 25% CVaR +4.0 M USD")],
+)
+def test_the_recommendation_says_what_the_plan_was_chosen_on(weight, chosen_on):
+    # A plan whose mean is carried by its upper tail: P50 and P10 below zero. The line must say
+    # the figure it won on (mean 12, CVaR -20: 0.75 x 12 + 0.25 x -20 = 4), not only P50/P10.
+    summary = pd.DataFrame(
+        {
+            "candidate": ["business_as_usual", "mining"],
+            "description": ["the site as it stands", "add 5 s21"],
+            "mean_npv_vs_bau_usd": [0.0, 12e6],
+            "cvar_npv_vs_bau_usd": [0.0, -20e6],
+            "p50_npv_vs_bau_usd": [0.0, -3e6],
+            "p10_npv_vs_bau_usd": [0.0, -9e6],
+            "p50_payback_years": [math.nan, 7.3],
+        }
+    )
+    summary["objective_usd"] = (1 - weight) * summary["mean_npv_vs_bau_usd"] + weight * summary[
+        "cvar_npv_vs_bau_usd"
+    ]
+    assert _recommendation(summary, "mining", weight) == (
+        f"add 5 s21: {chosen_on}; NPV P50 \N{MINUS SIGN}3.0 M USD, P10 \N{MINUS SIGN}9.0 M USD, "
+        "payback 7.3 years"
     )

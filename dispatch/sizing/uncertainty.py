@@ -167,7 +167,7 @@ def evaluate_under_uncertainty(
     seconds["total"] = time.perf_counter() - started
     return UncertaintyResult(
         recommended=recommended,
-        recommendation=_recommendation(summary, recommended),
+        recommendation=_recommendation(summary, recommended, spec.cvar_weight_fraction),
         summary=summary,
         paths=_paths_table(scored),
         distribution=_distribution(scored, spec.cvar_fraction),
@@ -258,8 +258,9 @@ def _quantile(values: np.ndarray, q: float) -> float:
     return float(np.percentile(finite, q)) if finite.size else math.nan
 
 
-def _recommendation(summary: pd.DataFrame, recommended: str) -> str:
-    """The line ending `dispatch size`."""
+def _recommendation(summary: pd.DataFrame, recommended: str, cvar_weight: float) -> str:
+    """The line ending `dispatch size`: the plan, the figure it was chosen on (the expected NPV,
+    or its blend with the CVaR), then its P50, P10 and payback."""
     row = summary.loc[summary["candidate"] == recommended].iloc[0]
     if recommended == BAU:
         others = summary[summary["candidate"] != BAU]
@@ -275,8 +276,14 @@ def _recommendation(summary: pd.DataFrame, recommended: str) -> str:
     paid = (
         f"payback {payback:.1f} years" if math.isfinite(payback) else "payback beyond the horizon"
     )
+    criterion = (
+        "expected NPV"
+        if cvar_weight == 0
+        else f"{1 - cvar_weight:.0%} expected NPV + {cvar_weight:.0%} CVaR"
+    )
     return (
-        f"{row['description']}: NPV P50 {signed_musd(row['p50_npv_vs_bau_usd'])} M USD, P10 "
+        f"{row['description']}: best {criterion} {signed_musd(row['objective_usd'])} M USD; "
+        f"NPV P50 {signed_musd(row['p50_npv_vs_bau_usd'])} M USD, P10 "
         f"{signed_musd(row['p10_npv_vs_bau_usd'])} M USD, {paid}"
     )
 
