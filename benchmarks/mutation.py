@@ -174,6 +174,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, help="test only this many mutants, drawn at random")
     parser.add_argument("--seed", type=int, default=1, help="the sample's random seed")
     args = parser.parse_args()
+    if args.sample is not None and args.sample < 1:
+        parser.error(f"--sample: expected at least 1 mutant, found {args.sample}")
     names = args.names
     if args.sample is not None and not args.report_only:
         generate_mutants()

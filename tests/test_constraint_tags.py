@@ -24,21 +24,23 @@ def money(result) -> dict[str, float]:
 
 # --- U1 generators ------------------------------------------------------------------------------
 
+# a 10 MW unit burning 10 MMBtu/MWh at 5 USD/MMBtu (50 USD/MWh), ramping 0.05 MW/min = 3 MW/h
+RECIP_50_USD_PER_MWH = {
+    "name": "recip",
+    "capacity_mw": 10,
+    "min_stable_fraction": 0.3,
+    "heat_rate_mmbtu_per_mwh": 10.0,
+    "fuel_price_usd_per_mmbtu": 5.0,
+    "ramp_mw_per_minute": 0.05,
+}
+
 
 def test_u1_ramp_limits_a_unit_that_stays_on():
     # Off grid, the unit alone serves a 10 MW hall at 50 % then 100 % utilization. It may ramp
     # 0.05 MW/min = 3 MW per hour, so it goes 5 -> 8 MW and 2 MW of the hall is not served
     # (20,000 USD/MWh). Without the ramp limit it would follow 5 -> 10; a start and a stop in the
     # same interval (a unit that stays on) must not buy ramp relief either.
-    unit = {
-        "name": "recip",
-        "capacity_mw": 10,
-        "min_stable_fraction": 0.3,
-        "heat_rate_mmbtu_per_mwh": 10.0,
-        "fuel_price_usd_per_mmbtu": 5.0,
-        "startup_cost_usd": 100,
-        "ramp_mw_per_minute": 0.05,
-    }
+    unit = {**RECIP_50_USD_PER_MWH, "startup_cost_usd": 100}
     site = make_site(
         market=None, hpc={"it_load_mw": 10, "pue": 1.0, "contract": COLOCATION}, generators=[unit]
     )
@@ -57,14 +59,7 @@ def test_u1_ramp_down_limits_a_unit_that_stays_on():
     # with no export. Staying on it could only ramp 10 -> 7 MW (3 MW per hour) while the hall
     # takes 5, so it stops and the grid serves the 5 MW at 100: fuel 500, energy 500. Were the
     # ramp down free for a unit that stays on, it would follow 10 -> 5 (fuel 750, no purchase).
-    unit = {
-        "name": "recip",
-        "capacity_mw": 10,
-        "min_stable_fraction": 0.3,
-        "heat_rate_mmbtu_per_mwh": 10.0,
-        "fuel_price_usd_per_mmbtu": 5.0,
-        "ramp_mw_per_minute": 0.05,
-    }
+    unit = RECIP_50_USD_PER_MWH
     site = make_site(
         grid={"import_limit_mw": 20},
         hpc={"it_load_mw": 10, "pue": 1.0, "contract": COLOCATION},
