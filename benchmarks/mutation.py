@@ -5,10 +5,11 @@
     python benchmarks/mutation.py "dispatch.model.*"   # only mutants of these functions
     python benchmarks/mutation.py --report-only        # the score of the last run, no tests
     python benchmarks/mutation.py "dispatch.model.*" --sample 100 --seed 1   # a random sample
+    python benchmarks/mutation.py "dispatch.batch.*" "dispatch.results.*" --sample 15   # 15 each
 
-``--sample N`` tests a seeded random sample of N of the matching mutants (all of them take hours
-on 2 cores: every mutant that survives runs every test that reaches its function) and reports the
-score with its 95 % Wilson interval; the other mutants stay "not run".
+``--sample N`` tests a seeded random sample of N of the mutants matching each glob (all of them
+take hours on 2 cores: every mutant that survives runs every test that reaches its function) and
+reports each package's score with its 95 % Wilson interval; the other mutants stay "not run".
 
 Runs mutmut (configured in pyproject.toml, ``[tool.mutmut]``) at ``nice -n 10``: it copies the
 package into ``mutants/``, makes one mutant per operator and place (a ``<`` for a ``<=``, a
@@ -76,15 +77,17 @@ def generate_mutants() -> None:
 
 
 def draw_sample(globs: list[str], size: int, seed: int) -> list[str]:
-    """``size`` mutant names drawn at random (seeded) among those matching ``globs``."""
-    names = sorted(
-        name
-        for name in read_results()
-        if not globs or any(fnmatch.fnmatch(name, pattern) for pattern in globs)
-    )
-    if not names:
-        raise SystemExit(f"no mutant matches {globs}")
-    return sorted(random.Random(seed).sample(names, min(size, len(names))))
+    """``size`` mutant names drawn at random (seeded) among those matching each glob in turn
+    (a stratified sample: ``size`` per glob, so each package gets its own score), or among all
+    mutants when no glob is given."""
+    everything = sorted(read_results())
+    sample: set[str] = set()
+    for pattern in globs or ["*"]:
+        names = sorted(set(fnmatch.filter(everything, pattern)) - sample)
+        if not names:
+            raise SystemExit(f"no mutant matches {pattern!r}")
+        sample.update(random.Random(seed).sample(names, min(size, len(names))))
+    return sorted(sample)
 
 
 def wilson_interval(killed: int, judged: int, z: float = 1.96) -> tuple[float, float]:
@@ -171,7 +174,9 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help="mutant name globs, e.g. 'dispatch.model.*'")
     parser.add_argument("--max-children", type=int, default=2, help="parallel test processes")
     parser.add_argument("--report-only", action="store_true", help="score the last run")
-    parser.add_argument("--sample", type=int, help="test only this many mutants, drawn at random")
+    parser.add_argument(
+        "--sample", type=int, help="test only this many mutants per glob, drawn at random"
+    )
     parser.add_argument("--seed", type=int, default=1, help="the sample's random seed")
     args = parser.parse_args()
     if args.sample is not None and args.sample < 1:
