@@ -41,6 +41,10 @@ _INFEASIBLE = (
     highspy.HighsModelStatus.kInfeasible,
     highspy.HighsModelStatus.kUnboundedOrInfeasible,
 )
+# [MW; MWh, USD or a count for such columns] how far a fixed column may move in a last-resort
+# solve whose fixed values as given are infeasible (FastModel._run_with_fixed_slack): ten times
+# HiGHS's primal feasibility tolerance, far below what any report shows
+FIXED_SLACK_MW = 1e-6
 
 
 class FastModel:
@@ -62,6 +66,9 @@ class FastModel:
         )
         self.warm_start = warm_start
         self.relaxation_first = relaxation_first
+        # a solve infeasible as fixed is run again with slack on its fixed columns (a last
+        # resort: :meth:`_run_with_fixed_slack`)
+        self.fixed_slack = False
         self.restart()
 
     def restart(self) -> None:
@@ -73,6 +80,7 @@ class FastModel:
         self._columns = _ColumnStates(self.compiled.columns)
         self._held = np.zeros(self.compiled.n_columns, dtype=bool)  # fixed through fix()
         self._held_at = np.zeros(self.compiled.n_columns)
+        self._loosened: np.ndarray | None = None  # fixed columns given slack by the last solve
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self._pass_model()
@@ -180,6 +188,7 @@ class FastModel:
 
     def solve_once(self, options: SolveOptions, inputs: Inputs) -> SolveReport:
         """One HiGHS solve of the model as it stands; the solution goes into the variables."""
+        self._tighten()
         self.push()
         h = self.highs
         if self.warm_start and self.solution is not None:
@@ -191,6 +200,8 @@ class FastModel:
         if not (mip and self.relaxation_first and self._relaxation_is_integral(options)):
             _set_options(h, options, lp=not mip)
             h.run()
+        if self.fixed_slack and h.getModelStatus() in _INFEASIBLE:
+            self._run_with_fixed_slack(options, lp=not mip)
         total = h.getRunTime()
         self.highs_seconds, seconds = total, total - self.highs_seconds
         status, info = h.getModelStatus(), h.getInfo()
@@ -206,6 +217,8 @@ class FastModel:
         for j in np.flatnonzero(column_values(self.compiled) != x).tolist():
             columns[j].set_value(x[j], skip_validation=True)  # only the values that moved
         objective = float(info.objective_function_value)
+        if self._loosened is not None:  # the objective of the fixed values as reported
+            objective = float(self._cost @ x + self._offset)
         optimal = status == highspy.HighsModelStatus.kOptimal
         if info.mip_node_count == -1:  # solved as an LP
             bound = objective if optimal else None
@@ -223,6 +236,35 @@ class FastModel:
             rebuilt=True,
             rounds=1,
         )
+
+    def _run_with_fixed_slack(self, options: SolveOptions, *, lp: bool) -> None:
+        """Run again with every fixed column free by ``FIXED_SLACK_MW`` either side (their
+        bounds come back before the next solve): the solution is clipped to the bounds as they
+        were, so a fixed column reports exactly its fixed value.
+
+        A past fixed at a solve's values meets its rows only within HiGHS's feasibility
+        tolerance (1e-7), and the values read are clipped to their bounds: a row whose columns
+        are all fixed can end up just past the tolerance. On 2023-08-02 (the stochastic case
+        of the operator back-test, λ = 0.5) a balance row 1.07e-7 MW off made HiGHS call the
+        real-time loop's next hour infeasible. A model that is really infeasible stays so.
+        """
+        lower, upper = self._bounds
+        fixed = np.flatnonzero(lower == upper)
+        if not len(fixed):
+            return
+        slack = FIXED_SLACK_MW * np.maximum(1.0, np.abs(lower[fixed]))
+        self.highs.changeColsBounds(len(fixed), fixed, lower[fixed] - slack, upper[fixed] + slack)
+        self._loosened = fixed
+        # without presolve: it can still call the loosened model infeasible (2023-08-02)
+        _set_options(self.highs, replace(options, presolve="off"), lp=lp)
+        self.highs.run()
+
+    def _tighten(self) -> None:
+        """Give the columns :meth:`_run_with_fixed_slack` loosened their bounds back."""
+        if self._loosened is not None:
+            index, self._loosened = self._loosened, None
+            lower, upper = self._bounds[0, index], self._bounds[1, index]
+            self.highs.changeColsBounds(len(index), index, lower, upper)
 
     def forget_basis(self) -> None:
         """Forget the last solve's basis: the next LP starts from scratch, so which of equal

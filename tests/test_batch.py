@@ -168,8 +168,10 @@ def test_dask_local_cluster_process_pool_and_a_plain_loop_agree(site_file: Path,
     with ProcessPoolExecutor(2) as pool:
         pooled = run_batch(tasks, tmp_path / "pool", executor=pool)
     with (
+        # a free port for the scheduler's HTTP server (None still takes 8787, which another
+        # test run on the machine may hold: "Cluster failed to start")
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -284,8 +284,10 @@ def test_the_monte_carlo_is_the_same_on_processes_and_on_dask(small, monkeypatch
         pooled = run(planning, pool)
     monkeypatch.setattr(montecarlo, "_kept_years", {})
     with (
+        # a free port for the scheduler's HTTP server (None still takes 8787, which another
+        # test run on the machine may hold: "Cluster failed to start")
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

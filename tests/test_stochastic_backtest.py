@@ -107,6 +107,24 @@ def test_stochastic_batch_adds_its_cases_and_the_vss_evpi_summary(site_file: Pat
     assert "stochastic DA" in " ".join(result.output.split())
 
 
+@pytest.mark.slow
+def test_the_campus_at_cvar_weight_half_runs_through_2023_08_02(tmp_path: Path):
+    # The stochastic case's real-time loop held a past whose balance row was 1.07e-7 MW off
+    # (HiGHS's tolerance is 1e-7) and the month stopped "infeasible" on 08-02: the loop and the
+    # settle now solve such a step once more with slack on the fixed columns.
+    out = tmp_path / "out"
+    campus = Path(__file__).resolve().parent.parent / "sites" / "west_texas_hybrid.yaml"
+    result = runner.invoke(
+        app,
+        ["batch", str(campus), "--start", "2023-08-01", "--end", "2023-08-02", "--operator",
+         "--stochastic", "10", "--cvar-weight", "0.5", "--no-in-sample", "--workers", "1",
+         "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    days = pd.read_parquet(out / "days")
+    assert len(days[days["case"] == STOCHASTIC]) == 2
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -34,6 +34,7 @@ from pyomo.core.base.var import VarData
 
 from dispatch import columns
 from dispatch.errors import SolveError
+from dispatch.fast import FastModel
 from dispatch.inputs import HASHPRICE, PRICE, Inputs
 from dispatch.model.build import BuiltModel, build_model, horizon_shape, load_data
 from dispatch.model.context import Stage
@@ -256,7 +257,22 @@ class StageRunner:
             return self._solve(stage, inputs)
         except SolveError:
             stage.set_stage(Stage.REAL_TIME_FAILING)
+            return self._solve_fixed(stage, inputs)
+
+    def _solve_fixed(self, stage: StageModel, inputs: Inputs) -> SolveReport:
+        """:meth:`_solve`; if HiGHS calls it infeasible, once more with the fixed columns free
+        by :data:`~dispatch.fast.FIXED_SLACK_MW`: a past fixed at a solve's values met its rows
+        only within HiGHS's feasibility tolerance (reported as fixed all the same)."""
+        try:
             return self._solve(stage, inputs)
+        except SolveError:
+            if not isinstance(stage.model, FastModel):
+                raise
+        stage.model.fixed_slack = True
+        try:
+            return self._solve(stage, inputs)
+        finally:
+            stage.model.fixed_slack = False
 
     def day_ahead(
         self,
@@ -329,7 +345,7 @@ class StageRunner:
             fix_at_value(data)
         stage.set_stage(Stage.REAL_TIME)
         load_data(stage.built, realized)
-        final = self._solve(stage, realized)
+        final = self._solve_fixed(stage, realized)
         report = replace(
             final,
             status=worst_status([*reports, final]),
