@@ -1,82 +1,273 @@
 """G2 at a zero import adder: importing and exporting in the same interval is money-neutral, so
 HiGHS may return both at once; the schedule reports only the net flow (docs/formulation.md, G2).
 
-Tiny hourly sites with one optimum for the net flow; expected values derived by hand in the
-comments (tolerance 1e-6). Each case also solves the model once without the settle steps and
-asserts that HiGHS did return simultaneous flows there, so the case keeps exercising the netting.
+Tiny hourly sites where the net flow has one optimum: a firm hall (colocation, nothing else
+moves), so import - export = hall load every hour, under a 20 MW import / 10 MW export
+connection with no adder. Expected values derived by hand in the comments (tolerance 1e-6).
+Each case runs twice: once with the netting switched off, asserting that HiGHS did return both
+flows at once (the case keeps exercising the netting) and that netting leaves the money as it
+was; once as shipped, asserting the flows and streams by hand.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
 import pytest
 from conftest import make_inputs, make_site
 from independent import mismatches
 from physics import violations
 
-from dispatch import Inputs, Site, solve
+from dispatch import solve
 from dispatch.inputs import DA_PRICE
+from dispatch.model import grid
 from dispatch.model.build import build_model
 from dispatch.realtime.information import DayAheadForecast
 from dispatch.realtime.stages import StageRunner
-from dispatch.solver import SolveOptions, new_engine
+from dispatch.solver import SolveOptions
+from dispatch.stochastic.plan import StochasticDayAhead
+from dispatch.stochastic.scenarios import PriceScenarios
 
 INTERFACES = ["compiled", "pyomo"]
 COLOCATION = {"kind": "colocation", "usd_per_kw_month": 100}
-# a 5 MW firm hall under a 20 MW import / 10 MW export connection with no adder; at -10 USD/MWh
-# importing 15 and exporting 10 costs exactly what importing 5 does
 GRID = {"import_limit_mw": 20, "export_limit_mw": 10, "import_adder_usd_per_mwh": 0}
+PPA_8_MW = {"volume_mw": 8, "price_usd_per_mwh": 25}
 HALL_5_MW = {"it_load_mw": 5, "pue": 1.0, "contract": COLOCATION}
-PRICES = [30.0, -10.0, 30.0, -10.0]
+HALL_10_MW = {"it_load_mw": 10, "pue": 1.0, "contract": COLOCATION}
+PRICES = [30.0, -10.0, 30.0, -10.0]  # Σ = 40 USD/MWh over the four hours
 
 
 def options(interface: str) -> SolveOptions:
     return SolveOptions(mip_rel_gap=0.0, interface=interface, model_cache=False)
 
 
-def money(result) -> dict[str, tuple[float, float]]:
-    table = result.streams.set_index("stream")
-    return {s: (float(table.loc[s, "usd"]), float(table.loc[s, "basis_mwh"])) for s in table.index}
+def money(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """stream -> (usd, basis_mwh)."""
+    rows = table.set_index("stream")
+    return {s: (float(rows.loc[s, "usd"]), float(rows.loc[s, "basis_mwh"])) for s in rows.index}
 
 
-def unsettled_flows(
-    site: Site, inputs: Inputs, interface: str, *, two_settlement: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """(import, export) [MW] of one HiGHS solve, before any settle step runs."""
-    built = build_model(site, inputs, two_settlement=two_settlement)
-    engine = new_engine(built, options(interface))
-    engine.solve_once(options(interface), inputs)
-    schedule = {name: c for _, terms in built.blocks for name, c in terms.schedule.items()}
-    return tuple(  # type: ignore[return-value]
-        np.array([v.value for v in schedule[name].values()])
-        for name in ("grid_import_mw", "grid_export_mw")
-    )
+def both_ways(schedule: pd.DataFrame) -> np.ndarray:
+    return np.minimum(schedule["grid_import_mw"], schedule["grid_export_mw"]).to_numpy()
 
 
-def assert_highs_flows_both_ways(site, inputs, interface, **kwargs) -> None:
-    imported, exported = unsettled_flows(site, inputs, interface, **kwargs)
-    assert (np.minimum(imported, exported) > 1e-6).any(), (imported, exported)
+def run_both(monkeypatch, run: Callable[[], Any], schedule_of: Callable[[Any], pd.DataFrame]):
+    """``run()`` with the netting switched off, then as shipped; asserts HiGHS's own schedule
+    imports and exports at once somewhere. Returns (HiGHS's own result, the netted result)."""
+    with monkeypatch.context() as m:
+        m.setattr(grid, "settle_simultaneous_flows", lambda b, spec, ctx: None)
+        unnetted = run()
+    assert (both_ways(schedule_of(unnetted)) > 1e-6).any(), "HiGHS no longer flows both ways"
+    netted = run()
+    assert (both_ways(schedule_of(netted)) <= 1e-9).all()
+    return unnetted, netted
 
 
-def assert_net_flows(result, imported: list[float], exported: list[float]) -> None:
-    schedule = result.schedule
-    assert schedule["grid_import_mw"].tolist() == pytest.approx(imported, abs=1e-6)
-    assert schedule["grid_export_mw"].tolist() == pytest.approx(exported, abs=1e-6)
-    both = np.minimum(schedule["grid_import_mw"], schedule["grid_export_mw"])
-    assert (both <= 1e-9).all()
+def flows(schedule: pd.DataFrame) -> tuple[list[float], list[float]]:
+    return schedule["grid_import_mw"].tolist(), schedule["grid_export_mw"].tolist()
+
+
+# --- single settlement ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("interface", INTERFACES)
-def test_single_settlement_reports_the_net_flow(interface):
-    # The hall takes 5 MW every hour, nothing else moves: import - export = 5. By hand: import
-    # 5 MW every hour, export 0; purchase -(30 - 10 + 30 - 10) x 5 = -200 USD on 20 MWh; no sale.
+def test_single_settlement_reports_the_net_flow(interface, monkeypatch):
+    # import 5 MW every hour, export 0; purchase -(30 - 10 + 30 - 10) x 5 = -200 USD on 20 MWh;
+    # no sale. HiGHS's own answer imports 15 and exports 10 at -10 USD/MWh: the same money.
     site = make_site(grid=GRID, hpc=HALL_5_MW)
     inputs = make_inputs(site, PRICES)
-    assert_highs_flows_both_ways(site, inputs, interface)
-    result = solve(site, inputs, options(interface))
-    assert_net_flows(result, [5, 5, 5, 5], [0, 0, 0, 0])
-    streams = money(result)
+    unnetted, result = run_both(
+        monkeypatch, lambda: solve(site, inputs, options(interface)), lambda r: r.schedule
+    )
+    assert flows(result.schedule) == ([5, 5, 5, 5], [0, 0, 0, 0])
+    streams = money(result.streams)
     assert streams["grid_energy_purchase"] == pytest.approx((-200.0, 20.0))
     assert streams["grid_energy_sale"] == pytest.approx((0.0, 0.0), abs=1e-9)
+    assert result.kpis.objective_usd == unnetted.kpis.objective_usd
     assert mismatches(site, result) == []  # streams, basis, KPIs, Σ streams = HiGHS objective
     assert violations(site, result.schedule) == []
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_single_settlement_with_a_ppa_splits_the_net_import(interface, monkeypatch):
+    # The 8 MW block is used for the hall's 5 MW, the other 3 MW resold: import 5, export 0,
+    # ppa_used 5, spot 0. ppa_energy -25 x 8 x 4 = -800 USD on 32 MWh; power_credits
+    # 3 x 40 = 120 USD on 12 MWh; nothing bought at spot or sold.
+    site = make_site(grid={**GRID, "ppa": PPA_8_MW}, hpc=HALL_5_MW)
+    inputs = make_inputs(site, PRICES)
+    unnetted, result = run_both(
+        monkeypatch, lambda: solve(site, inputs, options(interface)), lambda r: r.schedule
+    )
+    schedule = result.schedule
+    assert flows(schedule) == ([5, 5, 5, 5], [0, 0, 0, 0])
+    assert schedule["ppa_used_mw"].tolist() == [5, 5, 5, 5]
+    assert schedule["ppa_resold_mw"].tolist() == [3, 3, 3, 3]
+    streams = money(result.streams)
+    assert streams["ppa_energy"] == pytest.approx((-800.0, 32.0))
+    assert streams["power_credits"] == pytest.approx((120.0, 12.0))
+    assert streams["grid_energy_purchase"] == pytest.approx((0.0, 0.0), abs=1e-9)
+    assert streams["grid_energy_sale"] == pytest.approx((0.0, 0.0), abs=1e-9)
+    assert result.kpis.objective_usd == unnetted.kpis.objective_usd
+    assert mismatches(site, result) == []
+    assert violations(site, result.schedule) == []
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_coincident_peak_prices_only_the_weighted_hours(interface, monkeypatch):
+    # P1 prices import in the last hour only (weight 0.5): HiGHS avoids both flows there, not
+    # in the other hours. CP charge 40,000 / 4 x 0.5 x 5 MW = -25,000 USD; purchase -200.
+    cp = {"usd_per_mw_year": 40_000, "peaks_per_year": 4}
+    site = make_site(grid={**GRID, "coincident_peak": cp}, hpc=HALL_5_MW)
+    inputs = make_inputs(site, PRICES, coincident_peak_weight=[0, 0, 0, 0.5])
+    unnetted, result = run_both(
+        monkeypatch, lambda: solve(site, inputs, options(interface)), lambda r: r.schedule
+    )
+    assert both_ways(unnetted.schedule)[3] == 0
+    assert flows(result.schedule) == ([5, 5, 5, 5], [0, 0, 0, 0])
+    streams = money(result.streams)
+    assert streams["coincident_peak"] == pytest.approx((-25_000.0, 20.0))
+    assert streams["grid_energy_purchase"] == pytest.approx((-200.0, 20.0))
+    assert result.kpis.objective_usd == unnetted.kpis.objective_usd
+    assert mismatches(site, result) == []
+    assert violations(site, result.schedule) == []
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_a_demand_charge_lets_import_flow_both_ways_up_to_the_peak(interface, monkeypatch):
+    # A 10 MW hall at 100 % then 50 %: the month's peak is 10 MW whatever happens, so in the
+    # half-load hours importing up to 10 and exporting 5 costs nothing more (P2 does not stop
+    # it). Netted: import [10, 5, 10, 5], export 0; demand charge -100 x 10 = -1000 USD;
+    # purchase -(-10 x 10 + 30 x 5) x 2 = -100 USD on 30 MWh.
+    dc = {"usd_per_mw_month": 100}
+    site = make_site(grid={**GRID, "demand_charge": dc}, hpc=HALL_10_MW)
+    inputs = make_inputs(site, [-10, 30, -10, 30], hpc_utilization_fraction=[1, 0.5, 1, 0.5])
+    unnetted, result = run_both(
+        monkeypatch, lambda: solve(site, inputs, options(interface)), lambda r: r.schedule
+    )
+    assert flows(result.schedule) == ([10, 5, 10, 5], [0, 0, 0, 0])
+    streams = money(result.streams)
+    assert streams["demand_charge"] == pytest.approx((-1000.0, 30.0))
+    assert streams["grid_energy_purchase"] == pytest.approx((-100.0, 30.0))
+    assert result.kpis.objective_usd == unnetted.kpis.objective_usd
+    assert mismatches(site, result) == []
+    assert violations(site, result.schedule) == []
+
+
+# --- two-settlement (the operator's day) and the stochastic day-ahead stage ----------------------
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.mark.parametrize("ppa", [False, True], ids=["no_ppa", "ppa"])
+def test_two_settlement_day_ahead_and_real_time_report_the_net_flow(interface, ppa, monkeypatch):
+    # DA = RT prices. The market position is import - export - PPA block = 5 - 0 - (8 or 0):
+    # no PPA: da_position 5, da_energy -5 x 40 = -200 USD on 20 MWh, adder basis 20 MWh;
+    # PPA: da_position -3, da_energy +3 x 40 = 120 USD on -12 MWh, ppa_energy -800 on 32 MWh,
+    # nothing bought beyond the block (adder basis 0). No deviation in either stage.
+    site = make_site(grid={**GRID, "ppa": PPA_8_MW} if ppa else GRID, hpc=HALL_5_MW)
+    day = make_inputs(site, PRICES, **{DA_PRICE: PRICES})
+    position, da_usd, spot_mwh = (-3.0, 120.0, 0.0) if ppa else (5.0, -200.0, 20.0)
+
+    def operator_day():
+        runner = StageRunner(site, options(interface))
+        plan = runner.day_ahead(day, day, None, DayAheadForecast())
+        real_time, _ = runner.real_time(day, day, None, plan, DayAheadForecast(), 1)
+        return plan.settled, real_time
+
+    (unnetted, _), (planned, real_time) = run_both(
+        monkeypatch, operator_day, lambda r: pd.concat([r[0].schedule, r[1].schedule])
+    )
+    assert planned.kpis.objective_usd == unnetted.kpis.objective_usd
+    for result in (planned, real_time):
+        assert flows(result.schedule) == ([5, 5, 5, 5], [0, 0, 0, 0])
+        assert result.schedule["da_position_mw"].tolist() == pytest.approx([position] * 4)
+        streams = money(result.streams)
+        assert streams["da_energy"] == pytest.approx((da_usd, position * 4))
+        assert streams["rt_deviation"] == pytest.approx((0.0, 0.0), abs=1e-9)
+        assert streams["grid_import_adder"] == pytest.approx((0.0, spot_mwh), abs=1e-9)
+        if ppa:
+            assert streams["ppa_energy"] == pytest.approx((-800.0, 32.0))
+        assert mismatches(site, result) == []
+        assert violations(site, result.schedule) == []
+
+
+@pytest.mark.parametrize("ppa", [False, True], ids=["no_ppa", "ppa"])
+def test_every_stochastic_scenario_reports_the_net_flow(ppa, monkeypatch):
+    # Real time at -10 or 30 all day, equally likely; the position buys the expected plan (N2),
+    # the same 5 MW - PPA block as in the operator's day above, and nothing deviates. Pyomo's
+    # interface: the compiled one (presolve on) returns the net flows here by itself.
+    site = make_site(grid={**GRID, "ppa": PPA_8_MW} if ppa else GRID, hpc=HALL_5_MW)
+    view = make_inputs(site, PRICES, **{DA_PRICE: PRICES})
+    paths = np.array([[-10.0] * 4, [30.0] * 4])
+    scenarios = PriceScenarios(view.index, paths, np.array([0.5, 0.5]), ("low", "high"), "hand")
+    position, da_usd = (-3.0, 120.0) if ppa else (5.0, -200.0)
+
+    def plan():
+        return StochasticDayAhead(site, options("pyomo")).plan(view, scenarios, schedules=True)
+
+    unnetted, netted = run_both(
+        monkeypatch, plan, lambda p: pd.concat(p.schedules, ignore_index=True)
+    )
+    assert netted.report.objective_usd == unnetted.report.objective_usd
+    assert netted.first_stage["da_position_mw"].tolist() == pytest.approx([position] * 4)
+    for schedule, table in zip(netted.schedules, netted.streams, strict=True):
+        assert flows(schedule) == ([5, 5, 5, 5], [0, 0, 0, 0])
+        streams = money(table)
+        assert streams["da_energy"] == pytest.approx((da_usd, position * 4))
+        assert streams["rt_deviation"] == pytest.approx((0.0, 0.0), abs=1e-9)
+        assert violations(site, schedule) == []
+
+
+# --- what is left as solved: netting that would lower a charge ------------------------------------
+
+
+def settle_by_hand(site, inputs, imported, exported, *, carried_peak_mw=0.0):
+    """The grid block of a model built (not solved) with the given flows, settled."""
+    built = build_model(site, inputs)
+    terms = next(t for _, t in built.blocks if "grid_import_mw" in t.schedule)
+    b = terms.schedule["grid_import_mw"].parent_block()
+    for t, (i, e) in enumerate(zip(imported, exported, strict=True)):
+        b.import_mw[t].set_value(i)
+        b.export_mw[t].set_value(e)
+    if carried_peak_mw:
+        b.month_to_date_peak_mw.set_value(carried_peak_mw)
+    assert terms.settle is not None
+    terms.settle()
+    return b
+
+
+def test_a_coincident_peak_hour_is_left_as_solved():
+    # Netting hour 1 would lower the CP charge by 0.5 x 10 x rate: not HiGHS's money. Such a
+    # schedule is never optimal (a time-limited incumbent may be); the others are netted.
+    cp = {"usd_per_mw_year": 40_000, "peaks_per_year": 4}
+    site = make_site(grid={**GRID, "coincident_peak": cp}, hpc=HALL_5_MW)
+    inputs = make_inputs(site, PRICES, coincident_peak_weight=[0, 0.5, 0, 0])
+    b = settle_by_hand(site, inputs, [15, 15, 5, 15], [10, 10, 0, 10])
+    assert [b.import_mw[t].value for t in range(4)] == [5, 15, 5, 5]
+    assert [b.export_mw[t].value for t in range(4)] == [0, 10, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("imported", "exported", "carried_mw", "netted", "peak_mw"),
+    [
+        # the 10 MW peak is held in hours 0 and 2, which import only: hours 1 and 3 are netted
+        ([10, 10, 10, 10], [0, 5, 0, 5], 0.0, [10, 5, 10, 5], 10),
+        # hours 1 and 3 hold the peak alone: netting them would lower it 10 -> 5, left
+        ([5, 10, 5, 10], [0, 5, 0, 5], 0.0, [5, 10, 5, 10], 10),
+        # ... unless the month-to-date peak carried in (12 MW) holds it
+        ([5, 10, 5, 10], [0, 5, 0, 5], 12.0, [5, 5, 5, 5], 12),
+        # hour 3 holds the peak alone (8 MW), hour 1 (7 MW) lies below the 7 MW kept: netted
+        ([5, 7, 7, 8], [0, 2, 0, 3], 0.0, [5, 5, 7, 8], 8),
+    ],
+)
+def test_a_demand_peak_is_never_lowered_by_netting(imported, exported, carried_mw, netted, peak_mw):
+    site = make_site(grid={**GRID, "demand_charge": {"usd_per_mw_month": 100}}, hpc=HALL_5_MW)
+    inputs = make_inputs(site, PRICES)
+    b = settle_by_hand(site, inputs, imported, exported, carried_peak_mw=carried_mw)
+    assert [b.import_mw[t].value for t in range(4)] == netted
+    net = np.array(imported) - np.array(exported)
+    assert [b.export_mw[t].value for t in range(4)] == pytest.approx(np.array(netted) - net)
+    assert [pyo.value(p) for p in b.peak_import_mw.values()] == [peak_mw]
