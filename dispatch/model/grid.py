@@ -33,7 +33,8 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
     b.export_mw = pyo.Var(T, bounds=(0, spec.export_limit_mw))
     if spec.import_adder_usd_per_mwh < 0 and spec.export_limit_mw > 0:
         # G2 only where export can pay more than import costs: a negative adder. Otherwise
-        # importing and exporting at once always loses the adder, so no binary is needed.
+        # importing and exporting at once never pays: a positive adder loses it, and at a zero
+        # adder it is money-neutral, so settle_simultaneous_flows nets it after the solve.
         b.importing = pyo.Var(T, domain=pyo.Binary)
         b.import_only_when_importing = pyo.Constraint(T, rule=_g2_import)
         b.export_only_when_not_importing = pyo.Constraint(T, rule=_g2_export)
@@ -113,11 +114,7 @@ def settle_simultaneous_flows(b: pyo.Block, spec: Grid, ctx: ModelContext) -> No
     """
     imported = {t: b.import_mw[t].value or 0.0 for t in ctx.intervals}
     exported = {t: b.export_mw[t].value or 0.0 for t in ctx.intervals}
-    both = [
-        t
-        for t in ctx.intervals
-        if min(imported[t], exported[t]) > 0 and not (b.import_mw[t].fixed or b.export_mw[t].fixed)
-    ]
+    both = [t for t in ctx.intervals if min(imported[t], exported[t]) > 0]
     if spec.coincident_peak is not None and spec.coincident_peak.usd_per_mw_peak > 0:
         weight = ctx.coincident_peak_weight
         assert weight is not None, "validated: CP sites carry weights"
