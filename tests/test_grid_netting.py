@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
-from conftest import make_inputs, make_site
+from conftest import SITES, make_inputs, make_site
 from independent import mismatches
 from physics import violations
 
-from dispatch import solve
+from dispatch import load_inputs, load_site, solve
 from dispatch.inputs import DA_PRICE
 from dispatch.model import grid
 from dispatch.model.build import build_model
@@ -219,6 +219,48 @@ def test_every_stochastic_scenario_reports_the_net_flow(ppa, monkeypatch):
         assert streams["da_energy"] == pytest.approx((da_usd, position * 4))
         assert streams["rt_deviation"] == pytest.approx((0.0, 0.0), abs=1e-9)
         assert violations(site, schedule) == []
+
+
+# --- real days ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["2021-02-15", "2023-08-17"], ids=["uri", "august_2023"])
+def test_hpc_only_with_no_adder_on_real_days(day, monkeypatch):
+    # sites/hpc_only.yaml (50 MW IT hall, 50 MW / 100 MWh battery) with the adder set to 0, on
+    # Winter Storm Uri and the August 2023 heat wave: HiGHS returns tens of quarter-hours with
+    # both flows (about 200 MWh each way). Netting moves the same MWh out of the purchase and
+    # the sale, changes nothing else in the schedule and nothing in the money.
+    site = load_site(SITES / "hpc_only.yaml")
+    site = site.model_copy(
+        update={"grid": site.grid.model_copy(update={"import_adder_usd_per_mwh": 0.0})}
+    )
+    inputs = load_inputs(site, day)
+    unnetted, result = run_both(
+        monkeypatch,
+        lambda: solve(site, inputs, SolveOptions(model_cache=False)),
+        lambda r: r.schedule,
+    )
+    # by hand from HiGHS's own schedule: the MWh imported and exported at once, and their value
+    hours = site.interval_minutes / 60
+    both_mw = both_ways(unnetted.schedule)
+    both_mwh = float(both_mw.sum() * hours)
+    both_usd = float((both_mw * unnetted.schedule["price_usd_per_mwh"]).sum() * hours)
+    before, after = money(unnetted.streams), money(result.streams)
+    purchase, sale = before["grid_energy_purchase"], before["grid_energy_sale"]
+    assert after["grid_energy_purchase"] == pytest.approx(
+        (purchase[0] + both_usd, purchase[1] - both_mwh), rel=1e-9, abs=1e-6
+    )
+    assert after["grid_energy_sale"] == pytest.approx(
+        (sale[0] - both_usd, sale[1] - both_mwh), rel=1e-9, abs=1e-6
+    )
+    net = result.schedule["grid_import_mw"] - result.schedule["grid_export_mw"]
+    net_before = unnetted.schedule["grid_import_mw"] - unnetted.schedule["grid_export_mw"]
+    assert net.to_numpy() == pytest.approx(net_before.to_numpy(), abs=1e-9)
+    others = [c for c in result.schedule if c not in ("grid_import_mw", "grid_export_mw")]
+    pd.testing.assert_frame_equal(result.schedule[others], unnetted.schedule[others])
+    assert result.kpis.objective_usd == unnetted.kpis.objective_usd
+    assert mismatches(site, result) == []
+    assert violations(site, result.schedule) == []
 
 
 # --- what is left as solved: netting that would lower a charge ------------------------------------

@@ -112,9 +112,10 @@ def settle_simultaneous_flows(b: pyo.Block, spec: Grid, ctx: ModelContext) -> No
     above what the other intervals keep (P2). An optimum never imports and exports at once
     there; a time-limited incumbent may, and is reported as HiGHS found it.
     """
-    imported = {t: b.import_mw[t].value or 0.0 for t in ctx.intervals}
-    exported = {t: b.export_mw[t].value or 0.0 for t in ctx.intervals}
-    both = [t for t in ctx.intervals if min(imported[t], exported[t]) > 0]
+    flows = zip(ctx.intervals, b.import_mw.values(), b.export_mw.values(), strict=True)
+    both = [t for t, i, e in flows if (i.value or 0.0) > 0 and (e.value or 0.0) > 0]
+    if not both:
+        return
     if spec.coincident_peak is not None and spec.coincident_peak.usd_per_mw_peak > 0:
         weight = ctx.coincident_peak_weight
         assert weight is not None, "validated: CP sites carry weights"
@@ -124,10 +125,10 @@ def settle_simultaneous_flows(b: pyo.Block, spec: Grid, ctx: ModelContext) -> No
         kept_mw = {month: carried_peak_mw(b, ctx, month) for month in ctx.months}
         for t in set(ctx.intervals).difference(both):
             month = ctx.month_of_interval[t]
-            kept_mw[month] = max(kept_mw[month], imported[t])
-        both = [t for t in both if imported[t] <= kept_mw[ctx.month_of_interval[t]]]
+            kept_mw[month] = max(kept_mw[month], b.import_mw[t].value or 0.0)
+        both = [t for t in both if b.import_mw[t].value <= kept_mw[ctx.month_of_interval[t]]]
     for t in both:
-        net_mw = imported[t] - exported[t]
+        net_mw = b.import_mw[t].value - b.export_mw[t].value
         b.import_mw[t].set_value(max(net_mw, 0.0))
         b.export_mw[t].set_value(max(-net_mw, 0.0))
 
