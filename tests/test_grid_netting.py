@@ -23,6 +23,7 @@ from independent import mismatches
 from physics import violations
 
 from dispatch import load_inputs, load_site, solve
+from dispatch.batch.rolling import roll
 from dispatch.inputs import DA_PRICE
 from dispatch.model import grid
 from dispatch.model.build import build_model
@@ -155,6 +156,26 @@ def test_a_demand_charge_lets_import_flow_both_ways_up_to_the_peak(interface, mo
     assert result.kpis.objective_usd == unnetted.kpis.objective_usd
     assert mismatches(site, result) == []
     assert violations(site, result.schedule) == []
+
+
+@pytest.mark.parametrize("lookahead_hours", [0, 24])
+def test_rolling_days_keep_the_net_flow(lookahead_hours, monkeypatch):
+    # Three days of the 4-hour price pattern; with a look-ahead each kept day holds a window of
+    # a 48 h solution (settled again on the kept window). Every day: import 5 MW, export 0,
+    # purchase -5 x 6 x 40 = -1200 USD on 120 MWh.
+    site = make_site(grid=GRID, hpc=HALL_5_MW)
+    inputs = make_inputs(site, PRICES * 18)
+
+    def run():
+        return roll(site, inputs, options("compiled"), lookahead_hours=lookahead_hours)
+
+    _, days = run_both(monkeypatch, run, lambda ds: pd.concat([d.result.schedule for d in ds]))
+    assert len(days) == 3
+    for day in days:
+        assert flows(day.result.schedule) == ([5] * 24, [0] * 24)
+        streams = money(day.result.streams)
+        assert streams["grid_energy_purchase"] == pytest.approx((-1200.0, 120.0))
+        assert streams["grid_energy_sale"] == pytest.approx((0.0, 0.0), abs=1e-9)
 
 
 # --- two-settlement (the operator's day) and the stochastic day-ahead stage ----------------------

@@ -128,9 +128,11 @@ def settle_simultaneous_flows(b: pyo.Block, spec: Grid, ctx: ModelContext) -> No
             kept_mw[month] = max(kept_mw[month], b.import_mw[t].value or 0.0)
         both = [t for t in both if b.import_mw[t].value <= kept_mw[ctx.month_of_interval[t]]]
     for t in both:
-        net_mw = b.import_mw[t].value - b.export_mw[t].value
-        b.import_mw[t].set_value(max(net_mw, 0.0))
-        b.export_mw[t].set_value(max(-net_mw, 0.0))
+        imported, exported = b.import_mw[t], b.export_mw[t]
+        net_mw = imported.value - exported.value
+        # both only fall, so they stay within their bounds
+        imported.set_value(max(net_mw, 0.0), skip_validation=True)
+        exported.set_value(max(-net_mw, 0.0), skip_validation=True)
 
 
 def _g2_import(b: pyo.Block, t: int) -> pyo.Expression:
