@@ -69,7 +69,7 @@ def _grid(site: Site, c: Checker) -> None:
     g = site.grid
     c.check("G1", imported <= g.import_limit_mw + TOLERANCE, "import <= import_limit_mw")
     c.check("G1", exported <= g.export_limit_mw + TOLERANCE, "export <= export_limit_mw")
-    if g.import_adder_usd_per_mwh < 0:
+    if g.import_adder_usd_per_mwh <= 0:  # a binary below 0; netted after the solve at 0
         c.check("G2", np.minimum(imported, exported) <= TOLERANCE, "no import and export at once")
     if g.ppa is not None:
         used, _ = ppa_split_mw(site, c.schedule)

@@ -11,6 +11,7 @@ from dispatch.model.tariffs import (
     add_coincident_peak,
     add_demand_charge,
     add_ppa,
+    carried_peak_mw,
     demand_peak_hooks,
     settle_demand_peaks,
     settle_ppa_split,
@@ -32,7 +33,8 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
     b.export_mw = pyo.Var(T, bounds=(0, spec.export_limit_mw))
     if spec.import_adder_usd_per_mwh < 0 and spec.export_limit_mw > 0:
         # G2 only where export can pay more than import costs: a negative adder. Otherwise
-        # importing and exporting at once always loses the adder, so no binary is needed.
+        # importing and exporting at once never pays: a positive adder loses it, and at a zero
+        # adder it is money-neutral, so settle_simultaneous_flows nets it after the solve.
         b.importing = pyo.Var(T, domain=pyo.Binary)
         b.import_only_when_importing = pyo.Constraint(T, rule=_g2_import)
         b.export_only_when_not_importing = pyo.Constraint(T, rule=_g2_export)
@@ -73,6 +75,9 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
     if spec.demand_charge is not None:
         streams[Stream.DEMAND_CHARGE] = add_demand_charge(b, spec.demand_charge, ctx)
     ppa, settles = spec.ppa, []
+    if spec.import_adder_usd_per_mwh == 0 and spec.export_limit_mw > 0:
+        # first: the PPA split and the demand peaks are settled on the netted import
+        settles.append(lambda: settle_simultaneous_flows(b, spec, ctx))
     if ppa is not None:
         settles.append(lambda: settle_ppa_split(b, ppa, ctx))
     if spec.demand_charge is not None:
@@ -93,6 +98,41 @@ def build_grid(b: pyo.Block, spec: Grid, ctx: ModelContext) -> AssetTerms:
         set_stage=(lambda stage: set_grid_stage(b, stage)) if ctx.two_settlement else None,
         hedge_gap_mw=b.hedge_gap_mw if ctx.two_settlement else None,
     )
+
+
+def settle_simultaneous_flows(b: pyo.Block, spec: Grid, ctx: ModelContext) -> None:
+    """G2 canonical flows at a zero import adder: where the solution imports and exports in the
+    same interval, only the net flow is kept (import = max(net, 0), export = max(-net, 0)).
+
+    Feasible: the net injection is unchanged (B1, the market position of T1-T3, the DR meter)
+    and both flows only decrease (G1; P2's peaks and P3's split are settled after this). Of the
+    same money: with no adder, energy bought and sold at once settles at the same price. Left
+    as solved where import is priced beyond energy, so that netting would lower a charge: an
+    interval with a coincident-peak weight (P1), or one that holds its month's peak import
+    above what the other intervals keep (P2). An optimum never imports and exports at once
+    there; a time-limited incumbent may, and is reported as HiGHS found it.
+    """
+    flows = zip(ctx.intervals, b.import_mw.values(), b.export_mw.values(), strict=True)
+    both = [t for t, i, e in flows if (i.value or 0.0) > 0 and (e.value or 0.0) > 0]
+    if not both:
+        return
+    if spec.coincident_peak is not None and spec.coincident_peak.usd_per_mw_peak > 0:
+        weight = ctx.coincident_peak_weight
+        assert weight is not None, "validated: CP sites carry weights"
+        both = [t for t in both if pyo.value(weight[t]) == 0]
+    if spec.demand_charge is not None and spec.demand_charge.usd_per_mw_month > 0:
+        # the peak each month keeps whatever is netted: carried in, or imported elsewhere
+        kept_mw = {month: carried_peak_mw(b, ctx, month) for month in ctx.months}
+        for t in set(ctx.intervals).difference(both):
+            month = ctx.month_of_interval[t]
+            kept_mw[month] = max(kept_mw[month], b.import_mw[t].value or 0.0)
+        both = [t for t in both if b.import_mw[t].value <= kept_mw[ctx.month_of_interval[t]]]
+    for t in both:
+        imported, exported = b.import_mw[t], b.export_mw[t]
+        net_mw = imported.value - exported.value
+        # both only fall, so they stay within their bounds
+        imported.set_value(max(net_mw, 0.0), skip_validation=True)
+        exported.set_value(max(-net_mw, 0.0), skip_validation=True)
 
 
 def _g2_import(b: pyo.Block, t: int) -> pyo.Expression:

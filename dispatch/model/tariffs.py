@@ -63,8 +63,13 @@ def settle_demand_peaks(b: pyo.Block, ctx: ModelContext) -> None:
         imports = [
             b.import_mw[t].value or 0.0 for t in ctx.intervals if ctx.month_of_interval[t] == month
         ]
-        floor = pyo.value(b.month_to_date_peak_mw) if month == ctx.months[0] else 0.0
-        b.peak_import_mw[month].set_value(max([floor, *imports]))
+        b.peak_import_mw[month].set_value(max([carried_peak_mw(b, ctx, month), *imports]))
+
+
+def carried_peak_mw(b: pyo.Block, ctx: ModelContext, month: int) -> float:
+    """P2: the least peak import [MW] ``month`` can have: the month-to-date peak carried in for
+    the horizon's first month, 0 for a month that starts inside the horizon."""
+    return pyo.value(b.month_to_date_peak_mw) if month == ctx.months[0] else 0.0
 
 
 @dataclass(frozen=True)
