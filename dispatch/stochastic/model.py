@@ -327,6 +327,9 @@ class ScenarioModel:
             # only variable bounds changed since the data were pushed: Pyomo need not
             # re-evaluate every Param-dependent coefficient (a third of a day's CPU, profiled)
             pyomo.config.auto_updates.update_parameters = False
+        fast = self.engine if isinstance(self.engine, FastModel) else None
+        if fast is not None:
+            fast.relaxation_first = True
         try:
             return self._run(capped, inputs, started, rebuilt=False)
         except SolveError:
@@ -339,5 +342,7 @@ class ScenarioModel:
             finally:
                 self._set_stage(Stage.REAL_TIME)
         finally:
+            if fast is not None:
+                fast.relaxation_first = False
             if pyomo is not None:
                 pyomo.config.auto_updates.update_parameters = True
