@@ -334,7 +334,8 @@ class ScenarioModel:
         capped at ``RECOVERY_LIMIT_S``. Should the recovered integers leave an award
         undeliverable in some scenario, it may fail there (T4, charged as
         ``ancillary_failure``, as in the real-time stage); failing that (or with no integer
-        solution within the cap), every integer is freed under the full time limit."""
+        solution within the cap), every integer is freed under the full time limit. On the
+        compiled path each of these solves is an LP first (``FastModel.relaxation_first``)."""
         for built in self.blocks:
             for _, terms in built.blocks:
                 if terms.fix_rounded is not None:
@@ -345,7 +346,12 @@ class ScenarioModel:
             # only variable bounds changed since the data were pushed: Pyomo need not
             # re-evaluate every Param-dependent coefficient (a third of a day's CPU, profiled)
             pyomo.config.auto_updates.update_parameters = False
+        # every integer is fixed now (unless S1 switches battery binaries on): the LP is the
+        # MIP, and HiGHS's MIP solver spends 0.1-0.3 s a day on its own presolve and set-up
+        # around it (docs/stochastic.md#speed); the MIP runs only if the LP is fractional or
+        # not solved (an LP infeasible at 1e-7 may be feasible at the MIP's 1e-6)
         fast = self.engine if isinstance(self.engine, FastModel) else None
+        first = fast.relaxation_first if fast is not None else False
         if fast is not None:
             fast.relaxation_first = True
         try:
@@ -361,6 +367,6 @@ class ScenarioModel:
                 self._set_stage(Stage.REAL_TIME)
         finally:
             if fast is not None:
-                fast.relaxation_first = False
+                fast.relaxation_first = first
             if pyomo is not None:
                 pyomo.config.auto_updates.update_parameters = True
