@@ -15,7 +15,9 @@ awards themselves are first stage. Tags (docs/formulation.md):
   expectation; freed when the first stage is given).
 * **V1 CVaR** (Rockafellar–Uryasev), of the loss L_k = −margin_k at level α:
   ``CVaR = η + 1/(1−α) · Σ_k w_k · shortfall_k``, ``shortfall_k >= −margin_k − η``,
-  ``shortfall_k >= 0``.
+  ``shortfall_k >= 0``. Built only in a model for λ > 0 (``cvar``): at λ = 0 the term has no
+  weight and V1 always holds (η is free), so its rows (every price of the scenario in each)
+  would only be re-sent to HiGHS every day and removed again by its presolve.
 * **Objective**: ``Σ_s stream_usd[s] − λ · CVaR`` where the model's ``stream_usd[s] =
   Σ_k w_k · stream_usd_k[s]``: the expected streams (the weighted sums of the blocks' own
   stream expressions) minus the risk term.
@@ -60,8 +62,16 @@ class ScenarioModel:
     :class:`~dispatch.fast.Reporter` (:meth:`report_values`).
     """
 
-    def __init__(self, site: Site, view: Inputs, count: int, interface: str = "compiled") -> None:
-        self.site, self.count = site, count
+    def __init__(
+        self,
+        site: Site,
+        view: Inputs,
+        count: int,
+        interface: str = "compiled",
+        *,
+        cvar: bool = True,
+    ) -> None:
+        self.site, self.count, self.cvar = site, count, cvar
         self.band_mw = 0.0  # N2's band [MW], set with each day's data (load)
         m = pyo.ConcreteModel(name=f"{site.name} scenarios")
         m.scenarios = pyo.RangeSet(0, count - 1)
@@ -110,18 +120,8 @@ class ScenarioModel:
             m.scenarios,
             rule=lambda m, k: sum(m.scenario[k].stream_usd[s] for s in m.scenario[k].stream_names),
         )
-        m.value_at_risk_usd = pyo.Var()
-        m.shortfall_usd = pyo.Var(m.scenarios, bounds=(0, None))
-
-        def v1(m: pyo.Block, k: int) -> pyo.Expression:
-            """V1: shortfall_usd[k] >= -margin_usd[k] - value_at_risk_usd"""
-            return m.shortfall_usd[k] >= -m.margin_usd[k] - m.value_at_risk_usd
-
-        m.shortfall_definition = pyo.Constraint(m.scenarios, rule=v1)
-        m.cvar_usd = pyo.Expression(
-            expr=m.value_at_risk_usd
-            + m.tail_factor * sum(m.weight[k] * m.shortfall_usd[k] for k in m.scenarios)
-        )
+        if cvar:
+            self._add_cvar(m)
         present = [s for s in Stream if any(s in b.streams for b in self.blocks)]
         self.streams = tuple(present)
         m.stream_names = pyo.Set(initialize=[s.value for s in present], ordered=True)
@@ -136,7 +136,7 @@ class ScenarioModel:
 
         m.stream_usd = pyo.Expression(m.stream_names, rule=expected("stream_usd"))
         m.stream_basis_mwh = pyo.Expression(m.stream_names, rule=expected("stream_basis_mwh"))
-        m.risk_usd = pyo.Expression(expr=-m.cvar_weight * m.cvar_usd)
+        m.risk_usd = pyo.Expression(expr=-m.cvar_weight * m.cvar_usd if cvar else 0.0)
         m.objective = pyo.Objective(
             expr=sum(m.stream_usd[s] for s in m.stream_names) + m.risk_usd,
             sense=pyo.maximize,
@@ -155,6 +155,22 @@ class ScenarioModel:
         self.reporters = [Reporter(b, compiled=compiled) for b in self.blocks]
         self._recovered: list[VarData] = []  # what fix_rounded fixed, freed by _release
 
+    @staticmethod
+    def _add_cvar(m: pyo.Block) -> None:
+        """V1 and the CVaR it defines (``cvar_usd``)."""
+        m.value_at_risk_usd = pyo.Var()
+        m.shortfall_usd = pyo.Var(m.scenarios, bounds=(0, None))
+
+        def v1(m: pyo.Block, k: int) -> pyo.Expression:
+            """V1: shortfall_usd[k] >= -margin_usd[k] - value_at_risk_usd"""
+            return m.shortfall_usd[k] >= -m.margin_usd[k] - m.value_at_risk_usd
+
+        m.shortfall_definition = pyo.Constraint(m.scenarios, rule=v1)
+        m.cvar_usd = pyo.Expression(
+            expr=m.value_at_risk_usd
+            + m.tail_factor * sum(m.weight[k] * m.shortfall_usd[k] for k in m.scenarios)
+        )
+
     @property
     def shape(self) -> Shape:
         return self.blocks[0].shape
@@ -172,6 +188,8 @@ class ScenarioModel:
         inputs. Every fix of an earlier solve is released."""
         if horizon_shape(view.index) != self.shape:
             raise ValueError("the day does not have the shape this model was built for")
+        if risk.cvar_weight > 0 and not self.cvar:
+            raise ValueError("a risk term (cvar_weight > 0) needs a model built with cvar=True")
         m = self.model
         inputs = []
         for k, built in enumerate(self.blocks):
@@ -316,7 +334,8 @@ class ScenarioModel:
         capped at ``RECOVERY_LIMIT_S``. Should the recovered integers leave an award
         undeliverable in some scenario, it may fail there (T4, charged as
         ``ancillary_failure``, as in the real-time stage); failing that (or with no integer
-        solution within the cap), every integer is freed under the full time limit."""
+        solution within the cap), every integer is freed under the full time limit. On the
+        compiled path each of these solves is an LP first (``FastModel.relaxation_first``)."""
         for built in self.blocks:
             for _, terms in built.blocks:
                 if terms.fix_rounded is not None:
@@ -327,6 +346,14 @@ class ScenarioModel:
             # only variable bounds changed since the data were pushed: Pyomo need not
             # re-evaluate every Param-dependent coefficient (a third of a day's CPU, profiled)
             pyomo.config.auto_updates.update_parameters = False
+        # every integer is fixed now (unless S1 switches battery binaries on): the LP is the
+        # MIP, and HiGHS's MIP solver spends 0.1-0.3 s a day on its own presolve and set-up
+        # around it (docs/stochastic.md#speed); the MIP runs only if the LP is fractional or
+        # not solved (an LP infeasible at 1e-7 may be feasible at the MIP's 1e-6)
+        fast = self.engine if isinstance(self.engine, FastModel) else None
+        first = fast.relaxation_first if fast is not None else False
+        if fast is not None:
+            fast.relaxation_first = True
         try:
             return self._run(capped, inputs, started, rebuilt=False)
         except SolveError:
@@ -339,5 +366,7 @@ class ScenarioModel:
             finally:
                 self._set_stage(Stage.REAL_TIME)
         finally:
+            if fast is not None:
+                fast.relaxation_first = first
             if pyomo is not None:
                 pyomo.config.auto_updates.update_parameters = True

@@ -176,7 +176,9 @@ class StochasticDayAhead:
         model, new = by_shape(
             self._models,  # type: ignore[arg-type]
             key,  # type: ignore[arg-type]
-            lambda: ScenarioModel(self.site, view, count, self.options.interface),
+            lambda: ScenarioModel(
+                self.site, view, count, self.options.interface, cvar=self.risk.cvar_weight > 0
+            ),
         )
         self.models_built += new
         return model
