@@ -11,8 +11,8 @@ position and awards) are chosen:
   weighted mean prices);
 * ``stoch``: the stochastic first stage (``StochasticDayAhead``).
 
-Each is then valued four ways, from the same state, on the same data (the day-ahead view: the
-forecast peak weights and yesterday's hashprice), only the real-time prices differ:
+Each is then valued six ways, from the same state, on the same data (the day-ahead view: the
+forecast peak weights and yesterday's hashprice) unless said, only the real-time prices differ:
 
 * ``model``: the scenario model's evaluation (the first stage fixed in every block, each
   scenario's operation re-optimized over its whole day: what RP and EEV measure in-sample);
@@ -21,12 +21,19 @@ forecast peak weights and yesterday's hashprice), only the real-time prices diff
 * ``loop``: Σ_k w_k of the non-anticipative real-time loop (every ``--decision-minutes``, on
   the ``spread`` forecast) with scenario k's prices as the real-time prices: the recourse the
   operator collects if the scenarios are the truth;
-* ``realized``: the same loop on the day's realized real-time prices (the settlement also uses
-  the realized peaks and hashprice, as the back-test does).
+* ``rt_hindsight``: the operator's stages with the day's realized real-time prices known for the
+  whole day (the whole-day recourse on the real day);
+* ``rt_view``: the same loop on the day's realized real-time prices;
+* ``realized``: the same, settled as the back-test settles (on the realized peaks and hashprice).
+
+With λ > 0 (``--cvar-weight``) ``model`` is the objective mean − λ·CVaR_α; the
+``hindsight_objective`` and ``loop_objective`` columns are the same measure of the scenarios'
+margins (at λ = 0 they equal the means).
 
 If ``stoch`` beats ``det`` on ``model`` and ``hindsight`` but loses on ``loop``, the scenario
 model credits the first stage with recourse the loop cannot collect. Prints one row per day and
-first stage and the period's sums (USD); ``--out`` writes the rows as CSV.
+first stage and the period's sums and stochastic − deterministic by stream (USD); ``--out``
+writes the rows (with each stream) as CSV, ``--per-scenario`` each scenario's margins.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import pandas as pd
 from dispatch import load_inputs, load_site
 from dispatch.batch.rolling import day_windows, slice_inputs
 from dispatch.inputs import PRICE
+from dispatch.model.build import BuiltModel
 from dispatch.options import SolveOptions
 from dispatch.realtime.information import (
     HindsightForecast,
@@ -68,11 +76,18 @@ class Decisions:
         self.decisions = decisions
 
 
-def first_stage_summary(plan_decisions: tuple[float, ...], hours: int) -> dict[str, float]:
-    """Position [MWh] and awards [MW-h] of a first stage: its decisions are the grid's hourly
-    position then each offer's hourly award, in the site's order."""
-    values = np.asarray(plan_decisions, dtype=float).reshape(-1, hours)
-    return {"position_mwh": float(values[0].sum()), "awards_mw_h": float(values[1:].sum())}
+def first_stage_summary(decisions: tuple[float, ...], built: BuiltModel) -> dict[str, float]:
+    """Position [MWh] and awards [MW-h] of a first stage (``decisions`` in the order of the
+    blocks' ``day_ahead_decisions``, hourly): an offer block's decisions are awards, the grid's
+    the position."""
+    totals = {"position_mwh": 0.0, "awards_mw_h": 0.0}
+    at = 0
+    for _, terms in built.blocks:
+        for var in terms.day_ahead_decisions:
+            total = float(sum(decisions[at : at + len(var)]))
+            totals["awards_mw_h" if terms.reserve_offers else "position_mwh"] += total
+            at += len(var)
+    return totals
 
 
 def by_stream(result: DispatchResult) -> pd.Series:
@@ -101,6 +116,17 @@ def main() -> None:
         "--decision-minutes", type=int, default=60, help="the loop's decision period"
     )
     parser.add_argument("--out", type=Path, help="CSV of the rows (day, first stage, values)")
+    parser.add_argument(
+        "--realized-only",
+        action="store_true",
+        help="skip the valuations on the scenarios (model, hindsight, loop)",
+    )
+    parser.add_argument(
+        "--per-scenario",
+        type=Path,
+        help="CSV of each scenario's rows (day, first stage, scenario, name, weight, hindsight "
+        "and loop margins, the loop's streams)",
+    )
     args = parser.parse_args()
 
     site = load_site(args.site)
@@ -119,7 +145,7 @@ def main() -> None:
     forecast = SpreadForecast()
     period = decision_intervals(site, args.decision_minutes)
     load_before, started = os.getloadavg(), time.perf_counter()
-    rows, plan_state = [], None
+    rows, plan_state, scenario_rows = [], None, []
     for window in day_windows(inputs.realized.index):
         view = slice_inputs(inputs.day_ahead, window.start, window.stop)
         realized = slice_inputs(inputs.realized, window.start, window.stop)
@@ -134,29 +160,37 @@ def main() -> None:
         ev = tuple(float(d.value) for d in mean.first_stage[0])
         chosen = {"det": det.decisions, "ev": ev, "stoch": stoch.decisions}
         model = planner.model(view, scenarios.count)
-        hours = len(model.blocks[0].ctx.hours)
         rt_view = with_price(view, realized.frame[PRICE].to_numpy(dtype=float))
         for name, decisions in chosen.items():
             plan = Decisions(decisions)
-            model.load(view, scenarios.prices_usd_per_mwh, scenarios.weights, state, risk)
-            evaluated, _ = model.solve(options, view, mode="given", decisions=decisions)
+            scenario_values: dict[str, float] = {}
             loop = pd.Series(dtype=float)
-            margins: dict[str, list[float]] = {"hindsight": [], "loop": []}
-            for k, weight in enumerate(scenarios.weights):
-                own = with_price(view, scenarios.prices_usd_per_mwh[k])
-                whole, _ = runner.real_time(
-                    own, own, state, plan, HindsightForecast(own), len(own.index)
-                )
-                hourly, _ = runner.real_time(view, own, state, plan, forecast, period)
-                margins["hindsight"].append(whole.kpis.net_margin_usd)
-                margins["loop"].append(hourly.kpis.net_margin_usd)
-                loop = loop.add(weight * by_stream(hourly), fill_value=0.0)
-            on_view, _ = runner.real_time(view, rt_view, state, plan, forecast, period)
-            real, _ = runner.real_time(view, realized, state, plan, forecast, period)
-            rows.append(
-                {
-                    "day": window.day,
-                    "first_stage": name,
+            if not args.realized_only:
+                model.load(view, scenarios.prices_usd_per_mwh, scenarios.weights, state, risk)
+                evaluated, _ = model.solve(options, view, mode="given", decisions=decisions)
+                margins: dict[str, list[float]] = {"hindsight": [], "loop": []}
+                for k, weight in enumerate(scenarios.weights):
+                    own = with_price(view, scenarios.prices_usd_per_mwh[k])
+                    whole, _ = runner.real_time(
+                        own, own, state, plan, HindsightForecast(own), len(own.index)
+                    )
+                    hourly, _ = runner.real_time(view, own, state, plan, forecast, period)
+                    margins["hindsight"].append(whole.kpis.net_margin_usd)
+                    margins["loop"].append(hourly.kpis.net_margin_usd)
+                    scenario_rows.append(
+                        {
+                            "day": window.day,
+                            "first_stage": name,
+                            "scenario": k,
+                            "name": scenarios.names[k],
+                            "weight": weight,
+                            "hindsight_usd": whole.kpis.net_margin_usd,
+                            "loop_usd": hourly.kpis.net_margin_usd,
+                            **{f"loop_{s}_usd": usd for s, usd in by_stream(hourly).items()},
+                        }
+                    )
+                    loop = loop.add(weight * by_stream(hourly), fill_value=0.0)
+                scenario_values = {
                     "model_usd": evaluated.objective_usd,
                     "hindsight_usd": float(scenarios.weights @ margins["hindsight"]),
                     "loop_usd": float(loop.sum()),
@@ -164,20 +198,36 @@ def main() -> None:
                         f"{how}_objective_usd": objective(values, scenarios.weights, risk)
                         for how, values in margins.items()
                     },
+                }
+            on_view, _ = runner.real_time(view, rt_view, state, plan, forecast, period)
+            known, _ = runner.real_time(
+                rt_view, rt_view, state, plan, HindsightForecast(rt_view), len(rt_view.index)
+            )
+            real, _ = runner.real_time(view, realized, state, plan, forecast, period)
+            rows.append(
+                {
+                    "day": window.day,
+                    "first_stage": name,
+                    **scenario_values,
+                    "rt_hindsight_usd": known.kpis.net_margin_usd,
                     "rt_view_usd": on_view.kpis.net_margin_usd,
                     "realized_usd": real.kpis.net_margin_usd,
-                    **first_stage_summary(decisions, hours),
+                    **first_stage_summary(decisions, model.blocks[0]),
                     **{f"loop_{s}_usd": usd for s, usd in loop.items()},
+                    **{f"rt_hindsight_{s}_usd": usd for s, usd in by_stream(known).items()},
                     **{f"rt_view_{s}_usd": usd for s, usd in by_stream(on_view).items()},
                     **{f"realized_{s}_usd": usd for s, usd in by_stream(real).items()},
                 }
             )
         day_rows = pd.DataFrame(rows[-3:]).set_index("first_stage")
-        shown = ["model_usd", "hindsight_usd", "loop_usd", "rt_view_usd", "realized_usd"]
-        shown += ["position_mwh", "awards_mw_h"]
+        shown = ["model_usd", "hindsight_usd", "loop_usd", "rt_hindsight_usd", "rt_view_usd"]
+        shown = [c for c in shown if c in day_rows] + ["realized_usd", "position_mwh"]
+        shown += ["awards_mw_h"]
         print(f"{window.day}", day_rows[shown].round(0).to_string(), sep="\n", flush=True)
         if args.out:  # after every day: a long run leaves what it has done
             pd.DataFrame(rows).to_csv(args.out, index=False)
+        if args.per_scenario:
+            pd.DataFrame(scenario_rows).to_csv(args.per_scenario, index=False)
     frame = pd.DataFrame(rows)
     wall = time.perf_counter() - started
     print(
@@ -185,8 +235,9 @@ def main() -> None:
         f"λ = {args.cvar_weight:g}, {wall:.0f} s wall, load {load_before[0]:.1f} -> "
         f"{os.getloadavg()[0]:.1f}"
     )
-    values = ["model_usd", "hindsight_usd", "loop_usd", "rt_view_usd", "realized_usd"]
-    values += ["hindsight_objective_usd", "loop_objective_usd"]
+    values = ["model_usd", "hindsight_usd", "loop_usd", "rt_hindsight_usd", "rt_view_usd"]
+    values += ["realized_usd", "hindsight_objective_usd", "loop_objective_usd"]
+    values = [c for c in values if c in frame]
     print(frame.groupby("first_stage", sort=False)[values].sum().round(0).to_string())
     wide = frame.pivot(index="day", columns="first_stage")
     for value in values:
@@ -195,8 +246,11 @@ def main() -> None:
             f"stoch - det, {value}: {gap.sum():,.0f} USD, stoch below det on "
             f"{int((gap < 0).sum())} of {len(gap)} days"
         )
-    for prefix in ("loop_", "rt_view_", "realized_"):
+    for prefix in ("loop_", "rt_hindsight_", "rt_view_", "realized_"):
         streams = [c for c in frame.columns if c.startswith(prefix) and c not in values]
+        streams = [c for c in streams if "objective" not in c]
+        if not streams:
+            continue
         by_stage = frame.groupby("first_stage")[streams].sum()
         moved = (by_stage.loc["stoch"] - by_stage.loc["det"]).round(0)
         print(f"stoch - det, {prefix.rstrip('_')}, by stream (USD):")
