@@ -11,6 +11,11 @@ kept day represents (``cluster_mean``), of the kept days centred on the DA price
 forecast: its CRPS is its absolute error); the absolute error of the scenarios' mean
 (``mae_reduced``) and the heaviest scenario's probability (``max_weight``). Prints the mean and
 median over the days.
+
+The upper tail, which prices a curtailment option: for each threshold X of ``--tails``, the
+price excess above X summed over the day, Σ_t (p_t − X)⁺ × Δ [USD/MWh × h: what 1 MW curtailed
+whenever the price is above X would save], as the scenarios expect it (``tail_X_reduced``, and
+unreduced ``tail_X_all``) and as realized (``tail_X_realized``). Prints the period's sums.
 """
 
 from __future__ import annotations
@@ -37,14 +42,26 @@ def crps(points: np.ndarray, weights: np.ndarray, realized: np.ndarray) -> float
     return float((weights @ spread - 0.5 * inner).mean())
 
 
+def excess(points: np.ndarray, threshold: float, step_h: float) -> np.ndarray:
+    """Σ_t (p_t − threshold)⁺ × Δ of each row of ``points`` [USD/MWh × h]."""
+    return np.maximum(points - threshold, 0.0).sum(axis=1) * step_h
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", default=str(ROOT / "sites" / "west_texas_hybrid.yaml"))
     parser.add_argument("--start", default="2023-06-10")
     parser.add_argument("--end", default="2023-12-31")
     parser.add_argument("--scenarios", type=int, default=10)
+    parser.add_argument(
+        "--tails",
+        default="100,300,1000",
+        help="thresholds X [USD/MWh] of the tail excess Σ (p − X)⁺ × Δ, comma-separated",
+    )
     args = parser.parse_args()
+    tails = [float(x) for x in args.tails.split(",")]
     site = load_site(args.site)
+    step_h = site.interval_minutes / 60.0
     first, last = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
     history = load_price_history(site, first, last)
     spreads, method = history.clock_spreads(), ScenarioMethod(count=args.scenarios)
@@ -83,10 +100,20 @@ def main() -> None:
                 "max_weight": float(w.max()),
             }
         )
+        for x in tails:
+            rows[-1] |= {
+                f"tail_{x:g}_reduced": float(w @ excess(kept, x, step_h)),
+                f"tail_{x:g}_all": float(p @ excess(points, x, step_h)),
+                f"tail_{x:g}_realized": float(excess(realized[None, :], x, step_h)[0]),
+            }
     frame = pd.DataFrame(rows).set_index("day")
     print(f"{len(frame)} days, {args.start}..{args.end}, K = {args.scenarios}")
-    print(frame.agg(["mean", "median"]).T.round(3).to_string())
+    scores = frame[[c for c in frame.columns if not c.startswith("tail_")]]
+    print(scores.agg(["mean", "median"]).T.round(3).to_string())
     print(f"days with one scenario above 50 %: {(frame['max_weight'] > 0.5).sum()}")
+    tail_columns = [c for c in frame.columns if c.startswith("tail_")]
+    print("tail excess Σ (p − X)⁺ × Δ over the period [USD/MWh × h]:")
+    print(frame[tail_columns].sum().round(1).to_string())
 
 
 if __name__ == "__main__":
