@@ -93,7 +93,12 @@ def test_a_task_whose_data_do_not_cover_its_period_fails_alone(site_file: Path, 
     assert "failed: tiny ercot_dam_spp HB_WEST 2020-12-30..2020-12-31: bundled ercot_dam_spp" in (
         result.output
     )
-    assert "re-run the same command with --resume" in result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert (
+        "lists every task that did not finish; fix the cause and re-run the same command "
+        "with --resume" in said
+    )
+    assert said.endswith("with --resume")
     assert sorted(last_status(out).values()) == ["failed", "ok"]
     assert "Traceback" not in result.output
 

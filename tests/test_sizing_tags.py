@@ -13,10 +13,13 @@ containers, an HPC hall (PUE 1, 100 USD/kW-month) to retrofit at 1 M USD/MW or b
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import fleet, make_site, mining
 from test_sizing_model import CRF, N_YEARS, OPTIONS, toy_days, toy_site
 
+from dispatch.errors import SolveError
 from dispatch.sizing.model import optimize
 from dispatch.sizing.plan import Planning
 
@@ -103,7 +106,9 @@ def test_sz5_a_fleet_keeps_its_minimum_count():
         "fixed_om_usd_per_mw_year": 0,
         "fleets": [{"name": "s19", "min_containers": 4}],
     }
+    started = time.perf_counter()
     solution = sized(toy_site(sizing=with_sizing(mining=mining_sizing)))
+    assert 0 <= solution.build_seconds <= time.perf_counter() - started
     assert solution.plan.containers == {"s19": 4}
     assert solution.plan.hpc_it_mw == pytest.approx(6)
     assert solution.objective_usd_per_year == pytest.approx(6 * RETROFIT + 4 * MINING, rel=1e-6)
@@ -196,3 +201,18 @@ def test_sizing_only_the_battery_or_only_a_fleet_keeps_the_fixed_sides_as_they_s
     plan = optimize(Planning(fleet_only), toy_days(fleet_only), N_YEARS, OPTIONS).plan
     assert plan.hpc_it_mw == 2 and (plan.battery_power_mw, plan.battery_energy_mwh) == (1, 1)
     assert 3 <= plan.containers["s19"] <= 6
+
+
+def test_sz5_a_minimum_count_beyond_the_site_load_limit_is_no_plan_named():
+    # four 1 MW containers kept, 2 MW of site load allowed (SZ3): HiGHS proves it infeasible and
+    # the user reads why in one line, not Pyomo's exception
+    mining_sizing = {"fleets": [{"name": "s19", "min_containers": 4}]}
+    site = toy_site(sizing=with_sizing(max_site_load_mw=2, mining=mining_sizing))
+    message = (
+        "sizing of site 'test site' over 2 days: HiGHS stopped with provenInfeasible and no plan "
+        "(check the sizing ranges: the site as it stands must fit them, and the HPC ride-through "
+        "needs battery energy)"
+    )
+    with pytest.raises(SolveError) as raised:
+        sized(site)
+    assert str(raised.value) == message
