@@ -85,7 +85,7 @@ def draw_sample(globs: list[str], size: int, seed: int) -> list[str]:
     for pattern in globs or ["*"]:
         names = sorted(set(fnmatch.filter(everything, pattern)) - sample)
         if not names:
-            raise SystemExit(f"no mutant matches {pattern!r}")
+            raise LookupError(f"no mutant matches {pattern!r}")
         sample.update(random.Random(seed).sample(names, min(size, len(names))))
     return sorted(sample)
 
@@ -184,7 +184,10 @@ def main() -> None:
     names = args.names
     if args.sample is not None and not args.report_only:
         generate_mutants()
-        names = draw_sample(args.names, args.sample, args.seed)
+        try:
+            names = draw_sample(args.names, args.sample, args.seed)
+        except LookupError as error:
+            parser.error(str(error))  # one line, exit 2
     seconds = None if args.report_only else run_mutmut(names, args.max_children)
     result = report(seconds)
     if args.sample is not None:

@@ -36,7 +36,7 @@ def test_the_sample_draws_its_size_from_each_glob(mutation: ModuleType) -> None:
 
 
 def test_a_glob_without_mutants_is_named(mutation: ModuleType) -> None:
-    with pytest.raises(SystemExit, match=r"dispatch\.streams"):
+    with pytest.raises(LookupError, match=r"dispatch\.streams"):
         mutation.draw_sample(["dispatch.batch.*", "dispatch.streams.*"], 5, seed=1)
 
 
