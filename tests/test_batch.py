@@ -296,3 +296,12 @@ def test_a_manifest_line_cut_short_by_a_kill_is_skipped_and_never_extended(
     manifest.append(tasks[0], "failed", error="boom")
     assert last_status(tmp_path) == {tasks[0].key: "failed"}
     assert len(manifest.manifest.read_text().splitlines()) == 3
+
+
+def test_an_empty_manifest_left_by_a_kill_takes_its_first_line(site_file: Path, tmp_path: Path):
+    tasks = plan_tasks([site_file], "2023-01-01", "2023-01-02", split="month")
+    manifest = OutputDir(tmp_path)
+    manifest.manifest.touch()  # killed between creating the file and writing to it
+    manifest.append(tasks[0], "pending")
+    assert manifest.manifest.read_text().count("\n") == 1
+    assert last_status(tmp_path) == {tasks[0].key: "pending"}

@@ -195,3 +195,57 @@ def test_summary_ratios_are_recomputed_from_the_schedule_parts(site_file: Path, 
     assert set(summary.index) == {2022, 2023}
     assert (summary["hpc_availability_fraction"] < 1).any()  # the SLA is cheap: some unserved
     assert kpi_summary(pd.DataFrame()).empty
+
+
+def test_the_manifest_says_what_each_task_is_and_why_it_failed(site_file: Path, tmp_path: Path):
+    # DAM data begin 2021-01-01: the 2020 task fails on its prices, the 2021 one on its hashprice
+    hashprice = tmp_path / "hashprice.csv"
+    hashprice.write_text("date,hashprice_usd_per_ph_day\n2023-01-01,60\n")
+    options = SolveOptions(mip_rel_gap=1e-3)
+    tasks = plan_tasks(
+        [site_file],
+        "2020-12-31",
+        "2021-01-01",
+        prices=["ercot_dam_spp"],
+        settlement_points=["HB_HOUSTON"],
+        hashprice=hashprice,
+        lookahead_hours=12,
+        options=options,
+    )
+    out = tmp_path / "out"
+    run_batch(tasks, out, executor=InlineExecutor())
+    entries = OutputDir(out).last_entries()
+    for task, day in zip(tasks, ("2020-12-31", "2021-01-01"), strict=True):
+        entry = entries[task.key]
+        assert entry["status"] == "failed"
+        assert entry["task"] == {
+            "label": f"claims ercot_dam_spp HB_HOUSTON {day}..{day}",
+            "site_file": str(site_file),
+            "prices": "ercot_dam_spp",
+            "settlement_point": "HB_HOUSTON",
+            "start": day,
+            "end": day,
+            "days": 1,
+            "hashprice": str(hashprice),
+            "profiles": None,
+            "lookahead_hours": 12.0,
+            "settlement_prices": None,
+            "decision_minutes": 60,
+            "rt_forecast": "spread",
+            "stochastic": None,
+            "options": options.as_dict(),
+        }
+    assert "price_usd_per_mwh covers 2021-01-01" in entries[tasks[0].key]["error"]
+    assert "has no value for 2021-01-01" in entries[tasks[1].key]["error"]
+
+
+def test_schedule_parts_have_one_row_per_interval_stamped_in_utc(site_file: Path, tmp_path: Path):
+    # 2023-03-12 springs forward in Chicago: 23 hourly intervals, 71 over the three days
+    tasks = plan_tasks([site_file], "2023-03-11", "2023-03-13")
+    out = tmp_path / "out"
+    assert run_batch(tasks, out, executor=InlineExecutor()).complete
+    starts = pd.read_parquet(out / "schedule")["interval_start"]
+    local = pd.date_range("2023-03-11", "2023-03-14", freq="h", tz="America/Chicago")[:-1]
+    assert len(local) == 71
+    assert str(starts.dt.tz) == "UTC"
+    assert starts.sort_values().tolist() == local.tz_convert("UTC").tolist()
