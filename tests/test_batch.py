@@ -148,6 +148,30 @@ def test_planning_mistakes_name_the_argument(site_file: Path, arguments, message
         plan_tasks([site_file], "2023-01-01", end, **arguments)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            {"prices": ["missing.csv"]},
+            "--prices: 'missing.csv' is neither a bundled price data set "
+            "(ercot_dam_spp, ercot_rtm_spp) nor a file",
+        ),
+        (
+            {"settlement_prices": "rt.csv"},
+            "--rt-prices: 'rt.csv' is neither a bundled price data set "
+            "(ercot_dam_spp, ercot_rtm_spp) nor a file",
+        ),
+    ],
+)
+def test_an_unknown_price_source_is_one_line_listing_the_bundled_sets(
+    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arguments, message
+):
+    monkeypatch.chdir(tmp_path)  # neither name is a file here
+    with pytest.raises(InputError) as raised:
+        plan_tasks([site_file], "2023-01-01", "2023-01-02", **arguments)
+    assert str(raised.value) == message
+
+
 # --- executors agree ----------------------------------------------------------------------------
 
 
