@@ -45,6 +45,16 @@ def test_batch_prints_a_table_per_task_and_year_and_writes_the_summary(
         "tasks: 2 finished, 0 skipped (finished earlier), 0 failed, 0 not run; 4 days solved"
         in (result.output)
     )
+    wrote = [line for line in result.output.splitlines() if line.startswith("wrote ")]
+    assert wrote == [
+        f"wrote {out / name}"
+        for name in (
+            "summary_streams.parquet",
+            "summary_streams.csv",
+            "summary_kpis.parquet",
+            "summary_kpis.csv",
+        )
+    ]
     kpis = pd.read_csv(out / "summary_kpis.csv")
     streams = pd.read_parquet(out / "summary_streams.parquet")
     days = pd.read_parquet(out / "days")
