@@ -232,6 +232,45 @@ def test_failed_task_is_recorded_and_resume_skips_finished_work(site_file: Path,
     assert read(out, "days")["day"].astype(str).tolist() == ["2021-01-01", "2021-01-02"]
 
 
+def test_a_failed_task_comes_back_under_its_own_key(site_file: Path):
+    # DAM data begin 2021-01-01: the task of 2020-12-31 fails on its data
+    task = plan_tasks([site_file], "2020-12-31", "2020-12-31", prices=["ercot_dam_spp"])[0]
+    outcome = run_task(task)  # e.g. a caller's own loop pairs outcomes with tasks by key
+    assert (outcome.key, outcome.status, outcome.days, outcome.frames) == (
+        task.key,
+        "failed",
+        0,
+        None,
+    )
+    assert outcome.error is not None and "\n" not in outcome.error  # a user's mistake: one line
+
+
+def test_a_bug_in_a_task_is_recorded_with_its_traceback_and_the_batch_goes_on(
+    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from dispatch.batch import worker
+    from dispatch.batch.display import report_lines
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the tables")
+
+    monkeypatch.setattr(worker, "task_frames", broken)
+    task = plan_tasks([site_file], "2023-01-01", "2023-01-01")[0]
+    outcome = run_task(task)
+    assert (outcome.key, outcome.status) == (task.key, "failed")
+    traceback = outcome.error or ""  # a bug: recorded whole, from the first line to the last
+    assert traceback.startswith("Traceback (most recent call last):\n")
+    assert traceback.endswith("\nRuntimeError: a bug in the tables")
+    report = run_batch([task], tmp_path / "out", executor=InlineExecutor())
+    entry = OutputDir(tmp_path / "out").last_entries()[task.key]
+    assert entry["status"] == "failed"
+    assert entry["error"] == traceback
+    assert report_lines(report)[1] == (
+        "failed: tiny ercot_dam_spp HB_WEST 2023-01-01..2023-01-01: "
+        "RuntimeError: a bug in the tables (traceback in the manifest)"
+    )
+
+
 def test_a_full_disk_stops_the_batch_and_loses_nothing(
     site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
