@@ -253,6 +253,94 @@ def test_progress_bar_shows_tasks_days_per_second_and_eta(site_file: Path):
     )
 
 
+# Two days of a back-test's margins [USD] per case, made up by hand (a derivation, not data)
+MARGINS = {
+    "perfect_information": (12_000, 5_000),
+    "perfect_foresight": (13_000, 6_000),
+    "stochastic": (10_000, 3_000),
+    "operator": (9_000, 2_500),
+    "breakeven": (7_000, 2_000),
+    "da_plan_rt": (8_000, 3_500),
+}
+IN_SAMPLE = {"in_sample_rp_usd": (10_500, 3_200), "in_sample_eev_usd": (10_000, 3_000),
+             "in_sample_ws_usd": (11_000, 3_600)}  # fmt: skip
+
+
+def back_test_days() -> pd.DataFrame:
+    group = {"site_file": "tiny.yaml", "site_name": "tiny", "prices": "ercot_dam_spp",
+             "settlement_point": "HB_WEST"}  # fmt: skip
+    rows = []
+    for case, margins in MARGINS.items():
+        for i, day in enumerate(("2023-08-16", "2023-08-17")):
+            row = {**group, "case": case, "day": day, "net_margin_usd": float(margins[i])}
+            if case == "stochastic":
+                row |= {name: float(v[i]) for name, v in IN_SAMPLE.items()}
+                row["stochastic_gap"] = 0.0
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def rendered_rows(table) -> dict[str, list[str]]:
+    """A rich table as printed by the batch (no colour), each body row's cells as laid out
+    (with their padding), by the row's first cell."""
+    import io
+
+    from dispatch.cli.common import plain_console
+
+    screen = io.StringIO()
+    plain_console(file=screen, width=400).print(table)
+    rows = {}
+    for line in screen.getvalue().splitlines():
+        if line.startswith("│"):
+            cells = line.split("│")[1:-1]
+            rows[cells[0].strip()] = cells[1:]
+    return rows
+
+
+def assert_right_aligned(cells: list[str], expected: list[str]) -> None:
+    assert [c.strip() for c in cells] == expected
+    for cell, value in zip(cells, expected, strict=True):  # one space of padding on the right
+        assert cell.endswith(f" {value} "), f"{value!r} is not right-aligned in {cell!r}"
+        assert len(cell) > len(value) + 2  # the header is wider: there was room to the left
+
+
+def test_operator_table_shows_each_case_right_aligned_by_year_and_month():
+    from dispatch.batch.display import operator_tables
+    from dispatch.batch.summary import Summary, operator_summary
+
+    summary = Summary(pd.DataFrame(), pd.DataFrame(), operator_summary(back_test_days()))
+    (table,) = operator_tables(summary)
+    rows = rendered_rows(table)
+    assert list(rows) == ["2023", "2023-08"]
+    # foresight 19,000, DA plan 11,500, operator 11,500, rule 9,000; 11,500 / 19,000 = 60.53 %;
+    # (11,500 - 9,000) / (19,000 - 9,000) = 25 %
+    expected = ["2", "19,000", "11,500", "11,500", "9,000", "60.53%", "25.00%"]
+    for period in rows:
+        assert_right_aligned(rows[period], expected)
+
+
+def test_stochastic_table_shows_margins_vss_and_evpi_right_aligned():
+    from dispatch.batch.display import stochastic_tables
+    from dispatch.batch.summary import Summary
+    from dispatch.stochastic.summary import stochastic_summary, worst_days
+
+    days = back_test_days()
+    empty = pd.DataFrame()
+    summary = Summary(empty, empty, empty, stochastic_summary(days), worst_days(days))
+    table, worst = stochastic_tables(summary)
+    rows = rendered_rows(table)
+    assert list(rows) == ["2023", "2023-08"]
+    # information 17,000, stochastic 13,000, deterministic 11,500, rule 9,000; realized VSS
+    # 13,000 - 11,500, EVPI 17,000 - 13,000; in sample: VSS 13,700 - 13,000, EVPI 14,600 - 13,700
+    expected = ["2", "17,000", "13,000", "11,500", "9,000", "1,500", "4,000", "700", "900"]
+    for period in rows:
+        assert_right_aligned(rows[period], expected)
+    # the worst day first; cases in the order of their names
+    assert [c.strip() for c in rendered_rows(worst)["2023-08-17"]] == [
+        "2,000", "3,500", "2,500", "6,000", "5,000", "3,000"
+    ]  # fmt: skip
+
+
 def test_a_full_disk_ends_the_batch_with_exit_1_and_says_what_did_not_finish(
     site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
