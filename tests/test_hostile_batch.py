@@ -142,6 +142,29 @@ def test_manifest_parts_must_lie_inside_the_folder(site_file: Path, tmp_path: Pa
     assert not link.is_symlink()  # replaced by the re-run part
 
 
+@pytest.mark.parametrize("trap", ["name-too-long"])
+def test_a_part_path_that_cannot_be_looked_up_re_runs_its_task(
+    site_file: Path, tmp_path: Path, trap: str
+):
+    out = tmp_path / "out"
+    tasks = plan(site_file)
+    run_batch(tasks, out, executor=InlineExecutor())
+    manifest = OutputDir(out)
+    entry = manifest.last_entries()[tasks[0].key]
+    part = entry["parts"]["days"][0]
+    if trap == "name-too-long":  # a hand-edited line: a folder name longer than a file system takes
+        path = f"days/site={'x' * 300}/year=2023/{tasks[0].key}.parquet"
+        forged = {**entry, "parts": {**entry["parts"], "days": [{**part, "path": path}]}}
+        with open(manifest.manifest, "a") as handle:
+            handle.write(json.dumps(forged) + "\n")
+    else:  # the part replaced by a symlink to itself
+        (out / part["path"]).unlink()
+        (out / part["path"]).symlink_to(out / part["path"])
+    report = run_batch(tasks, out, executor=InlineExecutor(), resume=True)
+    assert [r.status for r in report.records] == ["ok", "skipped"]
+    assert days_of(out) == ["2023-01-30", "2023-01-31", "2023-02-01", "2023-02-02"]
+
+
 @pytest.mark.parametrize(
     "junk",
     [
