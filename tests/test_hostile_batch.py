@@ -142,7 +142,7 @@ def test_manifest_parts_must_lie_inside_the_folder(site_file: Path, tmp_path: Pa
     assert not link.is_symlink()  # replaced by the re-run part
 
 
-@pytest.mark.parametrize("trap", ["name-too-long"])
+@pytest.mark.parametrize("trap", ["name-too-long", "symlink-loop"])
 def test_a_part_path_that_cannot_be_looked_up_re_runs_its_task(
     site_file: Path, tmp_path: Path, trap: str
 ):

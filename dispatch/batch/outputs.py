@@ -112,7 +112,7 @@ class OutputDir:
         path = self.root / relative
         try:
             path.resolve(strict=True).relative_to(self.root.resolve(strict=True))
-        except (OSError, ValueError):
+        except (OSError, RuntimeError, ValueError):  # RuntimeError: a symlink loop (Python < 3.13)
             return None
         return path
 
