@@ -79,6 +79,42 @@ def test_scenario_mean_forecast_is_the_weighted_mean_issued_before_the_day():
     assert rest.tolist() == pytest.approx([35.0] * (len(index) - 2))
 
 
+def test_a_one_scenario_stochastic_batch_has_no_in_sample_vss_or_evpi(
+    site_file: Path, tmp_path: Path
+):
+    """With one scenario the stochastic problem, the expected-value problem (the weighted mean of
+    one scenario is that scenario) and wait-and-see (one scenario, its own first stage) are the
+    same problem: RP = EEV = WS on every day."""
+    from test_batch import InlineExecutor
+
+    from dispatch.batch.outputs import OutputDir
+    from dispatch.batch.runner import run_batch
+    from dispatch.batch.summary import summarize
+    from dispatch.batch.tasks import plan_tasks
+    from dispatch.stochastic.settings import StochasticSettings
+
+    tasks = plan_tasks(
+        [site_file], "2023-08-17", "2023-08-17", settlement_prices="ercot_rtm_spp",
+        rt_forecast="scenarios", stochastic=StochasticSettings(count=1),
+    )  # fmt: skip
+    out = tmp_path / "out"
+    report = run_batch(tasks, out, executor=InlineExecutor())
+    assert report.complete, [r.error for r in report.records]
+    days = pd.read_parquet(out / "days")
+    cases = {STOCHASTIC, PERFECT_INFORMATION, "perfect_foresight", "da_plan_rt", "operator"}
+    assert set(days["case"]) == cases | {"breakeven"}
+    (own,) = days[days["case"] == STOCHASTIC].itertuples()
+    assert own.scenarios == 1
+    assert own.in_sample_eev_usd == pytest.approx(own.in_sample_rp_usd, rel=1e-6)
+    assert own.in_sample_ws_usd == pytest.approx(own.in_sample_rp_usd, rel=1e-6)
+    margin = days.set_index("case")["net_margin_usd"]
+    (year, month) = summarize(OutputDir(out), [t.key for t in tasks]).stochastic.itertuples()
+    assert (year.period, month.period) == ("2023", "2023-08")
+    for row in (year, month):
+        assert row.realized_vss_usd == pytest.approx(margin[STOCHASTIC] - margin["operator"])
+        assert row.in_sample_vss_usd == pytest.approx(0.0, abs=1e-6 * abs(own.in_sample_rp_usd))
+
+
 @pytest.mark.slow
 def test_stochastic_batch_adds_its_cases_and_the_vss_evpi_summary(site_file: Path, tmp_path: Path):
     out = tmp_path / "out"
