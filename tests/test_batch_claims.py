@@ -159,6 +159,12 @@ def test_every_field_a_result_depends_on_changes_the_task_key(
     scenarios.write_text("c\n")
     assert task_key(dataclasses.replace(task, stochastic=with_file)) != before_edit
     # a file source is its contents: the same name with other contents is another key
+    forecast = tmp_path / "forecast.csv"  # --rt-forecast FILE
+    forecast.write_text("d\n")
+    with_forecast = dataclasses.replace(task, rt_forecast=str(forecast))
+    before_edit = task_key(with_forecast)
+    forecast.write_text("e\n")
+    assert task_key(with_forecast) != before_edit
     Path(task.hashprice).write_text("date,hashprice_usd_per_ph_day\n2023-01-01,61\n")
     assert task_key(task) != first
     # the package and output versions: an upgrade re-runs everything
