@@ -132,6 +132,32 @@ def test_task_key_hashes_what_the_result_depends_on(site_file: Path, tmp_path: P
     assert key() != second
 
 
+def test_a_plan_reads_each_file_once_however_many_tasks_use_it(
+    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A price history of years split by month is many tasks: each file source is hashed for the
+    task keys once per plan, not once per task (price files can be large)."""
+    from dispatch.batch import tasks as tasks_module
+
+    prices, hashprice = tmp_path / "prices.csv", tmp_path / "hashprice.csv"
+    prices.write_text("interval_start,price_usd_per_mwh\n2023-01-01T06:00:00Z,20\n")
+    hashprice.write_text("date,hashprice_usd_per_ph_day\n2023-01-01,60\n")
+    hashed: list[str] = []
+    real = tasks_module.file_sha256
+
+    def counted(path):
+        hashed.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(tasks_module, "file_sha256", counted)
+    tasks = plan_tasks(
+        [site_file], "2023-01-01", "2023-12-31", prices=[str(prices)], hashprice=hashprice,
+        split="month",
+    )  # fmt: skip
+    assert len(tasks) == 12
+    assert sorted(hashed) == sorted([str(prices), str(hashprice)])
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
