@@ -197,6 +197,18 @@ def test_batch_mistakes_exit_2_with_one_message(
     assert not (tmp_path / "o").exists()
 
 
+def test_a_site_file_that_is_a_symlink_loop_is_one_message(tmp_path: Path):
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    result = batch(str(loop), "--start", "2023-01-01", "--end", "2023-01-01", "--out",
+                   str(tmp_path / "o"))  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()) == (
+        f"error: {loop}: cannot read site file (Too many levels of symbolic links)"
+    )
+    assert not (tmp_path / "o").exists()
+
+
 def test_an_existing_batch_is_not_overwritten_without_resume(site_file: Path, tmp_path: Path):
     out = tmp_path / "out"
     out.mkdir()

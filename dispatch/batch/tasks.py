@@ -423,9 +423,12 @@ def plan_tasks(
         )
     tasks = []
     memo: dict[str, str] = {}  # file hashes, read once per plan
+    # the task carries exactly the text validated here; every file is read before the partition
+    # names resolve its path (a file that cannot be read, e.g. a symlink loop, is named)
+    texts = {str(site_file): read_site_text(site_file) for site_file in site_files}
     partitions = site_partitions(site_files)
     for site_file in site_files:
-        text = read_site_text(site_file)  # the task carries exactly the text validated here
+        text = texts[str(site_file)]
         site = parse_site_yaml(text, str(site_file))
         priced = PRICE in required_columns(site)
         if not priced and settlement_prices is not None:
