@@ -5,6 +5,7 @@ Every file is cut from the bundled real series; damage is applied to real rows.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -228,6 +229,57 @@ def test_implausible_prices_are_refused(tmp_path: Path, scale, shift, message):
     )
     with pytest.raises(InputError, match=message):
         load_inputs(site(60), "2023-11-05", prices=path)
+
+
+def test_an_implausible_price_deep_in_a_file_names_its_own_line(tmp_path: Path):
+    path = tmp_path / "p.csv"
+    frame = tidy_dam(path)  # 2023-11-05 from 00:00 CDT (05:00 UTC), hourly
+    frame.loc[7, "price_usd_per_mwh"] = -9999.0  # a missing-value sentinel in the 8th row
+    frame.to_csv(path, index=False)
+    with pytest.raises(InputError) as error:
+        load_inputs(site(60), "2023-11-05", prices=path)
+    assert str(error.value) == (
+        f"{path} line 9: price_usd_per_mwh = -9,999.00 at 2023-11-05 12:00:00+00:00 is outside "
+        "the plausible range -5,000..20,000 USD/MWh; check the unit (USD/MWh expected) and "
+        "missing-value markers"
+    )
+
+
+@pytest.mark.parametrize("bound", [-5_000.0, 20_000.0])
+def test_a_price_exactly_at_a_plausibility_bound_is_kept(tmp_path: Path, bound: float):
+    # docs/decisions.md: prices are refused *outside* -5,000...20,000 USD/MWh, so each bound
+    # itself is a price (20,000 is above the 5,000 cap in force: warned about, kept as given)
+    path = tmp_path / "p.csv"
+    frame = tidy_dam(path)
+    frame.loc[7, "price_usd_per_mwh"] = bound
+    frame.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        price = load_inputs(site(60), "2023-11-05", prices=path).frame["price_usd_per_mwh"]
+    assert price.iloc[7] == bound
+    assert np.array_equal(price, frame["price_usd_per_mwh"])
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("time", "row 4: missing or unreadable timestamp"),
+        ("price", "row 5: price_usd_per_mwh is missing (NaN) at 2023-11-05 09:00:00+00:00"),
+    ],
+)
+def test_a_bad_row_of_a_parquet_file_is_named_by_its_row(tmp_path: Path, damage, message):
+    # Parquet has no text lines: rows count from 1 in file order
+    frame = tidy_dam(tmp_path / "p.csv")  # 2023-11-05 from 05:00 UTC, hourly
+    frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+    if damage == "time":
+        frame.loc[3, "interval_start"] = pd.NaT  # a null in a timestamp column
+    else:
+        frame.loc[4, "price_usd_per_mwh"] = np.nan
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path, index=False)
+    with pytest.raises(InputError) as error:
+        load_inputs(site(60), "2023-11-05", prices=path)
+    assert str(error.value) == f"{path} {message}"
 
 
 def test_prices_above_the_2021_cap_warn_against_the_cap_then(tmp_path: Path):
