@@ -85,6 +85,9 @@ def test_hpc_fills_the_firm_capacity_when_its_margin_beats_mining():
     assert streams["grid_energy_purchase"] == pytest.approx(-40 * 10 * 8760, rel=1e-9)
     costs = dict(zip(solution.costs["term"], solution.costs["usd_per_year"], strict=True))
     assert costs["hpc_retrofit_capex"] + costs["hpc_new_build_capex"] == pytest.approx(10e6 * CRF)
+    capex = dict(zip(solution.costs["term"], solution.costs["capex_usd"], strict=True))
+    assert capex["hpc_retrofit_capex"] == pytest.approx(10 * 1e6)  # 10 MW x 1 M USD/MW, up front
+    assert capex["hpc_new_build_capex"] == capex["mining_capex"] == 0
 
 
 def test_when_hashprice_doubles_mining_takes_the_capacity_back():
