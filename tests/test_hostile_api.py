@@ -161,8 +161,6 @@ def test_days_and_input_sources_of_the_wrong_type_raise_argument_errors(small):
 def test_a_day_given_as_a_time_of_day_is_refused_not_started_there(small):
     """A horizon starting at 13:07 would run 96 quarter-hours off the market's grid, into the
     next day, priced by the hour before each: a date is a day from local midnight."""
-    import datetime as dt
-
     site, _ = small
     with pytest.raises(
         InputError, match=re.escape("--start: expected a day, found the time 2023-08-17 13:07:00")
