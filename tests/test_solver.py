@@ -3,6 +3,8 @@ infeasible model raises SolveError saying why."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import yaml
 from conftest import SITES, make_inputs, make_site
@@ -104,6 +106,21 @@ def test_extra_highs_options_reach_the_solver():
                 relax_integrality=True, presolve="off", highs_options={"simplex_iteration_limit": 0}
             ),
         )
+
+
+def test_a_solves_total_time_spans_its_build_and_solve_within_the_call():
+    # total_seconds (kpis.json, the run report) is the whole call: preparing, building and
+    # solving the model, then reading the result; it cannot be less than its parts, nor more
+    # than the call took
+    site = make_site(
+        grid={"import_limit_mw": 5, "export_limit_mw": 5}, battery={"power_mw": 1, "energy_mwh": 2}
+    )
+    inputs = make_inputs(site, [10, 100, 10])
+    started = time.perf_counter()
+    kpis = solve(site, inputs, SolveOptions(model_cache=False)).kpis
+    elapsed = time.perf_counter() - started
+    assert kpis.build_seconds > 0 and kpis.solve_seconds > 0
+    assert kpis.build_seconds + kpis.solve_seconds <= kpis.total_seconds <= elapsed
 
 
 def test_a_persistent_lp_keeps_its_time_limit_per_solve():
