@@ -224,6 +224,16 @@ def test_unserved_hpc_pays_the_sla_penalty():
     assert result.kpis.hpc_sla_met is False
 
 
+def test_an_hpc_hall_asked_for_no_load_is_fully_available():
+    # utilization 0 (an idle hall): nothing required, nothing unserved, so availability is 1
+    # (not 0/0) and the SLA is met
+    site = make_site(grid={"import_limit_mw": 12}, hpc=HPC)
+    result = solve(site, make_inputs(site, [20, 20], hpc_utilization_fraction=[0.0, 0.0]))
+    assert result.schedule["hpc_required_mw"].tolist() == [0, 0]
+    assert result.kpis.hpc_availability_fraction == 1.0
+    assert result.kpis.hpc_sla_met is True
+
+
 def test_gpu_cloud_is_paid_per_gpu_hour_served():
     hpc = {
         **HPC,
