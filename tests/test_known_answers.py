@@ -37,6 +37,19 @@ def test_pool_fee_and_import_adder_enter_the_margin():
     assert result.kpis.net_margin_usd == pytest.approx(2 * 2 * (54 - 15), abs=1e-6)
 
 
+def test_realized_hashprice_of_a_single_quarter_hour_of_mining():
+    # one 1 MW container mines one quarter-hour (54 USD/MWh after the fee beats 20, not 200):
+    # 40 PH/s x 0.25 h / 24 = 0.4167 PH-days, paid 36 x 0.9 = 32.4 USD per PH-day
+    site = make_site(
+        interval_minutes=15,
+        grid={"import_limit_mw": 10},
+        mining=mining(fleet(containers=1), pool_fee_fraction=0.1),
+    )
+    result = solve(site, make_inputs(site, [20, 200, 200, 200], HASHPRICE_60_USD_PER_MWH))
+    assert result.schedule["mining_s19_containers_on"].tolist() == [1, 0, 0, 0]
+    assert result.kpis.realized_hashprice_usd_per_ph_day == pytest.approx(36 * 0.9)
+
+
 def test_older_fleet_curtails_first_as_price_rises():
     site = make_site(
         grid={"import_limit_mw": 10},
