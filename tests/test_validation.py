@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from dispatch import InputError, load_inputs
 from dispatch.cli import app
 from dispatch.errors import InputWarning
+from dispatch.inputs.align import align
 from dispatch.inputs.bundled import bundled_price, read_dataset
 
 runner = CliRunner()
@@ -86,14 +87,25 @@ def test_offsets_on_some_rows_only_are_refused(tmp_path: Path):
 def test_a_coarser_user_file_needs_an_explicit_fill(tmp_path: Path):
     path = tmp_path / "p.csv"
     frame = tidy_dam(path)
-    with pytest.raises(
-        InputError,
-        match="price_usd_per_mwh steps by 1 h, coarser than the site's 15 min intervals; choose how to fill them: --fill hold",
-    ):
+    with pytest.raises(InputError) as error:
         load_inputs(site(15), "2023-11-05", prices=path)
+    assert str(error.value) == (
+        f"{path}: price_usd_per_mwh steps by 1 h, coarser than the site's 15 min intervals; "
+        "choose how to fill them: --fill hold (repeat each value) or --fill interpolate (linear "
+        "between interval midpoints)"
+    )
     held = load_inputs(site(15), "2023-11-05", prices=path, fill="hold").frame["price_usd_per_mwh"]
     assert len(held) == 100
     assert np.array_equal(held.to_numpy(), np.repeat(frame.price_usd_per_mwh.to_numpy(), 4))
+
+
+def test_a_horizon_of_one_interval_takes_its_length_from_its_frequency():
+    # one quarter-hour (a horizon's own freq gives its length when there is no second start):
+    # the hourly DAM price of 14:00 held over 14:15-14:30
+    dam = read_dataset("ercot_dam_spp")["HB_WEST"]
+    horizon = pd.date_range("2023-08-17 14:15", periods=1, freq="15min", tz="America/Chicago")
+    held = align(dam, pd.Timedelta("1h"), horizon, name="p", source="dam", fill="hold")
+    assert held.tolist() == [dam[pd.Timestamp("2023-08-17 14:00", tz="America/Chicago")]]
 
 
 def test_interpolation_runs_between_hourly_midpoints(tmp_path: Path):
