@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from conftest import SITES
 from typer.testing import CliRunner
@@ -26,6 +27,8 @@ def test_run_prints_streams_and_writes_outputs(tmp_path: Path):
     streams = pd.read_csv(tmp_path / "streams.csv")
     kpis = json.loads((tmp_path / "kpis.json").read_text())
     assert len(schedule) == 96 and schedule["interval_start"][0] == "2023-08-17T00:00:00-05:00"
+    assert schedule.columns[0] == "interval_start"  # the first column, no row numbers before it
+    assert list(streams.columns) == ["stream", "usd", "basis_mwh", "usd_per_mwh", "kind"]
     assert streams["usd"].sum() == pytest.approx(kpis["objective_usd"], rel=1e-9, abs=1e-6)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "kpis.json",
@@ -55,7 +58,14 @@ def test_other_output_formats(tmp_path: Path, fmt: str):
     if fmt == "parquet":
         schedule = pd.read_parquet(tmp_path / "schedule.parquet")
         assert str(schedule.index.tz) == "America/Chicago" and len(schedule) == 96
-        assert "usd_per_mwh" in pd.read_parquet(tmp_path / "streams.parquet").columns
+        # the file's own columns (what DuckDB or Polars see), no pandas row numbers among them
+        assert pq.read_schema(tmp_path / "streams.parquet").names == [
+            "stream",
+            "usd",
+            "basis_mwh",
+            "usd_per_mwh",
+            "kind",
+        ]
     else:
         payload = json.loads((tmp_path / "result.json").read_text())
         assert {"kpis", "streams", "schedule"} <= payload.keys()

@@ -4,8 +4,10 @@ from and HPC load shed for lack of fuel say why."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -159,8 +161,6 @@ def test_days_and_input_sources_of_the_wrong_type_raise_argument_errors(small):
 def test_a_day_given_as_a_time_of_day_is_refused_not_started_there(small):
     """A horizon starting at 13:07 would run 96 quarter-hours off the market's grid, into the
     next day, priced by the hour before each: a date is a day from local midnight."""
-    import datetime as dt
-
     site, _ = small
     with pytest.raises(
         InputError, match=re.escape("--start: expected a day, found the time 2023-08-17 13:07:00")
@@ -184,6 +184,28 @@ def test_wrong_values_of_api_arguments_are_refused(small, tmp_path: Path):
     ):
         result.write(tmp_path / "result", "xlsx")  # type: ignore[arg-type]
     assert not (tmp_path / "result").exists()  # nothing written as CSV under another name
+
+
+def test_a_result_writes_csv_unless_told_and_names_a_wrong_folder_argument(small, tmp_path: Path):
+    site, inputs = small
+    result = solve(site, inputs)
+    written = result.write(tmp_path / "result")  # no format given: CSV, as the CLI's default
+    assert sorted(path.name for path in written) == ["kpis.json", "schedule.csv", "streams.csv"]
+    with pytest.raises(ArgumentError) as error:
+        result.write(5)  # type: ignore[arg-type]
+    assert str(error.value) == "out_dir: expected a folder path, found int 5"
+
+
+def test_a_value_json_cannot_hold_is_named_by_its_type_and_nothing_is_written(
+    small, tmp_path: Path
+):
+    site, inputs = small
+    result = solve(site, inputs)
+    dated = replace(result, sources={"price_usd_per_mwh": dt.date(2023, 8, 17)})  # not a str
+    with pytest.raises(TypeError) as error:
+        dated.write(tmp_path / "result", "json")
+    assert str(error.value) == "not JSON serializable: date"
+    assert list((tmp_path / "result").iterdir()) == []  # no result.json, not even a temporary
 
 
 @pytest.mark.parametrize(

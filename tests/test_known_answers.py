@@ -37,6 +37,19 @@ def test_pool_fee_and_import_adder_enter_the_margin():
     assert result.kpis.net_margin_usd == pytest.approx(2 * 2 * (54 - 15), abs=1e-6)
 
 
+def test_realized_hashprice_of_a_single_quarter_hour_of_mining():
+    # one 1 MW container mines one quarter-hour (54 USD/MWh after the fee beats 20, not 200):
+    # 40 PH/s x 0.25 h / 24 = 0.4167 PH-days, paid 36 x 0.9 = 32.4 USD per PH-day
+    site = make_site(
+        interval_minutes=15,
+        grid={"import_limit_mw": 10},
+        mining=mining(fleet(containers=1), pool_fee_fraction=0.1),
+    )
+    result = solve(site, make_inputs(site, [20, 200, 200, 200], HASHPRICE_60_USD_PER_MWH))
+    assert result.schedule["mining_s19_containers_on"].tolist() == [1, 0, 0, 0]
+    assert result.kpis.realized_hashprice_usd_per_ph_day == pytest.approx(36 * 0.9)
+
+
 def test_older_fleet_curtails_first_as_price_rises():
     site = make_site(
         grid={"import_limit_mw": 10},
@@ -222,6 +235,16 @@ def test_unserved_hpc_pays_the_sla_penalty():
     assert penalty == pytest.approx(-1000 * 4)
     assert result.kpis.hpc_availability_fraction == pytest.approx(0.8)
     assert result.kpis.hpc_sla_met is False
+
+
+def test_an_hpc_hall_asked_for_no_load_is_fully_available():
+    # utilization 0 (an idle hall): nothing required, nothing unserved, so availability is 1
+    # (not 0/0) and the SLA is met
+    site = make_site(grid={"import_limit_mw": 12}, hpc=HPC)
+    result = solve(site, make_inputs(site, [20, 20], hpc_utilization_fraction=[0.0, 0.0]))
+    assert result.schedule["hpc_required_mw"].tolist() == [0, 0]
+    assert result.kpis.hpc_availability_fraction == 1.0
+    assert result.kpis.hpc_sla_met is True
 
 
 def test_gpu_cloud_is_paid_per_gpu_hour_served():

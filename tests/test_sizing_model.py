@@ -74,6 +74,7 @@ def toy_days(site, hashprice: float = 60.0, prices=None):
 def test_hpc_fills_the_firm_capacity_when_its_margin_beats_mining():
     planning = Planning(toy_site())
     solution = optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS)
+    assert solution.status == "optimal"
     plan = solution.plan
     assert plan.hpc_it_mw == pytest.approx(10.0)
     assert plan.hpc_retrofit_it_mw == pytest.approx(10.0)  # cheaper or equal: the halls exist
@@ -85,6 +86,9 @@ def test_hpc_fills_the_firm_capacity_when_its_margin_beats_mining():
     assert streams["grid_energy_purchase"] == pytest.approx(-40 * 10 * 8760, rel=1e-9)
     costs = dict(zip(solution.costs["term"], solution.costs["usd_per_year"], strict=True))
     assert costs["hpc_retrofit_capex"] + costs["hpc_new_build_capex"] == pytest.approx(10e6 * CRF)
+    capex = dict(zip(solution.costs["term"], solution.costs["capex_usd"], strict=True))
+    assert capex["hpc_retrofit_capex"] == pytest.approx(10 * 1e6)  # 10 MW x 1 M USD/MW, up front
+    assert capex["hpc_new_build_capex"] == capex["mining_capex"] == 0
 
 
 def test_when_hashprice_doubles_mining_takes_the_capacity_back():
@@ -202,6 +206,59 @@ def test_a_gpu_cloud_contract_is_paid_per_gpu_hour_served_on_the_sized_hall():
     assert streams["hpc_contract"] == pytest.approx(2.0 * 1000 * 10 * 8760, rel=1e-9)
     site = planning.site_for(solution.plan)  # the GPU count follows the hall
     assert site.hpc.contract.gpu_count == 10_000
+
+
+def test_a_gpu_hall_that_is_not_sized_buys_no_gpus():
+    """Only the fleet is sized: the 1 MW GPU hall stands as it is, so no GPU is bought and the
+    GPU opex is paid on its 1 MW (0.1 USD/GPU-hour x 1000 GPUs x 8760 h = 876,000 USD a year).
+    Per year: 2 USD x 1000 GPU-hours x 8760 = 17,520,000 USD contract; nine containers mine the
+    other 9 MW (60 x 40 x 365 = 876,000 USD per MW, the tenth retired: the 10 MW connection is
+    full); energy 10 MW x 40 USD/MWh x 8760 h = 3,504,000 USD."""
+    terms = {
+        "gpu_capex_usd_per_gpu": 40_000,
+        "price_decline_fraction_per_year": 0,
+        "opex_usd_per_gpu_hour": 0.1,
+    }
+    sizing = {
+        "discount_rate_fraction": 0.10,
+        "mining": {"fixed_om_usd_per_mw_year": 0, "fleets": [{"name": "s19"}]},
+        "gpu_cloud": terms,
+    }
+    planning = Planning(toy_site(hpc=GPU_HALL, sizing=sizing))
+    solution = optimize(planning, toy_days(planning.site), N_YEARS, OPTIONS)
+    assert solution.plan.hpc_it_mw == 1 and solution.plan.containers == {"s19": 9}
+    costs = solution.costs.set_index("term")
+    assert costs.loc["gpu_capex"].tolist() == [0, 0]  # capex_usd, usd_per_year
+    assert costs.loc["gpu_opex", "usd_per_year"] == pytest.approx(876_000)
+    expected = 17_520_000 + 9 * 876_000 - 3_504_000 - 876_000
+    assert solution.objective_usd_per_year == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_solve_options_reach_the_sizing_solver(monkeypatch: pytest.MonkeyPatch, capfd):
+    # the sizing MILP has its own HiGHS: the gap, presolve and the user's HiGHS options (as
+    # `dispatch size --sizing-gap` passes them) reach it, and its log stays off the terminal
+    made: list[Highs] = []
+
+    def recording_highs() -> Highs:
+        made.append(Highs())
+        return made[-1]
+
+    monkeypatch.setattr("dispatch.sizing.model.Highs", recording_highs)
+    options = SolveOptions(
+        mip_rel_gap=0.05, presolve="on", highs_options={"mip_heuristic_effort": 0.2}
+    )
+    planning = Planning(toy_site())
+    solution = optimize(planning, toy_days(planning.site), N_YEARS, options)
+    assert solution.status == "optimal"
+    highs = made[0]._solver_model  # the highspy model behind Pyomo's interface
+    names = ("mip_rel_gap", "presolve", "mip_heuristic_effort", "output_flag")
+    assert {name: highs.getOptionValue(name)[1] for name in names} == {
+        "mip_rel_gap": 0.05,
+        "presolve": "on",
+        "mip_heuristic_effort": 0.2,
+        "output_flag": False,
+    }
+    assert capfd.readouterr().out == ""
 
 
 def test_a_gpu_cloud_without_its_terms_is_warned_and_pays_for_its_gpus():

@@ -61,6 +61,29 @@ def test_sz1_hpc_within_its_cap_and_in_whole_blocks(hpc, hpc_mw, containers):
     assert solution.objective_usd_per_year == pytest.approx(expected, rel=1e-6)
 
 
+def test_sz1_the_cap_holds_for_both_routes_together():
+    # At 20 USD/PH/day a container loses 20 x 40 x 365 - 350,400 = -58,400 USD per MW-year, so
+    # only HPC pays: the five container halls are retrofitted (the better route) and new build
+    # adds the last 2 MW of the 7 MW cap. Each route alone stays within 7 MW; only SZ1's sum
+    # stops new build at 2. The SLA penalty (60 USD/MWh) makes serving the hall (40 USD/MWh)
+    # worth it, yet leaves a hall beyond the cap worth building though it could never be served
+    # (the site's HPC load is at most max_it_mw): 1.2e6 - 488,235 - 60 x 8760 = 186,165 USD per
+    # MW-year, so without SZ1 the plan would fill the 10 MW connection.
+    hpc = {"it_load_mw": 1, "pue": 1.0, "contract": {"kind": "colocation", "usd_per_kw_month": 100}}
+    site = toy_site(
+        hpc={**hpc, "sla_penalty_usd_per_mwh": 60},
+        mining=mining(fleet("s19", 5)),
+        sizing=with_sizing(hpc={"max_it_mw": 7}),
+    )
+    solution = sized(site, hashprice=20.0)
+    plan = solution.plan
+    assert plan.hpc_retrofit_it_mw == pytest.approx(5)
+    assert plan.hpc_new_build_it_mw == pytest.approx(2)
+    assert plan.hpc_it_mw == pytest.approx(7)
+    assert plan.containers == {"s19": 0}
+    assert solution.objective_usd_per_year == pytest.approx(5 * RETROFIT + 2 * NEW_BUILD, rel=1e-6)
+
+
 def test_sz2_retrofit_only_into_retired_container_halls():
     # five containers to retire: 5 MW retrofit; the other 5 MW is new build (361,365 > 0)
     solution = sized(toy_site(mining=mining(fleet("s19", 5))))

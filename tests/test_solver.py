@@ -3,12 +3,15 @@ infeasible model raises SolveError saying why."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import yaml
 from conftest import SITES, make_inputs, make_site
 
 from dispatch import InputError, SolveError, load_inputs
 from dispatch.model.build import build_model
+from dispatch.results import SolveReport, compute_kpis
 from dispatch.site import parse_site
 from dispatch.solver import SolveOptions, new_solver, run_highs, solve
 
@@ -104,6 +107,59 @@ def test_extra_highs_options_reach_the_solver():
                 relax_integrality=True, presolve="off", highs_options={"simplex_iteration_limit": 0}
             ),
         )
+
+
+def test_a_solves_total_time_spans_its_build_and_solve_within_the_call():
+    # total_seconds (kpis.json, the run report) is the whole call: preparing, building and
+    # solving the model, then reading the result; it cannot be less than its parts, nor more
+    # than the call took
+    site = make_site(
+        grid={"import_limit_mw": 5, "export_limit_mw": 5}, battery={"power_mw": 1, "energy_mwh": 2}
+    )
+    inputs = make_inputs(site, [10, 100, 10])
+    started = time.perf_counter()
+    kpis = solve(site, inputs, SolveOptions(model_cache=False)).kpis
+    elapsed = time.perf_counter() - started
+    assert kpis.build_seconds > 0 and kpis.solve_seconds > 0
+    assert kpis.build_seconds + kpis.solve_seconds <= kpis.total_seconds <= elapsed
+
+
+def test_the_kpis_carry_the_solve_report_as_it_came():
+    # a time-limited solve's gap is what tells the user a schedule may not be optimal; the
+    # time-limited test above runs on the clock, this one on a report made by hand
+    site = make_site(
+        grid={"import_limit_mw": 5, "export_limit_mw": 5}, battery={"power_mw": 1, "energy_mwh": 2}
+    )
+    result = solve(site, make_inputs(site, [10, 100, 10]))
+    report = SolveReport(
+        status="time_limit",
+        objective_usd=123.0,
+        bound_usd=130.0,
+        mip_gap=0.05,
+        solver_seconds=1.5,
+        solve_seconds=2.0,
+        build_seconds=0.5,
+        rebuilt=True,
+        rounds=1,
+    )
+    usd = dict(zip(result.streams["stream"], result.streams["usd"], strict=True))
+    kpis = compute_kpis(site, result.schedule, usd, 1.0, report)
+    names = (
+        "status",
+        "objective_usd",
+        "mip_gap",
+        "solver_seconds",
+        "solve_seconds",
+        "build_seconds",
+    )
+    assert {name: getattr(kpis, name) for name in names} == {
+        "status": "time_limit",
+        "objective_usd": 123.0,
+        "mip_gap": 0.05,
+        "solver_seconds": 1.5,
+        "solve_seconds": 2.0,
+        "build_seconds": 0.5,
+    }
 
 
 def test_a_persistent_lp_keeps_its_time_limit_per_solve():

@@ -5,6 +5,7 @@ Every file is cut from the bundled real series; damage is applied to real rows.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from dispatch import InputError, load_inputs
 from dispatch.cli import app
 from dispatch.errors import InputWarning
+from dispatch.inputs.align import align
 from dispatch.inputs.bundled import bundled_price, read_dataset
 
 runner = CliRunner()
@@ -85,14 +87,25 @@ def test_offsets_on_some_rows_only_are_refused(tmp_path: Path):
 def test_a_coarser_user_file_needs_an_explicit_fill(tmp_path: Path):
     path = tmp_path / "p.csv"
     frame = tidy_dam(path)
-    with pytest.raises(
-        InputError,
-        match="price_usd_per_mwh steps by 1 h, coarser than the site's 15 min intervals; choose how to fill them: --fill hold",
-    ):
+    with pytest.raises(InputError) as error:
         load_inputs(site(15), "2023-11-05", prices=path)
+    assert str(error.value) == (
+        f"{path}: price_usd_per_mwh steps by 1 h, coarser than the site's 15 min intervals; "
+        "choose how to fill them: --fill hold (repeat each value) or --fill interpolate (linear "
+        "between interval midpoints)"
+    )
     held = load_inputs(site(15), "2023-11-05", prices=path, fill="hold").frame["price_usd_per_mwh"]
     assert len(held) == 100
     assert np.array_equal(held.to_numpy(), np.repeat(frame.price_usd_per_mwh.to_numpy(), 4))
+
+
+def test_a_horizon_of_one_interval_takes_its_length_from_its_frequency():
+    # one quarter-hour (a horizon's own freq gives its length when there is no second start):
+    # the hourly DAM price of 14:00 held over 14:15-14:30
+    dam = read_dataset("ercot_dam_spp")["HB_WEST"]
+    horizon = pd.date_range("2023-08-17 14:15", periods=1, freq="15min", tz="America/Chicago")
+    held = align(dam, pd.Timedelta("1h"), horizon, name="p", source="dam", fill="hold")
+    assert held.tolist() == [dam[pd.Timestamp("2023-08-17 14:00", tz="America/Chicago")]]
 
 
 def test_interpolation_runs_between_hourly_midpoints(tmp_path: Path):
@@ -228,6 +241,57 @@ def test_implausible_prices_are_refused(tmp_path: Path, scale, shift, message):
     )
     with pytest.raises(InputError, match=message):
         load_inputs(site(60), "2023-11-05", prices=path)
+
+
+def test_an_implausible_price_deep_in_a_file_names_its_own_line(tmp_path: Path):
+    path = tmp_path / "p.csv"
+    frame = tidy_dam(path)  # 2023-11-05 from 00:00 CDT (05:00 UTC), hourly
+    frame.loc[7, "price_usd_per_mwh"] = -9999.0  # a missing-value sentinel in the 8th row
+    frame.to_csv(path, index=False)
+    with pytest.raises(InputError) as error:
+        load_inputs(site(60), "2023-11-05", prices=path)
+    assert str(error.value) == (
+        f"{path} line 9: price_usd_per_mwh = -9,999.00 at 2023-11-05 12:00:00+00:00 is outside "
+        "the plausible range -5,000..20,000 USD/MWh; check the unit (USD/MWh expected) and "
+        "missing-value markers"
+    )
+
+
+@pytest.mark.parametrize("bound", [-5_000.0, 20_000.0])
+def test_a_price_exactly_at_a_plausibility_bound_is_kept(tmp_path: Path, bound: float):
+    # docs/decisions.md: prices are refused *outside* -5,000...20,000 USD/MWh, so each bound
+    # itself is a price (20,000 is above the 5,000 cap in force: warned about, kept as given)
+    path = tmp_path / "p.csv"
+    frame = tidy_dam(path)
+    frame.loc[7, "price_usd_per_mwh"] = bound
+    frame.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        price = load_inputs(site(60), "2023-11-05", prices=path).frame["price_usd_per_mwh"]
+    assert price.iloc[7] == bound
+    assert np.array_equal(price, frame["price_usd_per_mwh"])
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("time", "row 4: missing or unreadable timestamp"),
+        ("price", "row 5: price_usd_per_mwh is missing (NaN) at 2023-11-05 09:00:00+00:00"),
+    ],
+)
+def test_a_bad_row_of_a_parquet_file_is_named_by_its_row(tmp_path: Path, damage, message):
+    # Parquet has no text lines: rows count from 1 in file order
+    frame = tidy_dam(tmp_path / "p.csv")  # 2023-11-05 from 05:00 UTC, hourly
+    frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+    if damage == "time":
+        frame.loc[3, "interval_start"] = pd.NaT  # a null in a timestamp column
+    else:
+        frame.loc[4, "price_usd_per_mwh"] = np.nan
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path, index=False)
+    with pytest.raises(InputError) as error:
+        load_inputs(site(60), "2023-11-05", prices=path)
+    assert str(error.value) == f"{path} {message}"
 
 
 def test_prices_above_the_2021_cap_warn_against_the_cap_then(tmp_path: Path):
