@@ -272,7 +272,7 @@ MARGINS = {
     "stochastic": (10_000, 3_000),
     "operator": (9_000, 2_500),
     "breakeven": (7_000, 2_000),
-    "da_plan_rt": (8_000, 3_500),
+    "da_plan_rt": (8_000, 4_000),
 }
 IN_SAMPLE = {"in_sample_rp_usd": (10_500, 3_200), "in_sample_eev_usd": (10_000, 3_000),
              "in_sample_ws_usd": (11_000, 3_600)}  # fmt: skip
@@ -324,9 +324,9 @@ def test_operator_table_shows_each_case_right_aligned_by_year_and_month():
     (table,) = operator_tables(summary)
     rows = rendered_rows(table)
     assert list(rows) == ["2023", "2023-08"]
-    # foresight 19,000, DA plan 11,500, operator 11,500, rule 9,000; 11,500 / 19,000 = 60.53 %;
+    # foresight 19,000, DA plan 12,000, operator 11,500, rule 9,000; 11,500 / 19,000 = 60.53 %;
     # (11,500 - 9,000) / (19,000 - 9,000) = 25 %
-    expected = ["2", "19,000", "11,500", "11,500", "9,000", "60.53%", "25.00%"]
+    expected = ["2", "19,000", "12,000", "11,500", "9,000", "60.53%", "25.00%"]
     for period in rows:
         assert_right_aligned(rows[period], expected)
 
@@ -349,7 +349,7 @@ def test_stochastic_table_shows_margins_vss_and_evpi_right_aligned():
         assert_right_aligned(rows[period], expected)
     # the worst day first; cases in the order of their names
     assert [c.strip() for c in rendered_rows(worst)["2023-08-17"]] == [
-        "2,000", "3,500", "2,500", "6,000", "5,000", "3,000"
+        "2,000", "4,000", "2,500", "6,000", "5,000", "3,000"
     ]  # fmt: skip
 
 
